@@ -1,0 +1,96 @@
+package conformance
+
+import (
+	"time"
+
+	"github.com/echoconf/echoconf/spec"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// The statuses of a check. Their string values are part of every report.
+const (
+	StatusPass  Status = "pass"  // the requirement holds
+	StatusFail  Status = "fail"  // a MUST requirement (or a SHOULD one under Strict) is violated
+	StatusWarn  Status = "warn"  // a SHOULD requirement is violated and the run is not strict
+	StatusSkip  Status = "skip"  // the check does not apply to this target, or was not selected to run
+	StatusError Status = "error" // the check could not run (the engine's fault, not the server's)
+)
+
+// Verdict is the answer to "is this server conformant?".
+type Verdict string
+
+// The verdicts.
+const (
+	VerdictPass Verdict = "pass" // no check failed or errored
+	VerdictFail Verdict = "fail" // some check failed or errored
+)
+
+// Result is the outcome of one check against the target.
+type Result struct {
+	Check    spec.Check
+	Status   Status
+	Err      error // nil on pass; a *spec.Failure on fail or warn; *spec.Skipped on skip
+	Duration time.Duration
+	// Runs counts how many times the check ran (Options.Repeat); Failures
+	// counts the runs that failed. 0 < Failures < Runs marks a flaky result.
+	Runs     int
+	Failures int
+	// ServerDied, when the server process ended during this check, says how
+	// ("exit status 1", "signal: segmentation fault").
+	ServerDied string
+}
+
+// Failure returns the result's *spec.Failure, or nil.
+func (r Result) Failure() *spec.Failure {
+	f, _ := r.Err.(*spec.Failure)
+	return f
+}
+
+// Flaky reports whether repeated runs of the check disagreed.
+func (r Result) Flaky() bool { return r.Failures > 0 && r.Failures < r.Runs }
+
+// ServerInfo describes the server process in exec mode.
+type ServerInfo struct {
+	Command  string   // the command line, with the port substituted
+	PID      int      // the first process's ID
+	Restarts int      // how many times it was restarted (--restart)
+	Exit     string   // how it ended, if it ended before the runner stopped it
+	Output   string   // stdout and stderr, bounded (see OutputTruncated)
+	Deaths   []string // "died during CHECK-ID: HOW", one per death
+	// OutputTruncated reports whether output beyond the bound was dropped.
+	OutputTruncated bool
+}
+
+// Report is the result of one run of the catalogue against one target.
+type Report struct {
+	// Target is what was checked: "HOST:PORT", or the exec command.
+	Target   string
+	Started  time.Time
+	Duration time.Duration
+	// Strict records whether SHOULD failures count as failures.
+	Strict  bool
+	Results []Result
+	// Server is set in exec mode.
+	Server *ServerInfo
+}
+
+// Verdict returns VerdictPass when no result failed or errored.
+func (r *Report) Verdict() Verdict {
+	for _, res := range r.Results {
+		if res.Status == StatusFail || res.Status == StatusError {
+			return VerdictFail
+		}
+	}
+	return VerdictPass
+}
+
+// Counts returns how many results have each status.
+func (r *Report) Counts() map[Status]int {
+	m := make(map[Status]int)
+	for _, res := range r.Results {
+		m[res.Status]++
+	}
+	return m
+}

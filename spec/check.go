@@ -1,0 +1,123 @@
+package spec
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+)
+
+// Level says how binding a requirement is, in the sense of RFC 2119.
+type Level int
+
+const (
+	// Must marks a requirement whose failure makes a server non-conformant.
+	Must Level = iota
+	// Should marks hygiene: its failure is a warning unless the run is strict.
+	Should
+)
+
+// String returns "MUST" or "SHOULD".
+func (l Level) String() string {
+	switch l {
+	case Must:
+		return "MUST"
+	case Should:
+		return "SHOULD"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// The categories of the catalogue, in catalogue order.
+const (
+	CategoryBasic       = "basic"
+	CategoryPartial     = "partial"
+	CategoryLarge       = "large"
+	CategoryHalfClose   = "halfclose"
+	CategoryConcurrency = "concurrency"
+	CategoryRobustness  = "robustness"
+)
+
+// Categories lists every category in catalogue order.
+func Categories() []string {
+	return []string{CategoryBasic, CategoryPartial, CategoryLarge, CategoryHalfClose, CategoryConcurrency, CategoryRobustness}
+}
+
+// A Check is one requirement of the echo protocol, verified from the client side.
+//
+// A Check is data plus a closure. Run must honour ctx (the runner's watchdog
+// cancels it at Timeout, scaled), put a deadline on every I/O, close every
+// connection it dials before returning, and never panic. It returns nil when
+// the requirement holds, a *Failure when the server was observed to violate
+// it, and *Skipped when it cannot apply to this target (for example a process
+// check against a HOST:PORT target).
+type Check struct {
+	// ID is "category/name": stable and public. It never changes.
+	ID string
+	// Requirement is the one sentence this check verifies, quoted in every failure.
+	Requirement string
+	// Level is Must or Should.
+	Level Level
+	// Timeout is the watchdog for the whole check at scale 1.
+	Timeout time.Duration
+	// Exclusive checks run alone, never alongside another check, because
+	// they measure the server as a whole (fd counts, many connections) and
+	// concurrent traffic could distort their result.
+	Exclusive bool
+	// Run performs the check.
+	Run func(ctx context.Context, env *Env) error
+}
+
+// Category returns the part of the ID before the slash.
+func (c Check) Category() string {
+	for i := 0; i < len(c.ID); i++ {
+		if c.ID[i] == '/' {
+			return c.ID[:i]
+		}
+	}
+	return c.ID
+}
+
+// Env is what a check may use: fresh connections to the target, the timeout
+// scale, and, when the runner started the server, its process.
+type Env struct {
+	// Dial opens a fresh TCP connection to the target. It must be given a
+	// context with a deadline.
+	Dial func(ctx context.Context) (net.Conn, error)
+	// Scale multiplies every time limit (I/O deadlines, pauses that define
+	// "promptly"); 1 when unset.
+	Scale float64
+	// Seed makes payloads reproducible; checks derive every payload from it.
+	Seed uint64
+	// Process is the server's process when the runner started it (exec
+	// mode), and nil for a HOST:PORT target.
+	Process Process
+}
+
+// D returns d stretched by the Env's Scale.
+func (e *Env) D(d time.Duration) time.Duration {
+	if e == nil || e.Scale <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * e.Scale)
+}
+
+// Process is a view of a server process that the runner started. The
+// runner implements it; checks only read from it.
+type Process interface {
+	// PID is the server's process ID (the leader of its process group).
+	PID() int
+	// Exited reports whether the server process has ended, and how
+	// ("exit status 1", "signal: killed"). It does not block.
+	Exited() (exited bool, how string)
+	// OpenFDs counts the server's open file descriptors (/proc/PID/fd).
+	OpenFDs() (int, error)
+	// Zombies counts the server's child processes that are zombies (state Z).
+	Zombies() (int, error)
+}
+
+// Skipped is returned by a check that does not apply to the target.
+type Skipped struct{ Reason string }
+
+// Error returns "skipped: " and the reason.
+func (s *Skipped) Error() string { return "skipped: " + s.Reason }
