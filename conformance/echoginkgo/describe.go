@@ -1,0 +1,173 @@
+// Package echoginkgo runs the echoconf catalogue inside a Ginkgo v2 suite and
+// offers Gomega matchers for echo behaviour.
+//
+// DescribeServer adds one spec per check to the user's suite; EchoBack and
+// PassCheck are matchers for hand-written specs. This is the only non-test
+// package of the module that imports Ginkgo and Gomega.
+package echoginkgo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2" //nolint:staticcheck // the Ginkgo DSL reads best unqualified
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// SpecTimeoutGrace is added to each check's scaled timeout to make its
+// SpecTimeout. The engine's own watchdog fires first and reports what the
+// check saw; the SpecTimeout is only a backstop.
+const SpecTimeoutGrace = 10 * time.Second
+
+// DescribeServer adds a container named text to the suite under
+// construction, holding one It per check of the catalogue (or of the checks
+// that conformance.WithRun and WithSkip select), in catalogue order. Call it
+// where Describe may be called: at the top level of a test file
+// (var _ = DescribeServer(...)) or inside a container. It returns true, like
+// Describe.
+//
+// addr is called when each spec runs, not when the tree is built, so the
+// server may be started in BeforeSuite or BeforeEach. It returns "HOST:PORT".
+//
+// args mixes Ginkgo decorators, applied to the container (Label, Serial,
+// FlakeAttempts, ...), with conformance.Option values, which tune the checks
+// (conformance.WithStrict(), conformance.WithTimeoutScale(3), ...).
+//
+// Each It is named by the check's ID and carries:
+//   - Labels with its category and level ("halfclose", "must"; "should" for
+//     hygiene checks), and "exclusive" for checks that must run alone, so
+//     --label-filter selects them ("halfclose && must", "!exclusive");
+//   - a SpecTimeout of the check's timeout, scaled, plus SpecTimeoutGrace;
+//   - the Serial decorator when the check is Exclusive, so that under
+//     "ginkgo -p" it runs alone, after the parallel specs;
+//   - the code location of the DescribeServer call, so reports point at the
+//     user's suite rather than at this package.
+//
+// Each spec runs its one check through conformance.Run against addr(). A
+// failure fails the spec with the check's ID, level, requirement and
+// diagnosis (spec.Failure.Report); a check that does not apply skips the
+// spec with the reason; a violated SHOULD requirement only adds a report
+// entry named "echoconf warning" unless conformance.WithStrict is given. A
+// bad option or pattern becomes a single failing spec, since Ginkgo forbids
+// failing while the tree is built.
+func DescribeServer(text string, addr func() string, args ...any) bool {
+	cl := types.NewCodeLocation(1)
+	var (
+		opts       []conformance.Option
+		decorators = []any{cl}
+	)
+	for _, a := range args {
+		if o, ok := a.(conformance.Option); ok {
+			opts = append(opts, o)
+			continue
+		}
+		decorators = append(decorators, a)
+	}
+	o := conformance.NewOptions(opts...)
+	checks, err := conformance.Selected(o)
+	body := func() {
+		if err != nil {
+			It("has valid echoconf options", cl, func() {
+				Fail("echoconf: " + err.Error())
+			})
+			return
+		}
+		for _, c := range checks {
+			decos := []any{
+				cl,
+				Label(c.Category(), strings.ToLower(c.Level.String())),
+				SpecTimeout(specTimeout(c, o.TimeoutScale)),
+			}
+			if c.Exclusive {
+				decos = append(decos, Serial, Label("exclusive"))
+			}
+			It(c.ID, append(decos, func(ctx SpecContext) {
+				runCheck(ctx, addr, o, c)
+			})...)
+		}
+	}
+	return Describe(text, append(decorators, body)...)
+}
+
+// specTimeout is c's watchdog at the given scale plus SpecTimeoutGrace.
+func specTimeout(c spec.Check, scale float64) time.Duration {
+	d := c.Timeout
+	if d <= 0 {
+		d = conformance.DefaultCheckTimeout
+	}
+	if scale > 0 {
+		d = time.Duration(float64(d) * scale)
+	}
+	return d + SpecTimeoutGrace
+}
+
+// runCheck runs c alone through the engine and turns its result into the
+// spec's outcome.
+func runCheck(ctx context.Context, addr func() string, o conformance.Options, c spec.Check) {
+	GinkgoHelper()
+	target := addr()
+	if target == "" {
+		Fail("echoconf: DescribeServer's addr function returned an empty address")
+	}
+	res, err := runOne(ctx, target, o, c.ID)
+	if err != nil {
+		Fail("echoconf: " + err.Error())
+	}
+	switch res.Status {
+	case conformance.StatusPass:
+	case conformance.StatusSkip:
+		Skip(skipReason(res))
+	case conformance.StatusWarn:
+		AddReportEntry("echoconf warning", (&conformance.CheckError{Result: res}).Error())
+	case conformance.StatusFail, conformance.StatusError:
+		Fail((&conformance.CheckError{Result: res}).Error())
+	default:
+		Fail(fmt.Sprintf("echoconf: %s: unknown status %q: %v", c.ID, res.Status, res.Err))
+	}
+}
+
+// runOne runs the check with the given ID, and only it, against addr.
+func runOne(ctx context.Context, addr string, o conformance.Options, id string) (conformance.Result, error) {
+	o.Run = []string{escapeGlob(id)}
+	o.Skip = nil
+	rep, err := conformance.Run(ctx, conformance.Target{Addr: addr}, o)
+	if err != nil {
+		return conformance.Result{}, err
+	}
+	for _, r := range rep.Results {
+		if r.Check.ID == id {
+			return r, nil
+		}
+	}
+	return conformance.Result{}, fmt.Errorf("the engine returned no result for %s", id)
+}
+
+// skipReason is the reason a skipped result gives.
+func skipReason(r conformance.Result) string {
+	var s *spec.Skipped
+	switch {
+	case errors.As(r.Err, &s):
+		return s.Reason
+	case r.Err != nil:
+		return r.Err.Error()
+	}
+	return "skipped by the engine"
+}
+
+// escapeGlob quotes the path.Match metacharacters in id.
+func escapeGlob(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,117 @@
+package echoginkgo_test
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/conformance/echoginkgo"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// portRE matches loopback addresses, whose ports change from run to run.
+var portRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
+// expectGolden compares got with testdata/name.golden, after replacing
+// ports with PORT, or rewrites the file when -update is given.
+func expectGolden(name, got string) {
+	GinkgoHelper()
+	got = portRE.ReplaceAllString(got, "127.0.0.1:PORT")
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		Expect(os.WriteFile(path, []byte(got), 0o644)).To(Succeed())
+		return
+	}
+	want, err := os.ReadFile(path)
+	Expect(err).NotTo(HaveOccurred(), "run with -args -update to create %s", path)
+	Expect(got).To(Equal(string(want)), "the message differs from %s; rerun with -args -update if the change is intended", path)
+}
+
+var _ = Describe("EchoBack", func() {
+	It("matches a correct echo server, by address and on a connection", func() {
+		addr := startServer(echo)
+		Expect(addr).To(echoginkgo.EchoBack([]byte("hello\n")))
+
+		conn, err := net.Dial("tcp", addr)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(conn.Close)
+		Expect(conn).To(echoginkgo.EchoBack(payload(1000)))
+		Expect(conn).To(echoginkgo.EchoBack(payload(3)), "a second exchange on the same connection")
+	})
+
+	It("streams payloads larger than the socket buffers without deadlock", func() {
+		Expect(startServer(echo)).To(echoginkgo.EchoBack(payload(8 << 20)))
+	})
+
+	It("leaves no deadline on the caller's connection", func() {
+		conn, err := net.Dial("tcp", startServer(echo))
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(conn.Close)
+		Expect(conn).To(echoginkgo.EchoBack([]byte("x")).Within(50 * time.Millisecond))
+		time.Sleep(60 * time.Millisecond) // outlive the exchange's deadline
+		Expect(conn).To(echoginkgo.EchoBack([]byte("y")))
+	})
+
+	It("refuses actual values that are neither connections nor addresses", func() {
+		_, err := echoginkgo.EchoBack([]byte("x")).Match(42)
+		Expect(err).To(MatchError(ContainSubstring("got int")))
+	})
+
+	DescribeTable("failure messages",
+		func(golden string, h handler, m *echoginkgo.EchoBackMatcher, kind spec.Kind) {
+			addr := startServer(h)
+			ok, err := m.Match(addr)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ok).To(BeFalse())
+			Expect(m.Failure().Kind).To(Equal(kind))
+			msg := m.FailureMessage(addr)
+			Expect(len(msg)).To(BeNumerically("<", 2000), "never a dump of the payload")
+			expectGolden(golden, msg)
+		},
+		Entry("a changed byte", "echoback-altered", alterAt(1000), echoginkgo.EchoBack(payload(4096)), spec.KindWrongBytes),
+		Entry("a changed byte in a large payload", "echoback-altered-large", alterAt(3<<20+5), echoginkgo.EchoBack(payload(4<<20)), spec.KindWrongBytes),
+		Entry("a truncated echo", "echoback-truncated", readThen(4096, 100, closeNow), echoginkgo.EchoBack(payload(4096)), spec.KindEarlyEOF),
+		Entry("a reset", "echoback-reset", readThen(4096, 0, resetNow), echoginkgo.EchoBack(payload(4096)), spec.KindReset),
+		Entry("a stalled echo", "echoback-timeout", readThen(4096, 2048, stall), echoginkgo.EchoBack(payload(4096)).Within(300*time.Millisecond), spec.KindTimeout),
+	)
+
+	It("explains a refused connection", func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		addr := l.Addr().String()
+		l.Close()
+		m := echoginkgo.EchoBack([]byte("hello"))
+		Expect(m.Match(addr)).To(BeFalse())
+		expectGolden("echoback-refused", m.FailureMessage(addr))
+	})
+
+	It("explains a wrong echo on a connection", func() {
+		client, server := net.Pipe()
+		DeferCleanup(client.Close)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer server.Close()
+			buf := make([]byte, 64)
+			n, _ := server.Read(buf)
+			buf[5] = 'X'
+			server.Write(buf[:n])
+		}()
+		m := echoginkgo.EchoBack([]byte("hello, world"))
+		Expect(m.Match(client)).To(BeFalse())
+		Eventually(done).Should(BeClosed())
+		expectGolden("echoback-conn", m.FailureMessage(client))
+	})
+
+	It("says so when an echo was not expected", func() {
+		addr := startServer(echo)
+		m := echoginkgo.EchoBack([]byte("hello"))
+		Expect(m.Match(addr)).To(BeTrue())
+		expectGolden("echoback-negated", m.NegatedFailureMessage(addr))
+	})
+})

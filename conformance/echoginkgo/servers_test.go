@@ -1,0 +1,119 @@
+package echoginkgo_test
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// handler serves one accepted connection; it must return when conn is
+// closed by the server's stop function.
+type handler func(conn *net.TCPConn)
+
+// startServer serves h on 127.0.0.1, port 0, until the current spec ends,
+// and returns its address. Every connection is closed and every goroutine
+// has returned when the spec's cleanup finishes.
+func startServer(h handler) string {
+	GinkgoHelper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				h(c.(*net.TCPConn))
+			}()
+		}
+	}()
+	DeferCleanup(func() {
+		l.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return l.Addr().String()
+}
+
+// echo is a correct echo handler: it copies until EOF, then closes.
+func echo(conn *net.TCPConn) {
+	conn.SetDeadline(time.Now().Add(time.Minute))
+	io.Copy(conn, conn)
+}
+
+// alterAt echoes, but flips every bit of the byte at stream offset off.
+func alterAt(off int64) handler {
+	return func(conn *net.TCPConn) {
+		conn.SetDeadline(time.Now().Add(time.Minute))
+		buf := make([]byte, 4096)
+		var pos int64
+		for {
+			n, err := conn.Read(buf)
+			for i := 0; i < n; i++ {
+				if pos+int64(i) == off {
+					buf[i] ^= 0xff
+				}
+			}
+			pos += int64(n)
+			if _, werr := conn.Write(buf[:n]); werr != nil || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// readThen reads exactly n bytes, writes back the first echo of them, then
+// does after (close, reset, or stall until the client goes away).
+func readThen(n, echoed int, after func(conn *net.TCPConn)) handler {
+	return func(conn *net.TCPConn) {
+		conn.SetDeadline(time.Now().Add(time.Minute))
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			return
+		}
+		if _, err := conn.Write(buf[:echoed]); err != nil {
+			return
+		}
+		after(conn)
+	}
+}
+
+func closeNow(conn *net.TCPConn) {}
+
+func resetNow(conn *net.TCPConn) { conn.SetLinger(0) }
+
+// stall reads and discards until the client goes away or the deadline.
+func stall(conn *net.TCPConn) {
+	io.Copy(io.Discard, conn)
+}
+
+// payload returns n deterministic bytes that never repeat within 256.
+func payload(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	return b
+}
