@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// runList prints the catalogue: echoconf list [--run GLOB] [--skip GLOB].
+func runList(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var runGlobs, skipGlobs globList
+	fs.Var(&runGlobs, "run", "list only checks matching `GLOB`")
+	fs.Var(&skipGlobs, "skip", "leave out checks matching `GLOB`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, "Usage: echoconf list [--run GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X exclusive, P needs --exec) and requirement.")
+			return exitPass
+		}
+		return usageError(stderr, "%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, "list takes no arguments, got %q", fs.Arg(0))
+	}
+	return printCatalogue(stdout, stderr, runGlobs, skipGlobs)
+}
+
+// printCatalogue writes the selected checks as a table.
+func printCatalogue(stdout, stderr io.Writer, run, skip []string) int {
+	checks := spec.All()
+	sel, err := conformance.Select(checks, run, skip)
+	if err != nil {
+		return usageError(stderr, "%v", err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLEVEL\tTIMEOUT\tREQUIREMENT")
+	for i, c := range checks {
+		if !sel[i] {
+			continue
+		}
+		id := c.ID
+		if c.Exclusive {
+			id += " (X)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", id, c.Level, c.Timeout, c.Requirement)
+	}
+	if err := tw.Flush(); err != nil {
+		return usageError(stderr, "write catalogue: %v", err)
+	}
+	fmt.Fprintln(stdout, "\n(X) runs alone. Checks of the server process (robustness/server-alive, no-zombies, fd-stable) need --exec and are skipped otherwise.")
+	return exitPass
+}
+
+// globList is a repeatable flag whose values may also be comma-separated.
+type globList []string
+
+func (g *globList) String() string { return strings.Join(*g, ",") }
+
+func (g *globList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return fmt.Errorf("empty pattern in %q", v)
+		}
+		*g = append(*g, p)
+	}
+	return nil
+}

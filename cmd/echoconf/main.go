@@ -1,0 +1,111 @@
+// Command echoconf checks TCP Echo (RFC 862) servers for conformance.
+//
+//	echoconf check [flags] [HOST:PORT]     check a running server (none: the built-in reference server)
+//	echoconf check [flags] --exec 'CMD {port}'  start, check and stop a server
+//	echoconf list                          print the catalogue of checks
+//	echoconf version                       print the version
+//	echoconf help [COMMAND]                print help
+//
+// Exit codes: 0 conformant, 1 not conformant (including an unreachable
+// target or an exec'd server that never listens), 2 usage or internal error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/echoconf/echoconf/impl"
+)
+
+// Exit codes.
+const (
+	exitPass  = 0 // conformant
+	exitFail  = 1 // not conformant
+	exitUsage = 2 // usage or internal error
+)
+
+// command is one subcommand: it parses its own flags and returns an exit code.
+type command struct {
+	run     func(args []string, stdout, stderr io.Writer) int
+	summary string
+}
+
+// commands is the subcommand dispatch table.
+var commands = map[string]command{
+	"check":   {runCheck, "check an echo server against the catalogue"},
+	"list":    {runList, "print the catalogue of checks"},
+	"version": {runVersion, "print the version"},
+}
+
+func main() {
+	if code, ok := impl.RunChildIfRequested(); ok {
+		os.Exit(code)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches args to a subcommand and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if _, ok := commands[args[1]]; ok {
+				return commands[args[1]].run([]string{"-h"}, stdout, stderr)
+			}
+			return usageError(stderr, "unknown command %q (see echoconf help)", args[1])
+		}
+		usage(stdout)
+		return exitPass
+	case "-version", "--version":
+		name = "version"
+	}
+	c, ok := commands[name]
+	if !ok {
+		return usageError(stderr, "unknown command %q (see echoconf help)", name)
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("echoconf checks TCP Echo (RFC 862) servers for conformance.\n\nUsage:\n  echoconf COMMAND [flags] [args]\n\nCommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-8s %s\n", n, commands[n].summary)
+	}
+	b.WriteString("  help     print help about a command\n\n")
+	b.WriteString("Exit codes: 0 conformant, 1 not conformant, 2 usage or internal error.\n")
+	b.WriteString("Run 'echoconf help check' for the flags of check.\n")
+	fmt.Fprint(w, b.String())
+}
+
+// usageError prints a one-line "echoconf: ..." message and returns exitUsage.
+func usageError(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "echoconf: "+format+"\n", args...)
+	return exitUsage
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] != "-h" {
+		return usageError(stderr, "version takes no arguments")
+	}
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(stdout, "echoconf %s\n", v)
+	return exitPass
+}

@@ -1,0 +1,305 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Exec-mode time limits.
+const (
+	// stopGrace is how long a server has to exit after SIGTERM before its
+	// process group gets SIGKILL.
+	stopGrace = time.Second
+	// reapTimeout bounds the wait for a SIGKILLed process to be reaped.
+	reapTimeout = 5 * time.Second
+	// drainTimeout bounds the wait for the output pipe to reach EOF after
+	// the group is dead (a process that escaped the group may hold it).
+	drainTimeout = time.Second
+	// maxRestarts bounds --restart, so a server that dies at once on every
+	// start cannot loop forever.
+	maxRestarts = 50
+)
+
+// serverProc is one incarnation of an exec'd server.
+type serverProc struct {
+	cmd      *exec.Cmd
+	pid      int // also the process group ID (Setpgid)
+	addr     string
+	command  string // argv joined, port substituted
+	done     chan struct{}
+	how      string        // how it ended; written before done is closed
+	stopped  chan struct{} // closed when stop has finished
+	stopOnce sync.Once
+	// stopping is set when the runner starts to stop the process, so its
+	// end is not counted as a death; ownExit is how it ended when it had
+	// already ended by itself by then.
+	stopping atomic.Bool
+	ownExit  string
+	pipe     *os.File
+	drained  chan struct{}
+	started  time.Time
+}
+
+// exited reports whether the process has ended, without blocking.
+func (p *serverProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// startProc starts one incarnation on a fresh port. It returns once the
+// process runs; it does not wait for it to listen.
+func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	argv, err := commandArgv(x.Command, strconv.Itoa(port))
+	if err != nil {
+		return nil, err
+	}
+	full := withLimits(argv, x)
+	cmd := exec.Command(full[0], full[1:]...)
+	cmd.Dir = x.Dir
+	cmd.Env = append(os.Environ(), x.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: x.Credential}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start server: output pipe: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, fmt.Errorf("start server %q: %w", strings.Join(argv, " "), err)
+	}
+	pw.Close()
+	p := &serverProc{
+		cmd:     cmd,
+		pid:     cmd.Process.Pid,
+		addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		command: strings.Join(argv, " "),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		pipe:    pr,
+		drained: make(chan struct{}),
+		started: time.Now(),
+	}
+	go drain(pr, out, p.drained)
+	go func() {
+		err := cmd.Wait()
+		how := "exited"
+		if cmd.ProcessState != nil {
+			how = cmd.ProcessState.String()
+		} else if err != nil {
+			how = err.Error()
+		}
+		p.how = how
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1 and releases it for
+// the server to bind. Another process could take it in between; the server
+// then fails to start, which the startup check reports.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("choose a free port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, fmt.Errorf("choose a free port: %w", err)
+	}
+	return port, nil
+}
+
+var prlimitPath = sync.OnceValue(func() string {
+	p, err := exec.LookPath("prlimit")
+	if err != nil {
+		return ""
+	}
+	return p
+})
+
+// withLimits wraps argv so the limits are in force before the server's
+// first instruction: prlimit (util-linux) sets them on itself and then
+// execs argv; without prlimit, sh's ulimit does the same.
+func withLimits(argv []string, x *ExecSpec) []string {
+	cpu := int64(0)
+	if x.CPULimit > 0 {
+		cpu = int64((x.CPULimit + time.Second - 1) / time.Second)
+	}
+	if p := prlimitPath(); p != "" {
+		w := []string{p, fmt.Sprintf("--nofile=%d:%d", x.FDLimit, x.FDLimit)}
+		if x.ProcLimit > 0 {
+			w = append(w, fmt.Sprintf("--nproc=%d:%d", x.ProcLimit, x.ProcLimit))
+		}
+		if cpu > 0 {
+			w = append(w, fmt.Sprintf("--cpu=%d:%d", cpu, cpu))
+		}
+		if x.MemoryLimit > 0 {
+			w = append(w, fmt.Sprintf("--as=%d:%d", x.MemoryLimit, x.MemoryLimit))
+		}
+		return append(append(w, "--"), argv...)
+	}
+	script := fmt.Sprintf("ulimit -n %d", x.FDLimit)
+	if x.ProcLimit > 0 {
+		script += fmt.Sprintf(" && ulimit -u %d", x.ProcLimit)
+	}
+	if cpu > 0 {
+		script += fmt.Sprintf(" && ulimit -t %d", cpu)
+	}
+	if x.MemoryLimit > 0 {
+		script += fmt.Sprintf(" && ulimit -v %d", (x.MemoryLimit+1023)/1024)
+	}
+	script += ` && exec "$@"`
+	return append([]string{"/bin/sh", "-c", script, "echoconf-server"}, argv...)
+}
+
+// startupError is why an exec'd server never became ready.
+type startupError struct {
+	exited bool   // it ended before accepting
+	how    string // its exit status, when exited
+	msg    string
+}
+
+func (e *startupError) Error() string { return e.msg }
+
+// waitReady dials p's address with backoff until a connection succeeds
+// (the server is listening), the process exits, or timeout passes.
+func waitReady(ctx context.Context, p *serverProc, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	backoff := 2 * time.Millisecond
+	var lastErr error
+	for attempt := 0; attempt < 100000; attempt++ {
+		if p.exited() {
+			return &startupError{exited: true, how: p.how,
+				msg: fmt.Sprintf("the server exited before accepting connections on %s: %s", p.addr, p.how)}
+		}
+		left := time.Until(deadline)
+		if left <= 0 || ctx.Err() != nil {
+			break
+		}
+		d := net.Dialer{Timeout: min(left, 500*time.Millisecond)}
+		c, err := d.DialContext(ctx, "tcp", p.addr)
+		if err == nil {
+			if cerr := c.Close(); cerr != nil {
+				lastErr = cerr
+			}
+			return nil
+		}
+		lastErr = err
+		t := time.NewTimer(min(backoff, max(time.Until(deadline), 0)))
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		backoff = min(backoff*2, 100*time.Millisecond)
+	}
+	if p.exited() {
+		return &startupError{exited: true, how: p.how,
+			msg: fmt.Sprintf("the server exited before accepting connections on %s: %s", p.addr, p.how)}
+	}
+	if ctx.Err() != nil {
+		return &startupError{msg: fmt.Sprintf("the run ended while waiting for the server to listen on %s", p.addr)}
+	}
+	msg := fmt.Sprintf("the server did not accept connections on %s within %v (startup timeout)", p.addr, timeout)
+	if lastErr != nil {
+		msg += ": " + shortNetErr(lastErr)
+	}
+	return &startupError{msg: msg}
+}
+
+// shortNetErr drops the "dial tcp ADDR:" prefix of a net error.
+func shortNetErr(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}
+
+// stop ends p's whole process group: SIGTERM, up to stopGrace for the
+// leader to exit, then SIGKILL to the group and to any descendant that
+// left it, then reaps the leader and closes the output pipe. It is
+// idempotent and safe to call after the process died on its own.
+func (p *serverProc) stop() {
+	p.stopOnce.Do(p.doStop)
+}
+
+func (p *serverProc) doStop() {
+	defer close(p.stopped)
+	if p.exited() {
+		p.ownExit = p.how
+	}
+	p.stopping.Store(true)
+	strays := descendants(p.pid)
+	if !p.exited() {
+		_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+		t := time.NewTimer(stopGrace)
+		select {
+		case <-p.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	p.killGroup(strays)
+	t := time.NewTimer(reapTimeout)
+	select {
+	case <-p.done:
+	case <-t.C:
+	}
+	t.Stop()
+	p.waitGroupGone()
+	t = time.NewTimer(drainTimeout)
+	select {
+	case <-p.drained:
+	case <-t.C:
+		p.pipe.Close() // a stray holds the pipe; unblock the drainer
+		<-p.drained
+	}
+	t.Stop()
+	p.pipe.Close()
+}
+
+// killGroup SIGKILLs p's process group and the given descendants that are
+// no longer in it (a server that called setsid).
+func (p *serverProc) killGroup(strays []procStat) {
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	for _, s := range strays {
+		if s.pgid != p.pid && s.state != 'Z' {
+			_ = syscall.Kill(s.pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// waitGroupGone waits, bounded, for every member of the killed group to
+// vanish. Members reparented to init are reaped by it, asynchronously, so
+// this polls; it gives up after a second.
+func (p *serverProc) waitGroupGone() {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < 200; i++ {
+		if err := syscall.Kill(-p.pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		<-tick.C
+	}
+}

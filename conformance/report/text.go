@@ -1,0 +1,231 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance"
+)
+
+// TextOptions tune the text format.
+type TextOptions struct {
+	// Color adds ANSI colours to statuses and the verdict.
+	Color bool
+	// OmitChecks leaves out the per-check lines, for a report that follows
+	// the lines a Progress printer already wrote.
+	OmitChecks bool
+	// OutputLines bounds the server output excerpt (default 40 lines).
+	OutputLines int
+}
+
+// Text writes r for people, without colour: one line per selected check,
+// then the diagnostics of every failure, warning and error, the server's
+// deaths and output in exec mode, and a summary with the verdict.
+func Text(w io.Writer, r *conformance.Report) error {
+	return TextWriter(TextOptions{})(w, r)
+}
+
+// TextWriter returns the text format with options.
+func TextWriter(o TextOptions) Writer {
+	if o.OutputLines == 0 {
+		o.OutputLines = 40
+	}
+	return func(w io.Writer, r *conformance.Report) error {
+		bw := bufio.NewWriter(w)
+		writeText(bw, r, o)
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write text report: %w", err)
+		}
+		return nil
+	}
+}
+
+// ANSI colours.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+)
+
+func paint(on bool, colour, s string) string {
+	if !on {
+		return s
+	}
+	return colour + s + ansiReset
+}
+
+func statusColour(s conformance.Status) string {
+	switch s {
+	case conformance.StatusPass:
+		return ansiGreen
+	case conformance.StatusFail, conformance.StatusError:
+		return ansiRed
+	case conformance.StatusWarn:
+		return ansiYellow
+	}
+	return ansiBlue
+}
+
+// CheckLine is the one-line summary of a result that the text format and
+// the progress printer share: "PASS  basic/small-message  (3ms)".
+func CheckLine(res conformance.Result, color bool) string {
+	tag := paint(color, statusColour(res.Status), fmt.Sprintf("%-5s", strings.ToUpper(string(res.Status))))
+	line := fmt.Sprintf("%s %-36s %s", tag, res.Check.ID, paint(color, ansiDim, fmt.Sprintf("%8s", round(res.Duration))))
+	if res.Check.Level.String() == "SHOULD" {
+		line += " " + paint(color, ansiDim, "[SHOULD]")
+	}
+	switch {
+	case res.Status == conformance.StatusSkip && res.Err != nil:
+		line += "  " + paint(color, ansiDim, Message(res))
+	case res.Status != conformance.StatusPass && res.Err != nil:
+		line += "  " + firstLine(Message(res), 100)
+	}
+	if res.Runs > 1 {
+		line += fmt.Sprintf("  (%d/%d runs failed)", res.Failures, res.Runs)
+	}
+	if res.ServerDied != "" {
+		line += "  " + paint(color, ansiRed, "server died: "+res.ServerDied)
+	}
+	return line
+}
+
+// NewProgress returns an Options.Progress that prints CheckLine for every
+// check as it ends, in completion order.
+func NewProgress(w io.Writer, color bool) func(conformance.ProgressEvent) {
+	return func(ev conformance.ProgressEvent) {
+		if ev.Kind != conformance.ProgressEnd || ev.Result == nil {
+			return
+		}
+		_, _ = fmt.Fprintf(w, "%s\n", CheckLine(*ev.Result, color))
+	}
+}
+
+func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
+	c := o.Color
+	fmt.Fprintf(w, "%s %s\n", paint(c, ansiBold, "echoconf check"), r.Target)
+	notSelected := 0
+	for _, res := range r.Results {
+		if conformance.NotSelected(res) {
+			notSelected++
+		}
+	}
+	if !o.OmitChecks {
+		for _, res := range r.Results {
+			if !conformance.NotSelected(res) {
+				fmt.Fprintln(w, CheckLine(res, c))
+			}
+		}
+	}
+	var detailed bool
+	for _, res := range r.Results {
+		if res.Status != conformance.StatusFail && res.Status != conformance.StatusWarn && res.Status != conformance.StatusError {
+			continue
+		}
+		if !detailed {
+			fmt.Fprintf(w, "\n%s\n", paint(c, ansiBold, "Diagnostics"))
+			detailed = true
+		}
+		fmt.Fprintf(w, "\n%s %s (%s)\n", paint(c, statusColour(res.Status), "--- "+strings.ToUpper(string(res.Status))),
+			res.Check.ID, res.Check.Level)
+		fmt.Fprintf(w, "    requirement: %s\n", res.Check.Requirement)
+		if f := res.Failure(); f != nil {
+			w.WriteString(indentText(f.Report(), "    "))
+		} else if res.Err != nil {
+			fmt.Fprintf(w, "    %s\n", res.Err)
+		}
+		if res.Runs > 1 {
+			fmt.Fprintf(w, "    runs: %d, failed: %d\n", res.Runs, res.Failures)
+		}
+		if res.ServerDied != "" {
+			fmt.Fprintf(w, "    the server died during this check: %s\n", res.ServerDied)
+		}
+	}
+	if s := r.Server; s != nil {
+		fmt.Fprintf(w, "\n%s %s (pid %d", paint(c, ansiBold, "Server"), s.Command, s.PID)
+		if s.Restarts > 0 {
+			fmt.Fprintf(w, ", restarted %d times", s.Restarts)
+		}
+		w.WriteString(")\n")
+		for _, d := range s.Deaths {
+			fmt.Fprintf(w, "    %s\n", paint(c, ansiRed, d))
+		}
+		if s.Exit != "" {
+			fmt.Fprintf(w, "    ended by itself: %s\n", s.Exit)
+		}
+		if out := strings.TrimRight(s.Output, "\n"); out != "" {
+			lines := strings.Split(out, "\n")
+			shown := lines
+			if len(lines) > o.OutputLines {
+				shown = lines[len(lines)-o.OutputLines:]
+				fmt.Fprintf(w, "    output (last %d of %d lines):\n", o.OutputLines, len(lines))
+			} else {
+				w.WriteString("    output:\n")
+			}
+			for _, l := range shown {
+				fmt.Fprintf(w, "    | %s\n", firstLine(l, 200))
+			}
+			if s.OutputTruncated {
+				w.WriteString("    (output beyond the capture limit was discarded)\n")
+			}
+		}
+	}
+	n := r.Counts()
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d warned, %d skipped, %d errors",
+		n[conformance.StatusPass], n[conformance.StatusFail], n[conformance.StatusWarn],
+		n[conformance.StatusSkip]-notSelected, n[conformance.StatusError])
+	if notSelected > 0 {
+		fmt.Fprintf(w, " (%d not selected)", notSelected)
+	}
+	fmt.Fprintf(w, " in %s", round(r.Duration))
+	if r.Strict {
+		w.WriteString(" (strict)")
+	}
+	w.WriteString("\n")
+	if r.Verdict() == conformance.VerdictPass {
+		fmt.Fprintf(w, "%s\n", paint(c, ansiGreen+ansiBold, "PASS: conformant"))
+	} else {
+		fmt.Fprintf(w, "%s\n", paint(c, ansiRed+ansiBold, "FAIL: not conformant"))
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+func firstLine(s string, limit int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
+}
+
+func indentText(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l == "" {
+			continue
+		}
+		b.WriteString(prefix)
+		b.WriteString(l)
+	}
+	if !strings.HasSuffix(b.String(), "\n") {
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,503 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/echoconf/echoconf/spec"
+)
+
+// Engine time limits at scale 1.
+const (
+	// watchdogGrace is how long a check has to return after its watchdog
+	// fired and its connections were closed; past it the check is abandoned
+	// and reported as an error.
+	watchdogGrace = 2 * time.Second
+	// preflightTimeout bounds the single connection Run makes to a
+	// HOST:PORT target before any check, to report an unreachable target
+	// quickly.
+	preflightTimeout = 3 * time.Second
+)
+
+// serverAliveID is the check that runs last and fails when the server died
+// at any point of the run, even if --restart brought it back.
+const serverAliveID = "robustness/server-alive"
+
+// Run checks the target against the catalogue and returns the report.
+//
+// Run returns an error only when it cannot run at all: invalid options,
+// an invalid address, a malformed or unmatched selection pattern, or an
+// exec command without {port}. An unreachable target, a server that never
+// listens, or one that dies is a Report whose checks fail.
+//
+// Guarantees: Run never panics because of a check (a panic is recovered
+// and reported as StatusError); every check has a watchdog (its Timeout
+// times TimeoutScale) after which its connections are closed; a check that
+// still does not return is abandoned as StatusError; the whole run has a
+// deadline; in exec mode the server's process group is killed before Run
+// returns. Report.Results holds one Result per check of the catalogue, in
+// catalogue order, whatever order they ran in; unselected checks are
+// StatusSkip.
+//
+// Scheduling: the non-exclusive checks outside the robustness category run
+// first, concurrently (Options.Parallel at a time); then each Exclusive
+// check runs alone, in catalogue order; then the remaining robustness
+// checks run concurrently, so a server that crashes under abuse does not
+// fail unrelated checks; robustness/server-alive runs last.
+func Run(ctx context.Context, t Target, o Options) (*Report, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	sel, err := Select(o.Checks, o.Run, o.Skip)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{o: o, checks: o.Checks, sel: sel}
+	switch {
+	case t.Addr != "" && t.Exec != nil:
+		return nil, errors.New("target has both an address and an exec command")
+	case t.Exec != nil:
+		x, err := t.Exec.withDefaults()
+		if err != nil {
+			return nil, err
+		}
+		e.exec = &x
+	case t.Addr != "":
+		if err := ValidateAddr(t.Addr); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errors.New("no target: give an address or an exec command")
+	}
+	rep := &Report{Target: t.String(), Started: time.Now(), Strict: o.Strict}
+	e.run(ctx, t.Addr)
+	rep.Results = e.results
+	if e.srv != nil {
+		rep.Server = e.info
+	}
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+// engine is the state of one Run.
+type engine struct {
+	o      Options
+	checks []spec.Check
+	sel    []bool
+	exec   *ExecSpec
+
+	results []Result // one per check, catalogue order
+	index   []int    // position among the selected checks, or -1
+	total   int
+
+	srv     *execServer
+	info    *ServerInfo
+	addr    func() string
+	down    *spec.Failure // set when every check fails fast (unreachable)
+	runCtx  context.Context
+	progMu  sync.Mutex
+	started map[string]time.Time
+}
+
+func (e *engine) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * e.o.TimeoutScale)
+}
+
+func (e *engine) timeout(c spec.Check) time.Duration {
+	if c.Timeout <= 0 {
+		return e.scaled(DefaultCheckTimeout)
+	}
+	return e.scaled(c.Timeout)
+}
+
+func (e *engine) run(ctx context.Context, addr string) {
+	e.results = make([]Result, len(e.checks))
+	e.index = make([]int, len(e.checks))
+	order := make(map[string]int, len(e.checks))
+	var budget time.Duration
+	for i, c := range e.checks {
+		order[c.ID] = i
+		e.results[i] = Result{Check: c}
+		e.index[i] = -1
+		if e.sel[i] {
+			e.index[i] = e.total
+			e.total++
+			budget += (e.timeout(c) + e.scaled(watchdogGrace)) * time.Duration(e.o.Repeat)
+		} else {
+			e.results[i].Status = StatusSkip
+			e.results[i].Err = &spec.Skipped{Reason: ReasonNotSelected}
+		}
+	}
+	deadline := e.o.Deadline
+	if deadline == 0 {
+		deadline = budget + 10*time.Second
+		if e.exec != nil {
+			deadline += e.exec.StartupTimeout * 2
+		}
+	}
+	runCtx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	e.runCtx = runCtx
+
+	if e.exec != nil {
+		e.srv = newExecServer(*e.exec, order)
+		e.addr = e.srv.addr
+		if err := e.srv.start(runCtx); err != nil {
+			e.down = startupFailure(err)
+		}
+	} else {
+		e.addr = func() string { return addr }
+		e.down = preflight(runCtx, addr, e.scaled(preflightTimeout))
+	}
+
+	var phases [4][]int
+	for i, c := range e.checks {
+		switch {
+		case !e.sel[i]:
+		case c.ID == serverAliveID:
+			phases[3] = append(phases[3], i)
+		case c.Exclusive:
+			phases[1] = append(phases[1], i)
+		case c.Category() == spec.CategoryRobustness:
+			phases[2] = append(phases[2], i)
+		default:
+			phases[0] = append(phases[0], i)
+		}
+	}
+	e.pool(phases[0], e.o.Parallel)
+	e.pool(phases[1], 1)
+	e.pool(phases[2], e.o.Parallel)
+	e.pool(phases[3], 1)
+
+	if e.srv != nil {
+		info, deaths := e.srv.shutdown()
+		e.info = info
+		e.applyDeaths(deaths, order)
+	}
+}
+
+// pool runs the checks at the given catalogue indices, n at a time; each
+// result lands at its own index.
+func (e *engine) pool(idx []int, n int) {
+	if len(idx) == 0 {
+		return
+	}
+	n = max(1, min(n, len(idx)))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				e.results[i] = e.runCheck(i)
+			}
+		}()
+	}
+	for _, i := range idx {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// outcome is one run of a check.
+type outcome struct {
+	status Status
+	err    error
+	dur    time.Duration
+}
+
+// runCheck runs check i Repeat times and returns its aggregated result.
+func (e *engine) runCheck(i int) Result {
+	c := e.checks[i]
+	res := Result{Check: c}
+	e.progress(ProgressEvent{Kind: ProgressStart, Check: c, Index: e.index[i], Total: e.total})
+	defer func() {
+		r := res
+		e.progress(ProgressEvent{Kind: ProgressEnd, Check: c, Index: e.index[i], Total: e.total, Result: &r})
+	}()
+	var outs []outcome
+	for r := 0; r < e.o.Repeat; r++ {
+		out, stop := e.runOnce(c)
+		outs = append(outs, out)
+		if stop {
+			break
+		}
+	}
+	res = aggregate(c, outs)
+	return res
+}
+
+// runOnce runs check c once. stop is true when repeating is pointless:
+// the check was skipped, could not start, or was abandoned.
+func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
+	start := time.Now()
+	defer func() { out.dur = time.Since(start) }()
+	if err := e.runCtx.Err(); err != nil {
+		return outcome{status: StatusError, err: notRunError(e.runCtx)}, true
+	}
+	if e.down != nil {
+		return e.classify(c, e.down), true
+	}
+	env := &spec.Env{Scale: e.o.TimeoutScale, Seed: e.o.Seed}
+	if e.srv != nil {
+		p, err := e.srv.ensure(e.runCtx)
+		if err != nil {
+			return e.classify(c, serverDownFailure(err)), true
+		}
+		env.Process = procView{p: p}
+		e.srv.begin(c.ID)
+		defer e.srv.end(c.ID)
+	}
+	tr := &connTracker{}
+	env.Dial = tr.dialer(e.addr, e.o.TimeoutScale)
+	limit := e.timeout(c)
+	ctx, cancel := context.WithTimeout(e.runCtx, limit)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- &panicError{value: r, stack: debug.Stack()}
+			}
+		}()
+		done <- c.Run(ctx, env)
+	}()
+	var err error
+	select {
+	case err = <-done:
+		tr.closeAll()
+	case <-ctx.Done():
+		tr.closeAll()
+		grace := time.NewTimer(e.scaled(watchdogGrace))
+		defer grace.Stop()
+		select {
+		case err = <-done:
+		case <-grace.C:
+			return outcome{status: StatusError, err: fmt.Errorf(
+				"the check did not return within %v after its %v watchdog fired and its connections were closed; abandoned",
+				e.scaled(watchdogGrace), limit)}, true
+		}
+		var pe *panicError
+		var f *spec.Failure
+		var sk *spec.Skipped
+		switch {
+		case errors.As(err, &pe), errors.As(err, &f), errors.As(err, &sk):
+		case e.runCtx.Err() != nil:
+			return outcome{status: StatusError, err: notRunError(e.runCtx)}, true
+		default:
+			err = &spec.Failure{
+				Kind: spec.KindTimeout, Offset: -1, Ending: spec.EventTimeout,
+				Expected: fmt.Sprintf("the check to finish within %v", limit),
+				Actual:   "it was still waiting on the server when its watchdog fired",
+				Detail:   "the server stopped answering; its connections were closed by the watchdog",
+				Err:      err,
+			}
+		}
+	}
+	out = e.classify(c, err)
+	return out, out.status == StatusSkip
+}
+
+// classify maps a check's error to a status: nil passes, *spec.Skipped
+// skips, *spec.Failure fails a MUST check and warns on a SHOULD one
+// (fails under Strict), anything else is an error.
+func (e *engine) classify(c spec.Check, err error) outcome {
+	var f *spec.Failure
+	var sk *spec.Skipped
+	switch {
+	case err == nil:
+		return outcome{status: StatusPass}
+	case errors.As(err, &sk):
+		return outcome{status: StatusSkip, err: sk}
+	case errors.As(err, &f):
+		if c.Level == spec.Should && !e.o.Strict {
+			return outcome{status: StatusWarn, err: f}
+		}
+		return outcome{status: StatusFail, err: f}
+	}
+	return outcome{status: StatusError, err: err}
+}
+
+// aggregate folds the runs of one check into its Result. A check that
+// failed in some runs but not all is flaky: it keeps the status of its
+// failure (fail, or warn for SHOULD) and the failure's Detail starts with
+// "flaky: failed k of N runs".
+func aggregate(c spec.Check, outs []outcome) Result {
+	res := Result{Check: c, Runs: len(outs)}
+	var firstFail, firstErr *outcome
+	for k := range outs {
+		o := &outs[k]
+		res.Duration += o.dur
+		switch o.status {
+		case StatusFail, StatusWarn:
+			res.Failures++
+			if firstFail == nil {
+				firstFail = o
+			}
+		case StatusError:
+			res.Failures++
+			if firstErr == nil {
+				firstErr = o
+			}
+		}
+	}
+	switch {
+	case len(outs) == 0:
+		res.Status = StatusError
+		res.Err = errors.New("the check did not run")
+	case outs[0].status == StatusSkip:
+		res.Status, res.Err = StatusSkip, outs[0].err
+		res.Failures = 0
+	case firstFail != nil:
+		res.Status, res.Err = firstFail.status, firstFail.err
+	case firstErr != nil:
+		res.Status, res.Err = StatusError, firstErr.err
+	default:
+		res.Status = StatusPass
+	}
+	if res.Flaky() {
+		note := fmt.Sprintf("flaky: failed %d of %d runs", res.Failures, res.Runs)
+		if f := res.Failure(); f != nil {
+			g := *f
+			if g.Detail != "" {
+				note += "; " + g.Detail
+			}
+			g.Detail = note
+			res.Err = &g
+		} else if res.Err != nil {
+			res.Err = fmt.Errorf("%s: %w", note, res.Err)
+		}
+	}
+	return res
+}
+
+// applyDeaths records each server death on the checks it is attributed
+// to. A check that was in flight when the server died fails even if its
+// own observation passed; a check that had just ended is marked but keeps
+// its status. robustness/server-alive fails when any death happened.
+func (e *engine) applyDeaths(deaths []death, order map[string]int) {
+	for _, d := range deaths {
+		ids := d.during
+		if len(ids) == 0 {
+			ids = d.after
+		}
+		for _, id := range ids {
+			r := &e.results[order[id]]
+			if r.ServerDied == "" {
+				r.ServerDied = d.how
+			}
+			if len(d.during) > 0 && (r.Status == StatusPass || r.Status == StatusError) {
+				r.Status = StatusFail
+				r.Err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
+					Expected: "the server to keep running", Actual: "it " + d.String()}
+			}
+		}
+	}
+	if len(deaths) == 0 {
+		return
+	}
+	i, ok := order[serverAliveID]
+	if !ok || !e.sel[i] {
+		return
+	}
+	r := &e.results[i]
+	if r.Status == StatusPass || r.Status == StatusSkip {
+		var all []string
+		for _, d := range deaths {
+			all = append(all, d.String())
+		}
+		r.Status = StatusFail
+		r.Err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
+			Expected: "the server to stay alive throughout the run",
+			Actual:   fmt.Sprintf("it died %d time(s) and was restarted", len(deaths)),
+			Detail:   strings.Join(all, "; ")}
+	}
+}
+
+// progress calls Options.Progress, serialised.
+func (e *engine) progress(ev ProgressEvent) {
+	if e.o.Progress == nil {
+		return
+	}
+	e.progMu.Lock()
+	defer e.progMu.Unlock()
+	e.o.Progress(ev)
+}
+
+// panicError is a recovered panic in a check.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string {
+	return fmt.Sprintf("the check panicked: %v (at %s)", p.value, panicSite(p.stack))
+}
+
+// panicSite picks the first stack frame outside the runtime and this
+// file's recover: the line that panicked.
+func panicSite(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for k := 0; k+1 < len(lines); k++ {
+		l := strings.TrimSpace(lines[k])
+		if strings.HasPrefix(l, "panic(") && k+3 < len(lines) {
+			return strings.TrimSpace(lines[k+3])
+		}
+	}
+	return "unknown location"
+}
+
+func notRunError(ctx context.Context) error {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errors.New("not run: the run's deadline passed")
+	}
+	return errors.New("not run: the run was cancelled")
+}
+
+// preflight dials a HOST:PORT target once; a failure becomes the
+// Failure every check reports, so an unreachable target fails fast.
+func preflight(ctx context.Context, addr string, timeout time.Duration) *spec.Failure {
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		_ = c.Close()
+		return nil
+	}
+	return &spec.Failure{
+		Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused,
+		Expected: "a connection to " + addr,
+		Actual:   shortNetErr(err),
+		Detail:   "the target could not be reached before any check ran",
+		Err:      err,
+	}
+}
+
+// startupFailure is what every check reports when an exec'd server never
+// became ready.
+func startupFailure(err error) *spec.Failure {
+	f := &spec.Failure{Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused,
+		Expected: "the server to accept connections", Actual: err.Error(),
+		Detail: "the server failed to start; no check could run"}
+	var de *deathError
+	if errors.As(err, &de) && de.startup != nil && de.startup.exited {
+		f.Kind, f.Ending = spec.KindServerDied, spec.EventExit
+	}
+	return f
+}
+
+// serverDownFailure is what a check reports when the exec'd server died
+// earlier and was not restarted.
+func serverDownFailure(err error) *spec.Failure {
+	return &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
+		Expected: "a running server", Actual: err.Error(),
+		Detail: "not run against a dead server; use --restart to restart it after a crash"}
+}

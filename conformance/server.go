@@ -1,0 +1,219 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// recentWindow is how long after a check ends a server death is still
+// attributed to it: a server that dies of SIGPIPE dies just after the
+// client closed.
+const recentWindow = 100 * time.Millisecond
+
+// death is one observed end of a server incarnation during the run.
+type death struct {
+	how    string
+	during []string // checks in flight when it died
+	after  []string // checks that had ended within recentWindow, when none was in flight
+}
+
+// execServer runs an exec'd server across the run: it starts it, tracks
+// which checks are in flight so a death can be attributed, and restarts it
+// when asked to. It is safe for concurrent use.
+type execServer struct {
+	x     ExecSpec
+	out   *boundedOutput
+	order map[string]int // catalogue position, to sort attributions
+
+	mu       sync.Mutex
+	cur      *serverProc
+	first    *serverProc
+	inflight map[string]int
+	recent   map[string]time.Time
+	deaths   []death
+	restarts int
+	fatal    *deathError // set when the server is down for good
+}
+
+// deathError says the server is down and will not come back.
+type deathError struct {
+	msg     string
+	startup *startupError
+}
+
+func (e *deathError) Error() string { return e.msg }
+
+func newExecServer(x ExecSpec, order map[string]int) *execServer {
+	return &execServer{
+		x:        x,
+		out:      &boundedOutput{limit: x.OutputLimit},
+		order:    order,
+		inflight: make(map[string]int),
+		recent:   make(map[string]time.Time),
+	}
+}
+
+// start starts the first incarnation and waits for it to listen.
+func (s *execServer) start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startLocked(ctx)
+}
+
+func (s *execServer) startLocked(ctx context.Context) error {
+	p, err := startProc(&s.x, s.out)
+	if err != nil {
+		s.fatal = &deathError{msg: err.Error(), startup: &startupError{msg: err.Error()}}
+		return s.fatal
+	}
+	if s.first == nil {
+		s.first = p
+	}
+	s.cur = p
+	if err := waitReady(ctx, p, s.x.StartupTimeout); err != nil {
+		p.stop()
+		se, _ := err.(*startupError)
+		s.fatal = &deathError{msg: err.Error(), startup: se}
+		return s.fatal
+	}
+	go s.watch(p)
+	return nil
+}
+
+// watch records p's death, unless the runner stopped it, and kills what is
+// left of its process group (the children of a forking server).
+func (s *execServer) watch(p *serverProc) {
+	select {
+	case <-p.done:
+	case <-p.stopped:
+		return
+	}
+	s.mu.Lock()
+	if p.stopping.Load() {
+		s.mu.Unlock()
+		return
+	}
+	d := death{how: p.how}
+	for id := range s.inflight {
+		d.during = append(d.during, id)
+	}
+	if len(d.during) == 0 {
+		now := time.Now()
+		for id, t := range s.recent {
+			if now.Sub(t) <= recentWindow {
+				d.after = append(d.after, id)
+			}
+		}
+	}
+	s.sortIDs(d.during)
+	s.sortIDs(d.after)
+	s.deaths = append(s.deaths, d)
+	s.mu.Unlock()
+	go p.stop()
+}
+
+func (s *execServer) sortIDs(ids []string) {
+	sort.Slice(ids, func(i, j int) bool { return s.order[ids[i]] < s.order[ids[j]] })
+}
+
+// ensure returns the running incarnation, restarting a dead one when
+// Restart is set. It returns a *deathError when the server is down for good.
+func (s *execServer) ensure(ctx context.Context) (*serverProc, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fatal != nil {
+		return nil, s.fatal
+	}
+	if !s.cur.exited() {
+		return s.cur, nil
+	}
+	last := s.lastDeathLocked()
+	if !s.x.Restart {
+		s.fatal = &deathError{msg: "the server " + last}
+		return nil, s.fatal
+	}
+	if s.restarts >= maxRestarts {
+		s.fatal = &deathError{msg: fmt.Sprintf("the server died %d times and is not restarted again; last it %s", s.restarts+1, last)}
+		return nil, s.fatal
+	}
+	s.restarts++
+	s.out.note(fmt.Sprintf("\n[echoconf: server %s; restart %d]\n", last, s.restarts))
+	if err := s.startLocked(ctx); err != nil {
+		s.fatal = &deathError{msg: fmt.Sprintf("the server %s, and restarting it failed: %v", last, err)}
+		return nil, s.fatal
+	}
+	return s.cur, nil
+}
+
+// lastDeathLocked describes the latest death ("died during X: how").
+func (s *execServer) lastDeathLocked() string {
+	if len(s.deaths) == 0 {
+		return "exited: " + s.cur.how
+	}
+	return s.deaths[len(s.deaths)-1].String()
+}
+
+// String renders a death as "died during X, Y: how".
+func (d death) String() string {
+	switch {
+	case len(d.during) > 0:
+		return fmt.Sprintf("died during %s: %s", strings.Join(d.during, ", "), d.how)
+	case len(d.after) > 0:
+		return fmt.Sprintf("died just after %s: %s", strings.Join(d.after, ", "), d.how)
+	}
+	return "died between checks: " + d.how
+}
+
+// begin and end bracket one run of a check, for attributing deaths.
+func (s *execServer) begin(id string) {
+	s.mu.Lock()
+	s.inflight[id]++
+	s.mu.Unlock()
+}
+
+func (s *execServer) end(id string) {
+	s.mu.Lock()
+	if s.inflight[id]--; s.inflight[id] <= 0 {
+		delete(s.inflight, id)
+	}
+	s.recent[id] = time.Now()
+	s.mu.Unlock()
+}
+
+// addr returns the current incarnation's address.
+func (s *execServer) addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.addr
+}
+
+// shutdown stops the current incarnation and returns what the report
+// says about the server.
+func (s *execServer) shutdown() (*ServerInfo, []death) {
+	s.mu.Lock()
+	cur := s.cur
+	s.mu.Unlock()
+	var exit string
+	if cur != nil {
+		cur.stop()
+		exit = cur.ownExit
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info := &ServerInfo{Restarts: s.restarts, Exit: exit}
+	if s.first != nil {
+		info.PID = s.first.pid
+		info.Command = s.first.command
+	} else {
+		info.Command = s.x.Command
+	}
+	for _, d := range s.deaths {
+		info.Deaths = append(info.Deaths, d.String())
+	}
+	info.Output, info.OutputTruncated = s.out.snapshot()
+	return info, append([]death(nil), s.deaths...)
+}
