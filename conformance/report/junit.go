@@ -1,0 +1,272 @@
+package report
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// JUnit XML, in the shape of the Ant schema that Jenkins, GitLab and the
+// GitHub test reporters read:
+//
+//	<testsuites name tests failures errors time>
+//	  <testsuite id package name tests failures errors skipped time timestamp hostname>
+//	    <properties><property name value/>...</properties>
+//	    <testcase name="check ID" classname="category" time>
+//	      at most one of <failure message type>, <error message type>, <skipped message>
+//	      <system-out> for warnings and flaky notes
+//	    </testcase>
+//	    <system-out>the server's output (exec mode)</system-out>
+//	    <system-err/>
+//	  </testsuite>
+//	</testsuites>
+//
+// Mapping of statuses:
+//   - pass: an empty testcase.
+//   - fail: <failure message="one-line summary" type="failure kind">, whose
+//     text is the requirement and spec.Failure.Report().
+//   - error (the check could not run, not the server's fault): <error>.
+//   - skip: <skipped message="reason">.
+//   - warn (a SHOULD requirement violated in a non-strict run): a passing
+//     testcase, because it does not fail the verdict, whose <system-out>
+//     starts with "WARNING:" and carries the full diagnosis. Under --strict
+//     the engine reports it as fail and it becomes a <failure>.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	ID         int             `xml:"id,attr"`
+	Package    string          `xml:"package,attr"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Hostname   string          `xml:"hostname,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  junitText       `xml:"system-out"`
+	SystemErr  junitText       `xml:"system-err"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure"`
+	Error     *junitProblem `xml:"error"`
+	Skipped   *junitSkipped `xml:"skipped"`
+	SystemOut *junitText    `xml:"system-out"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+type junitText struct {
+	Text string `xml:",chardata"`
+}
+
+// MarshalXML writes the text with its line breaks as they are (encoding/xml
+// escapes them as &#xA; in chardata fields, which is valid but unreadable).
+func (t junitText) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return encodeTextElement(e, start, t.Text)
+}
+
+// MarshalXML writes the element's attributes and its text with readable
+// line breaks.
+func (p junitProblem) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	start.Attr = append(start.Attr,
+		xml.Attr{Name: xml.Name{Local: "message"}, Value: p.Message},
+		xml.Attr{Name: xml.Name{Local: "type"}, Value: p.Type})
+	return encodeTextElement(e, start, p.Text)
+}
+
+// encodeTextElement writes start, text as character data (escaped, invalid
+// XML characters replaced by U+FFFD, newlines kept) and the end element.
+func encodeTextElement(e *xml.Encoder, start xml.StartElement, text string) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	if text != "" {
+		if err := e.EncodeToken(xml.CharData(text)); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
+}
+
+// JUnitOptions controls JUnit output.
+type JUnitOptions struct {
+	// SuiteName names the test suite; default "echoconf".
+	SuiteName string
+	// Hostname is the host the checks ran on; default os.Hostname(), or
+	// "localhost" when that fails (as the Ant schema asks).
+	Hostname string
+}
+
+// maxJUnitServerOutput bounds the server output copied into <system-out>.
+const maxJUnitServerOutput = 64 << 10
+
+// JUnit writes r as JUnit XML with default options. It is the "junit"
+// format of --format.
+func JUnit(w io.Writer, r *conformance.Report) error {
+	return JUnitWriter(JUnitOptions{})(w, r)
+}
+
+// JUnitWriter returns a JUnit reporter with the given options.
+func JUnitWriter(o JUnitOptions) func(io.Writer, *conformance.Report) error {
+	return func(w io.Writer, r *conformance.Report) error {
+		doc := buildJUnit(r, o)
+		if _, err := io.WriteString(w, xml.Header); err != nil {
+			return fmt.Errorf("junit: %w", err)
+		}
+		enc := xml.NewEncoder(w)
+		enc.Indent("", "  ")
+		if err := enc.Encode(doc); err != nil {
+			return fmt.Errorf("junit: %w", err)
+		}
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return fmt.Errorf("junit: %w", err)
+		}
+		return nil
+	}
+}
+
+func buildJUnit(r *conformance.Report, o JUnitOptions) junitSuites {
+	name := o.SuiteName
+	if name == "" {
+		name = "echoconf"
+	}
+	host := o.Hostname
+	if host == "" {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	s := junitSuite{
+		ID:        0,
+		Package:   "echoconf",
+		Name:      name,
+		Time:      seconds(r.Duration),
+		Timestamp: r.Started.UTC().Format("2006-01-02T15:04:05"),
+		Hostname:  host,
+		Properties: []junitProperty{
+			{Name: "target", Value: r.Target},
+			{Name: "strict", Value: fmt.Sprint(r.Strict)},
+			{Name: "verdict", Value: string(r.Verdict())},
+		},
+		Cases: []junitCase{},
+	}
+	for _, res := range r.Results {
+		c := junitCase{Name: res.Check.ID, Classname: res.Check.Category(), Time: seconds(res.Duration)}
+		var notes []string
+		switch res.Status {
+		case conformance.StatusFail:
+			s.Failures++
+			c.Failure = failureElement(res)
+		case conformance.StatusError:
+			s.Errors++
+			c.Error = &junitProblem{Message: oneLine(errText(res.Err)), Type: "error", Text: "The check could not run (the checker's fault, not the server's).\n" + errText(res.Err) + "\n"}
+		case conformance.StatusSkip:
+			s.Skipped++
+			c.Skipped = &junitSkipped{Message: skipReason(res)}
+		case conformance.StatusWarn:
+			notes = append(notes, "WARNING: SHOULD requirement violated (a warning because the run is not strict).\n"+resultDiagnosis(res))
+		}
+		if res.Flaky() {
+			notes = append(notes, fmt.Sprintf("FLAKY: failed %d of %d runs.", res.Failures, res.Runs))
+		}
+		if len(notes) > 0 {
+			c.SystemOut = &junitText{Text: strings.Join(notes, "\n") + "\n"}
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	if srv := r.Server; srv != nil {
+		s.Properties = append(s.Properties, junitProperty{Name: "server.command", Value: srv.Command},
+			junitProperty{Name: "server.pid", Value: fmt.Sprint(srv.PID)},
+			junitProperty{Name: "server.restarts", Value: fmt.Sprint(srv.Restarts)})
+		if srv.Exit != "" {
+			s.Properties = append(s.Properties, junitProperty{Name: "server.exit", Value: srv.Exit})
+		}
+		var b strings.Builder
+		for _, d := range srv.Deaths {
+			fmt.Fprintf(&b, "server %s\n", d)
+		}
+		out, cut := truncateText(srv.Output, maxJUnitServerOutput)
+		b.WriteString(out)
+		if cut || srv.OutputTruncated {
+			b.WriteString("\n[server output truncated]\n")
+		}
+		s.SystemOut.Text = b.String()
+	}
+	return junitSuites{
+		Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors,
+		Time: s.Time, Suites: []junitSuite{s},
+	}
+}
+
+func failureElement(res conformance.Result) *junitProblem {
+	if f := res.Failure(); f != nil {
+		return &junitProblem{Message: oneLine(f.Error()), Type: string(f.Kind), Text: resultDiagnosis(res)}
+	}
+	return &junitProblem{Message: oneLine(errText(res.Err)), Type: "failure", Text: resultDiagnosis(res)}
+}
+
+// resultDiagnosis is the requirement, the failure's full report and the
+// server's death, for machine-facing formats.
+func resultDiagnosis(res conformance.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "requirement (%s): %s\n", res.Check.Level, res.Check.Requirement)
+	var f *spec.Failure
+	if errors.As(res.Err, &f) {
+		b.WriteString(f.Report())
+	} else if res.Err != nil {
+		b.WriteString(res.Err.Error())
+		b.WriteString("\n")
+	}
+	if res.ServerDied != "" {
+		fmt.Fprintf(&b, "server died: %s\n", res.ServerDied)
+	}
+	if h := Hint(res); h != "" {
+		fmt.Fprintf(&b, "hint: %s\n", h)
+	}
+	return b.String()
+}
+
+// seconds formats d as decimal seconds with millisecond precision.
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// oneLine collapses whitespace runs (newlines included) to single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,206 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/echoconf/echoconf/conformance"
+)
+
+// TAP writes r as TAP version 14 (the "tap" format of --format):
+//
+//	TAP version 14
+//	1..N
+//	ok 1 - basic/no-greeting
+//	not ok 2 - basic/small-message
+//	  ---
+//	  message: ...
+//	  severity: fail
+//	  ...
+//	  ...
+//	ok 3 - robustness/no-zombies # SKIP needs the server process
+//	not ok 4 - robustness/fd-stable # TODO SHOULD requirement violated (warning: the run is not strict)
+//
+// The plan comes first. Every failed, warned or errored check carries a YAML
+// diagnostics block (two-space indent, marshalled with go.yaml.in/yaml/v3 so
+// that any text is escaped correctly) with the message, severity, level,
+// requirement, kind, diagnosis, byte counts, offsets and hex windows.
+//
+// A warning (a SHOULD requirement violated in a non-strict run) is written
+// "not ok ... # TODO": TAP's own way to say "this fails, and that is known
+// and does not fail the run", which harnesses count as passing while still
+// showing it. Under --strict the engine reports it as fail: a plain "not ok".
+// A check that could not run (status error) is "not ok" with severity error.
+// The server's command and output (exec mode) follow as "#" comment lines.
+func TAP(w io.Writer, r *conformance.Report) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "TAP version 14\n1..%d\n", len(r.Results))
+	for i, res := range r.Results {
+		n := i + 1
+		desc := tapEscape(res.Check.ID)
+		switch res.Status {
+		case conformance.StatusPass:
+			fmt.Fprintf(bw, "ok %d - %s\n", n, desc)
+		case conformance.StatusSkip:
+			fmt.Fprintf(bw, "ok %d - %s # SKIP %s\n", n, desc, tapEscape(oneLine(skipReason(res))))
+		case conformance.StatusWarn:
+			fmt.Fprintf(bw, "not ok %d - %s # TODO SHOULD requirement violated (warning: the run is not strict)\n", n, desc)
+		default:
+			fmt.Fprintf(bw, "not ok %d - %s\n", n, desc)
+		}
+		if res.Status == conformance.StatusPass || res.Status == conformance.StatusSkip {
+			if !res.Flaky() {
+				continue
+			}
+		}
+		var block bytes.Buffer
+		enc := yaml.NewEncoder(&block)
+		enc.SetIndent(2)
+		if err := enc.Encode(tapDiagnostics(res)); err != nil {
+			return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
+		}
+		if err := enc.Close(); err != nil {
+			return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
+		}
+		bw.WriteString("  ---\n")
+		for _, line := range strings.SplitAfter(block.String(), "\n") {
+			if line == "" {
+				continue
+			}
+			bw.WriteString("  ")
+			bw.WriteString(line)
+		}
+		bw.WriteString("  ...\n")
+	}
+	counts := r.Counts()
+	fmt.Fprintf(bw, "# verdict: %s (%d passed, %d failed, %d warnings, %d skipped, %d errors)\n", r.Verdict(),
+		counts[conformance.StatusPass], counts[conformance.StatusFail], counts[conformance.StatusWarn],
+		counts[conformance.StatusSkip], counts[conformance.StatusError])
+	fmt.Fprintf(bw, "# target: %s\n", tapComment(r.Target))
+	if s := r.Server; s != nil {
+		fmt.Fprintf(bw, "# server: %s (pid %d, %d restarts)\n", tapComment(s.Command), s.PID, s.Restarts)
+		if s.Exit != "" {
+			fmt.Fprintf(bw, "# server exit: %s\n", tapComment(s.Exit))
+		}
+		for _, d := range s.Deaths {
+			fmt.Fprintf(bw, "# server %s\n", tapComment(d))
+		}
+		if s.Output != "" {
+			out, cut := truncateText(s.Output, maxJUnitServerOutput)
+			bw.WriteString("# server output:\n")
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				fmt.Fprintf(bw, "#   %s\n", tapComment(line))
+			}
+			if cut || s.OutputTruncated {
+				bw.WriteString("# [server output truncated]\n")
+			}
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("tap: %w", err)
+	}
+	return nil
+}
+
+// tapDiag is the YAML diagnostics block of one test point. Field order is
+// the order of the block.
+type tapDiag struct {
+	Message     string `yaml:"message"`
+	Severity    string `yaml:"severity"`
+	Level       string `yaml:"level"`
+	Requirement string `yaml:"requirement"`
+	DurationMS  int64  `yaml:"duration_ms"`
+	Kind        string `yaml:"kind,omitempty"`
+	Diagnosis   string `yaml:"diagnosis,omitempty"`
+	Expected    string `yaml:"expected,omitempty"`
+	Actual      string `yaml:"actual,omitempty"`
+	Sent        *int64 `yaml:"sent,omitempty"`
+	Received    *int64 `yaml:"received,omitempty"`
+	Offset      *int64 `yaml:"offset,omitempty"`
+	Ending      string `yaml:"ending,omitempty"`
+	Conn        string `yaml:"conn,omitempty"`
+	Detail      string `yaml:"detail,omitempty"`
+	WindowStart *int64 `yaml:"window_start,omitempty"`
+	ExpectedHex string `yaml:"expected_hex,omitempty"`
+	ActualHex   string `yaml:"actual_hex,omitempty"`
+	Cause       string `yaml:"cause,omitempty"`
+	ServerDied  string `yaml:"server_died,omitempty"`
+	Hint        string `yaml:"hint,omitempty"`
+	Runs        int    `yaml:"runs,omitempty"`
+	Failures    int    `yaml:"failures,omitempty"`
+}
+
+func tapDiagnostics(res conformance.Result) tapDiag {
+	d := tapDiag{
+		Message:     oneLine(errText(res.Err)),
+		Severity:    string(res.Status),
+		Level:       res.Check.Level.String(),
+		Requirement: res.Check.Requirement,
+		DurationMS:  res.Duration.Milliseconds(),
+		ServerDied:  res.ServerDied,
+		Hint:        Hint(res),
+	}
+	if res.Err == nil {
+		d.Message = "passed"
+	}
+	if res.Runs > 1 {
+		d.Runs, d.Failures = res.Runs, res.Failures
+	}
+	if f := res.Failure(); f != nil {
+		sent, recv := f.Sent, f.Received
+		d.Kind, d.Diagnosis = string(f.Kind), string(f.Diagnosis)
+		d.Expected, d.Actual = f.Expected, f.Actual
+		d.Sent, d.Received = &sent, &recv
+		d.Ending, d.Conn, d.Detail = string(f.Ending), f.Conn, f.Detail
+		if f.Offset >= 0 {
+			off, ws := f.Offset, f.WindowStart
+			d.Offset, d.WindowStart = &off, &ws
+			if len(f.ExpectedWindow) > 0 || len(f.ActualWindow) > 0 {
+				d.ExpectedHex = hexOrNothing(f.ExpectedWindow)
+				d.ActualHex = hexOrNothing(f.ActualWindow)
+			}
+		}
+		if f.Err != nil {
+			d.Cause = f.Err.Error()
+		}
+	}
+	return d
+}
+
+func hexOrNothing(b []byte) string {
+	if len(b) == 0 {
+		return "(nothing)"
+	}
+	return hex.Dump(b)
+}
+
+// tapEscape escapes what TAP gives a meaning in a description: "\" and "#".
+func tapEscape(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return strings.ReplaceAll(s, "#", `\#`)
+}
+
+// tapComment makes s safe on one "#" comment line: control characters
+// (other than tab) become \xNN so that no line break or escape sequence of
+// the server's output reaches the TAP stream.
+func tapComment(s string) string {
+	var b bytes.Buffer
+	for _, r := range s {
+		switch {
+		case r == '\t' || (r >= 0x20 && (r < 0x7f || r >= 0xa0) && r != utf8.RuneError):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteString(`\ufffd`)
+		}
+	}
+	return b.String()
+}
