@@ -1,0 +1,156 @@
+// Command echo-client is the reference TCP Echo (RFC 862) client.
+//
+// Usage:
+//
+//	echo-client [-verify] [-timeout D] [-mode auto|interactive|pipe] HOST:PORT
+//
+// When stdin is a terminal (or with -mode interactive) it is the classic
+// line client: it sends each line typed and prints its echo. Otherwise (or
+// with -mode pipe) it streams stdin to the server while it writes the echo
+// to stdout, so any amount of input works; at the end of stdin it
+// half-closes and exits when the server closes.
+//
+// -verify compares the echo with what was sent, in bounded memory, and
+// stops at the first difference, reporting its offset. -timeout (default
+// 10s) bounds the connect, every write, and every wait for an echo that is
+// owed or for the server's close; waiting for stdin is not bounded.
+//
+// Exit codes:
+//
+//	0  the server echoed everything and closed
+//	1  -verify: the echo differed from the input (changed, extra or missing bytes)
+//	2  bad flags or arguments
+//	3  cannot connect (refused, unreachable, connect timed out)
+//	4  connection error: reset, or closed by the server before the input ended
+//	5  timeout: the server stopped making progress for -timeout
+//	6  local I/O error reading stdin or writing stdout
+//
+// Each error is reported as one line on stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/echoconf/echoconf/impl"
+)
+
+// Exit codes, as documented above.
+const (
+	exitOK       = 0
+	exitMismatch = 1
+	exitUsage    = 2
+	exitConnect  = 3
+	exitConn     = 4
+	exitTimeout  = 5
+	exitLocal    = 6
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, term.IsTerminal(int(os.Stdin.Fd())))
+	stop()
+	os.Exit(code)
+}
+
+// options is what the command line asks for.
+type options struct {
+	client impl.Client
+	mode   string
+}
+
+// run is the whole command; it returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, stdinIsTerminal bool) int {
+	opt, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "echo-client: %v (see echo-client -h)\n", err)
+		return exitUsage
+	}
+	interactive := opt.mode == "interactive" || (opt.mode == "auto" && stdinIsTerminal)
+	if interactive {
+		err = opt.client.Interactive(ctx, stdin, stdout)
+	} else {
+		err = opt.client.Pipe(ctx, stdin, stdout)
+	}
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	if code == exitTimeout {
+		err = fmt.Errorf("%w (after %v without progress)", err, opt.client.Timeout)
+	}
+	fmt.Fprintf(stderr, "echo-client: %v\n", err)
+	return code
+}
+
+// exitCode maps an error of impl.Client to the documented exit code.
+func exitCode(err error) int {
+	var (
+		dial     *impl.DialError
+		mismatch *impl.MismatchError
+		local    *impl.LocalError
+	)
+	switch {
+	case errors.As(err, &dial):
+		return exitConnect
+	case errors.As(err, &mismatch):
+		return exitMismatch
+	case errors.As(err, &local):
+		return exitLocal
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return exitTimeout
+	}
+	return exitConn
+}
+
+// parseFlags returns the options args describe. Errors are one line; -h
+// prints the usage to stdout and returns flag.ErrHelp.
+func parseFlags(args []string, stdout io.Writer) (options, error) {
+	fs := flag.NewFlagSet("echo-client", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var opt options
+	fs.BoolVar(&opt.client.Verify, "verify", false, "check that the echo equals the input; exit 1 at the first difference")
+	fs.DurationVar(&opt.client.Timeout, "timeout", impl.DefaultClientTimeout, "bound on the connect and on every wait for the server")
+	fs.StringVar(&opt.mode, "mode", "auto", "interactive (line by line), pipe (streaming) or auto (interactive when stdin is a terminal)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintln(stdout, "usage: echo-client [flags] HOST:PORT")
+			fs.PrintDefaults()
+		}
+		return opt, err
+	}
+	switch opt.mode {
+	case "auto", "interactive", "pipe":
+	default:
+		return opt, fmt.Errorf("-mode: unknown mode %q (want auto, interactive or pipe)", opt.mode)
+	}
+	if opt.client.Timeout <= 0 {
+		return opt, fmt.Errorf("-timeout: must be positive, got %v", opt.client.Timeout)
+	}
+	switch fs.NArg() {
+	case 0:
+		return opt, errors.New("missing HOST:PORT")
+	case 1:
+	default:
+		return opt, fmt.Errorf("unexpected argument %q after HOST:PORT", fs.Arg(1))
+	}
+	addr := fs.Arg(0)
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		return opt, fmt.Errorf("bad address %q: want HOST:PORT", addr)
+	}
+	opt.client.Addr = addr
+	return opt, nil
+}
