@@ -130,6 +130,9 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 			StatusLabel: strings.ToUpper(string(res.Status)),
 			Duration:    humanDuration(res.Duration),
 		}
+		if res.Duration == 0 {
+			row.Duration = "–" // did not run
+		}
 		if o.Rubric != nil {
 			earned := 0.0
 			if Earns(res.Status) {
