@@ -60,8 +60,12 @@ type Writer func(w io.Writer, r *conformance.Report) error
 // writer. Writers do not colour their output; the CLI uses TextWriter for
 // a coloured terminal.
 var Formats = map[string]Writer{
-	"text": Text,
-	"json": JSON,
+	"text":       Text,
+	"json":       JSON,
+	"junit":      JUnit,
+	"tap":        TAP,
+	"gradescope": Gradescope,
+	"html":       HTML,
 }
 
 // Names returns the format names, sorted.
