@@ -1,0 +1,60 @@
+package spec
+
+import (
+	"context"
+	"time"
+)
+
+// MiB is a mebibyte.
+const mib = 1 << 20
+
+var largeChecks = []entry{
+	{Check{ID: "large/1mib", Requirement: "1 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 15 * time.Second}, testLarge1MiB},
+	{Check{ID: "large/16mib", Requirement: "16 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 30 * time.Second}, testLarge16MiB},
+	{Check{ID: "large/64mib", Requirement: "64 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 60 * time.Second}, testLarge64MiB},
+	{Check{ID: "large/slow-reader", Requirement: "A client that reads slowly still gets every byte back (the server handles short writes).", Level: Must, Timeout: 30 * time.Second}, testSlowReader},
+}
+
+// testLarge1MiB streams 1 MiB and verifies every byte.
+func testLarge1MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 1*mib) }
+
+// testLarge16MiB streams 16 MiB and verifies every byte.
+func testLarge16MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 16*mib) }
+
+// testLarge64MiB streams 64 MiB and verifies every byte.
+func testLarge64MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 64*mib) }
+
+// streamLarge writes size bytes while reading and comparing the echo; the
+// content is regenerated, never stored.
+func streamLarge(ctx context.Context, p *probe, size int64) error {
+	c, f := p.dial(ctx, "")
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	return fail(c.exchange(ctx, p.payload(0, 1, size), xfer{end: endDrain}))
+}
+
+// Slow reader: 3 MiB read 16 KiB at a time with a 2 ms pause, through a
+// small receive buffer, so a correct server's sends block or come up short
+// for about half a second.
+const (
+	slowSize      = 3 * mib
+	slowBite      = 16 << 10
+	slowPause     = 2 * time.Millisecond
+	slowRecvSpace = 32 << 10
+)
+
+// testSlowReader reads the echo slowly so the server must cope with short
+// or blocking writes.
+func testSlowReader(ctx context.Context, p *probe) error {
+	c, f := p.dial(ctx, "")
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	if rb, ok := c.conn.(interface{ SetReadBuffer(int) error }); ok {
+		_ = rb.SetReadBuffer(slowRecvSpace) // a hint: the pauses make the reader slow anyway
+	}
+	return fail(c.exchange(ctx, p.payload(0, 1, slowSize), xfer{bite: slowBite, readPause: slowPause, end: endDrain}))
+}

@@ -1,0 +1,134 @@
+package spec
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+var partialChecks = []entry{
+	{Check{ID: "partial/prompt-echo", Requirement: "A 1-byte message is echoed promptly, without the client sending more or closing.", Level: Must, Timeout: 15 * time.Second}, testPromptEcho},
+	{Check{ID: "partial/single-byte-writes", Requirement: "A message written one byte at a time is echoed in full.", Level: Must, Timeout: 15 * time.Second}, testSingleByteWrites},
+	{Check{ID: "partial/odd-sizes", Requirement: "Writes of odd, uneven sizes are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testOddSizes},
+	{Check{ID: "partial/paused-writes", Requirement: "Writes separated by pauses are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testPausedWrites},
+	{Check{ID: "partial/buffer-boundaries", Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.", Level: Must, Timeout: 20 * time.Second}, testBufferBoundaries},
+}
+
+// promptRounds is how many 1-byte messages partial/prompt-echo sends, one
+// after the other's echo.
+const promptRounds = 3
+
+// hintTimeout bounds each of partial/prompt-echo's follow-up probes that
+// find out what a silent server is waiting for.
+const hintTimeout = time.Second
+
+// testPromptEcho sends single bytes and waits for each echo without sending
+// more or closing.
+func testPromptEcho(ctx context.Context, p *probe) error {
+	c, f := p.dial(ctx, "")
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	c.setNoDelay()
+	for r := 1; r <= promptRounds; r++ {
+		c.round = r
+		from := c.received
+		f := c.exchange(ctx, p.payload(0, r, 1), xfer{})
+		if f == nil {
+			continue
+		}
+		if f.Kind == KindTimeout && c.received == from && ctx.Err() == nil {
+			f.Detail = whatItWaitsFor(ctx, c)
+		}
+		return f
+	}
+	return nil
+}
+
+// whatItWaitsFor probes a server that did not echo a lone byte: does a
+// newline, or the client's FIN, release the echo? It returns the detail.
+func whatItWaitsFor(ctx context.Context, c *echoConn) string {
+	wait := c.env.D(idleTimeout)
+	g := newWriteGate(c.conn)
+	nl := literal([]byte("\n"))
+	c.want.add(nl)
+	if c.write(ctx, nl, xfer{}, g) == nil {
+		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
+			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: the server reads lines (fgets, getline, a line scanner) instead of echoing whatever each read() returns", wait)
+		}
+	}
+	if c.closeWrite() == nil {
+		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
+			return fmt.Sprintf("nothing came back for %s, until the client closed its side: the server waits for EOF (or a full buffer) before echoing; it must write back whatever each read() returns at once", wait)
+		}
+	}
+	return fmt.Sprintf("nothing came back for %s, nor after a newline or the client's FIN: the server does not echo (does it read from the right socket, and write back what it reads?)", wait)
+}
+
+// testSingleByteWrites writes a message one byte per write (TCP_NODELAY on).
+func testSingleByteWrites(ctx context.Context, p *probe) error {
+	c, f := p.dial(ctx, "")
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	c.setNoDelay()
+	return fail(c.exchange(ctx, p.payload(0, 1, 600), xfer{chunks: []int{1}, end: endDrain}))
+}
+
+// oddSizes are partial/odd-sizes' write sizes, cycled.
+var oddSizes = []int{1, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 17, 5, 2, 1399, 997, 16381, 11}
+
+// testOddSizes writes a message in writes of odd, uneven sizes.
+func testOddSizes(ctx context.Context, p *probe) error {
+	c, f := p.dial(ctx, "")
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	c.setNoDelay()
+	return fail(c.exchange(ctx, p.payload(0, 1, 100_003), xfer{chunks: oddSizes, end: endDrain}))
+}
+
+// writePause separates partial/paused-writes' writes. It is the stimulus
+// (each write arrives on its own), not a synchronisation, so it is not
+// scaled.
+const writePause = 40 * time.Millisecond
+
+// pausedSizes are partial/paused-writes' write sizes.
+var pausedSizes = []int{100, 1, 1000, 37, 512, 3, 2048}
+
+// testPausedWrites writes a message in pieces separated by pauses.
+func testPausedWrites(ctx context.Context, p *probe) error {
+	c, f := p.dial(ctx, "")
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	c.setNoDelay()
+	total := 0
+	for _, n := range pausedSizes {
+		total += n
+	}
+	return fail(c.exchange(ctx, p.payload(0, 1, int64(total)), xfer{chunks: pausedSizes, pause: writePause, end: endDrain}))
+}
+
+// boundarySizes are the message sizes around common buffer sizes.
+var boundarySizes = []int64{4095, 4096, 4097, 65535, 65536, 65537}
+
+// testBufferBoundaries sends each boundary-sized message on its own connection.
+func testBufferBoundaries(ctx context.Context, p *probe) error {
+	for i, n := range boundarySizes {
+		c, f := p.dial(ctx, fmt.Sprintf("the %d-byte message", n))
+		if f != nil {
+			return f
+		}
+		f = c.exchange(ctx, p.payload(i, 1, n), xfer{end: endDrain})
+		_ = c.Close() // done with it either way
+		if f != nil {
+			return f
+		}
+	}
+	return nil
+}

@@ -1,0 +1,272 @@
+package spec
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+var robustnessChecks = []entry{
+	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 20 * time.Second}, testResetMidEcho},
+	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 20 * time.Second}, testCloseWithoutReading},
+	{Check{ID: "robustness/sequential-connections", Requirement: "At least 1500 sequential connections each get their echo and EOF.", Level: Must, Timeout: 60 * time.Second, Exclusive: true}, testSequentialConnections},
+	{Check{ID: "robustness/server-alive", Requirement: "The server process stays alive throughout the run.", Level: Must, Timeout: 5 * time.Second}, testServerAlive},
+	{Check{ID: "robustness/no-zombies", Requirement: "Finished connections leave no zombie child processes.", Level: Should, Timeout: 15 * time.Second, Exclusive: true}, testNoZombies},
+	{Check{ID: "robustness/fd-stable", Requirement: "The server's open file count does not grow with finished connections.", Level: Should, Timeout: 15 * time.Second, Exclusive: true}, testFDStable},
+}
+
+// Rude clients: each writes up to rudeLimit bytes without reading, until
+// its writes stall for rudeStall (the server is then blocked writing the
+// echo), then leaves. Afterwards probeClients fresh clients must be served.
+const (
+	rudeClients  = 5
+	rudeLimit    = 16 * mib
+	rudeStall    = 150 * time.Millisecond
+	probeClients = 3
+	probeSize    = 64 << 10
+)
+
+// testResetMidEcho makes clients reset (SO_LINGER 0) while the server is
+// echoing to them, then checks the server still serves fresh clients.
+func testResetMidEcho(ctx context.Context, p *probe) error {
+	return rudeThenProbe(ctx, p, "reset", func(i int, c *echoConn) { c.abort() })
+}
+
+// testCloseWithoutReading makes clients close with their echo unread (some
+// after a half-close), then checks the server still serves fresh clients.
+func testCloseWithoutReading(ctx context.Context, p *probe) error {
+	return rudeThenProbe(ctx, p, "closed without reading", func(i int, c *echoConn) {
+		if i%2 == 1 {
+			_ = c.closeWrite() // the FIN first, then the close
+		}
+		_ = c.Close() // leaving is the point
+	})
+}
+
+// rudeThenProbe runs the rude clients at once, ending each with leave, then
+// probes the server with fresh clients.
+func rudeThenProbe(ctx context.Context, p *probe, how string, leave func(int, *echoConn)) error {
+	var wg sync.WaitGroup
+	fails := make([]*Failure, rudeClients)
+	for i := 0; i < rudeClients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, f := p.dial(ctx, fmt.Sprintf("client %d of %d that %s", i+1, rudeClients, how))
+			if f != nil {
+				fails[i] = f
+				return
+			}
+			_, _ = c.fill(ctx, p.payload(i, 1, rudeLimit), p.env.D(rudeStall)) // how the server copes is measured next
+			leave(i, c)
+		}()
+	}
+	wg.Wait()
+	for _, f := range fails {
+		if f != nil {
+			return f
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	when := fmt.Sprintf("after %d clients sent a lot and %s", rudeClients, how)
+	for i := 0; i < probeClients; i++ {
+		c, f := p.dial(ctx, fmt.Sprintf("fresh client %d of %d, %s", i+1, probeClients, when))
+		if f == nil {
+			f = c.exchange(ctx, p.payload(rudeClients+i, 1, probeSize), xfer{end: endDrain})
+			_ = c.Close() // done with it either way
+		}
+		if f != nil {
+			return p.afterAbuse(ctx, f, when)
+		}
+	}
+	if dead, how := p.ended(ctx, 0); dead {
+		f := &Failure{Offset: -1, Expected: "the server process to keep running"}
+		died(f, how, when)
+		return f
+	}
+	return nil
+}
+
+// afterAbuse refines a failure seen after clients misbehaved: a dead server
+// is named as such.
+func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failure {
+	if dead, how := p.ended(ctx, p.env.D(time.Second)); dead {
+		died(f, how, when)
+		return f
+	}
+	if f.Kind == KindRefused {
+		f.Detail = fmt.Sprintf("the server stopped accepting connections %s: it probably crashed (killed by SIGPIPE when writing to a client that had gone?) or exited", when)
+	}
+	return f
+}
+
+// sequentialConnections is how many connections
+// robustness/sequential-connections makes, one after the other: several
+// times a typical FD limit of 256, so a leak of one descriptor per
+// connection exhausts it.
+const sequentialConnections = 1500
+
+// testSequentialConnections makes many short connections one after the
+// other: each echoes a small tagged message and ends with the server's FIN.
+func testSequentialConnections(ctx context.Context, p *probe) error {
+	for i := 0; i < sequentialConnections; i++ {
+		label := fmt.Sprintf("connection %d of %d", i+1, sequentialConnections)
+		c, f := p.dial(ctx, label)
+		if f == nil {
+			f = c.exchange(ctx, p.payload(i, 1, 48), xfer{end: endEOF})
+			_ = c.Close() // done with it either way
+		}
+		if f != nil {
+			return p.sequentialFailure(ctx, f, i)
+		}
+	}
+	return nil
+}
+
+// sequentialFailure explains the failure of connection i (0-based) after
+// i connections worked.
+func (p *probe) sequentialFailure(ctx context.Context, f *Failure, i int) *Failure {
+	if i == 0 || ctx.Err() != nil {
+		return f
+	}
+	when := fmt.Sprintf("after %d connections had worked", i)
+	if dead, how := p.ended(ctx, p.env.D(time.Second)); dead {
+		died(f, how, when)
+		return f
+	}
+	hint := fmt.Sprintf("connections 1 to %d worked, then this one failed", i)
+	if i >= 50 {
+		hint += ": the server probably runs out of file descriptors because it leaks one per connection (a fork server's parent must close the client's socket after fork) and then cannot accept"
+	} else {
+		hint += ": the server stops working after a few connections (does it exit when accept() fails with EINTR after SIGCHLD? retry accept on EINTR)"
+	}
+	f.Detail = hint + "; " + f.Detail
+	return f
+}
+
+// testServerAlive fails when the server process has ended.
+func testServerAlive(ctx context.Context, p *probe) error {
+	if err := needProcess(p.env); err != nil {
+		return err
+	}
+	if dead, how := p.env.Process.Exited(); dead {
+		f := &Failure{Offset: -1, Expected: "the server process to keep running"}
+		died(f, how, "during the run")
+		return f
+	}
+	return nil
+}
+
+// Hygiene batches: complete connections, then a bounded wait for the
+// server to clean up after them.
+const (
+	zombieBatch   = 20
+	fdBatch       = 30
+	hygieneSettle = 2 * time.Second
+	fdMargin      = 2
+)
+
+// batch makes n complete connections (echo, half-close, the server's FIN,
+// close), one after the other.
+func (p *probe) batch(ctx context.Context, n, first int) *Failure {
+	for i := 0; i < n; i++ {
+		c, f := p.dial(ctx, fmt.Sprintf("connection %d of a batch of %d", i+1, n))
+		if f == nil {
+			f = c.exchange(ctx, p.payload(first+i, 1, 32), xfer{end: endEOF})
+			_ = c.Close() // done with it either way
+		}
+		if f != nil {
+			f.Detail = "could not complete the batch of connections this check measures: " + f.Detail
+			return f
+		}
+	}
+	return nil
+}
+
+// settle polls measure every pollInterval for at most d until done accepts
+// its value; it returns the last value. A measurement error ends it.
+func settle(ctx context.Context, d time.Duration, measure func() (int, error), done func(int) bool) (int, error) {
+	deadline := time.Now().Add(d)
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		v, err := measure()
+		if err != nil || done(v) || !time.Now().Before(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// processGone fails a hygiene check whose process could not be measured
+// because it ended; otherwise it wraps the measurement error.
+func (p *probe) processGone(err error, what string) error {
+	if dead, how := p.env.Process.Exited(); dead {
+		f := &Failure{Offset: -1, Expected: "the server process to keep running"}
+		died(f, how, "")
+		return f
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// testNoZombies makes a batch of connections and waits, bounded, for the
+// zombie count to fall below half the batch.
+func testNoZombies(ctx context.Context, p *probe) error {
+	if err := needProcess(p.env); err != nil {
+		return err
+	}
+	if f := p.batch(ctx, zombieBatch, 0); f != nil {
+		return f
+	}
+	limit := zombieBatch / 2
+	wait := p.env.D(hygieneSettle)
+	z, err := settle(ctx, wait, p.env.Process.Zombies, func(n int) bool { return n < limit })
+	if err != nil {
+		return p.processGone(err, "count zombies")
+	}
+	if z < limit {
+		return nil
+	}
+	return &Failure{
+		Kind: KindHygiene, Offset: -1,
+		Expected: fmt.Sprintf("fewer than %d zombie children %s after %d connections ended", limit, wait, zombieBatch),
+		Actual:   fmt.Sprintf("%d zombie children", z),
+		Detail:   "the server does not reap its finished children: handle SIGCHLD and call waitpid(-1, NULL, WNOHANG) in a loop until it returns 0, or set SIGCHLD to SIG_IGN",
+	}
+}
+
+// testFDStable measures the open descriptors, makes a batch of complete
+// connections, and waits, bounded, for the count to return near its start.
+func testFDStable(ctx context.Context, p *probe) error {
+	if err := needProcess(p.env); err != nil {
+		return err
+	}
+	before, err := p.env.Process.OpenFDs()
+	if err != nil {
+		return p.processGone(err, "count open files")
+	}
+	if f := p.batch(ctx, fdBatch, 0); f != nil {
+		return f
+	}
+	wait := p.env.D(hygieneSettle)
+	after, err := settle(ctx, wait, p.env.Process.OpenFDs, func(n int) bool { return n <= before+fdMargin })
+	if err != nil {
+		return p.processGone(err, "count open files")
+	}
+	if after-before < fdBatch/2 {
+		return nil
+	}
+	return &Failure{
+		Kind: KindHygiene, Offset: -1,
+		Expected: fmt.Sprintf("about %d open files %s after %d connections ended", before, wait, fdBatch),
+		Actual:   fmt.Sprintf("%d open files (%d more)", after, after-before),
+		Detail:   "the server leaks a file descriptor per connection: close() every client socket when its connection ends, and in a fork server also close it in the parent right after fork()",
+	}
+}
