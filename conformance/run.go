@@ -23,6 +23,9 @@ const (
 	// HOST:PORT target before any check, to report an unreachable target
 	// quickly.
 	preflightTimeout = 3 * time.Second
+	// deathGrace is how long, after a check run that did not pass, the
+	// runner waits for an exec'd server that may be dying to be reaped.
+	deathGrace = 100 * time.Millisecond
 )
 
 // serverAliveID is the check that runs last and fails when the server died
@@ -255,7 +258,21 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		}
 		env.Process = procView{p: p}
 		e.srv.begin(c.ID)
-		defer e.srv.end(c.ID)
+		defer func() {
+			if out.status != StatusPass && out.status != StatusSkip {
+				// The server may be dying of what this check did: its
+				// sockets close a moment before it can be reaped. Wait a
+				// little, so its death is attributed to this check and
+				// the next one is not dispatched to a corpse.
+				t := time.NewTimer(e.scaled(deathGrace))
+				select {
+				case <-p.done:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+			e.srv.end(c.ID)
+		}()
 	}
 	tr := &connTracker{}
 	env.Dial = tr.dialer(e.addr, e.o.TimeoutScale)

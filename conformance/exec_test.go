@@ -1,0 +1,186 @@
+package conformance_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// runExec runs checks against a server the runner starts with command.
+func runExec(x conformance.ExecSpec, checks []spec.Check) *conformance.Report {
+	GinkgoHelper()
+	rep, err := conformance.Run(context.Background(), conformance.Target{Exec: &x}, conformance.Options{Checks: checks})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(rep.Server).NotTo(BeNil())
+	expectGroupGone(rep.Server.PID)
+	return rep
+}
+
+// expectGroupGone asserts that no process of the server's group is left.
+func expectGroupGone(pgid int) {
+	GinkgoHelper()
+	if pgid <= 0 {
+		return
+	}
+	Eventually(func() error { return syscall.Kill(-pgid, 0) }).
+		WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).
+		Should(MatchError(syscall.ESRCH), "process group %d is still alive", pgid)
+}
+
+// exclusiveEchoes returns n echo checks that run one at a time, in order.
+func exclusiveEchoes(n int) []spec.Check {
+	var checks []spec.Check
+	for i := 1; i <= n; i++ {
+		c := echoCheck(fmt.Sprintf("basic/echo-%d", i))
+		c.Exclusive = true
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+var processCheck = spec.Check{ID: "robustness/process", Requirement: "The process is observable.", Timeout: 2 * time.Second,
+	Run: func(ctx context.Context, env *spec.Env) error {
+		if env.Process == nil {
+			return &spec.Skipped{Reason: "needs --exec"}
+		}
+		if gone, how := env.Process.Exited(); gone {
+			return &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Actual: how}
+		}
+		n, err := env.Process.OpenFDs()
+		if err != nil {
+			return err
+		}
+		z, err := env.Process.Zombies()
+		if err != nil {
+			return err
+		}
+		if n < 3 || z != 0 || env.Process.PID() <= 0 {
+			return fmt.Errorf("fds %d, zombies %d, pid %d", n, z, env.Process.PID())
+		}
+		return nil
+	}}
+
+var _ = Describe("exec mode", func() {
+	It("starts, checks and stops a correct server and its children", func(ctx SpecContext) {
+		rep := runExec(conformance.ExecSpec{Command: testServerBin + " -spawn -port {port}"},
+			append(exclusiveEchoes(2), echoCheck("basic/parallel"), processCheck))
+		for _, r := range rep.Results {
+			Expect(r.Status).To(Equal(conformance.StatusPass), "%s: %v", r.Check.ID, r.Err)
+		}
+		s := rep.Server
+		Expect(s.PID).To(BeNumerically(">", 0))
+		Expect(s.Command).To(MatchRegexp(`-port \d+$`))
+		Expect(s.Output).To(ContainSubstring("testserver: listening on 127.0.0.1:"))
+		Expect(s.Deaths).To(BeEmpty())
+		Expect(s.Exit).To(BeEmpty())
+		Expect(rep.Target).To(ContainSubstring("{port}"))
+	}, SpecTimeout(20*time.Second))
+
+	It("skips process checks against an address", func() {
+		echo := startFake(echoHandler)
+		rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{processCheck}})
+		Expect(rep.Results[0].Status).To(Equal(conformance.StatusSkip))
+		Expect(rep.Server).To(BeNil())
+	})
+
+	It("fails every check when the server never listens, within the startup timeout", func(ctx SpecContext) {
+		start := time.Now()
+		rep := runExec(conformance.ExecSpec{Command: "sh -c 'sleep 30' {port}", StartupTimeout: 300 * time.Millisecond},
+			exclusiveEchoes(3))
+		Expect(time.Since(start)).To(BeNumerically("<", 4*time.Second))
+		for _, r := range rep.Results {
+			Expect(r.Status).To(Equal(conformance.StatusFail))
+			Expect(r.Failure().Kind).To(Equal(spec.KindRefused))
+			Expect(r.Failure().Actual).To(ContainSubstring("did not accept connections"))
+		}
+		Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+	}, SpecTimeout(20*time.Second))
+
+	It("reports a server that exits at once, without waiting for the startup timeout", func(ctx SpecContext) {
+		start := time.Now()
+		rep := runExec(conformance.ExecSpec{Command: "sh -c 'echo cannot bind >&2; exit 3' {port}", StartupTimeout: 10 * time.Second},
+			exclusiveEchoes(2))
+		Expect(time.Since(start)).To(BeNumerically("<", 3*time.Second))
+		for _, r := range rep.Results {
+			Expect(r.Failure().Kind).To(Equal(spec.KindServerDied))
+			Expect(r.Failure().Actual).To(ContainSubstring("exit status 3"))
+		}
+		Expect(rep.Server.Output).To(ContainSubstring("cannot bind"))
+		Expect(rep.Server.Exit).To(Equal("exit status 3"))
+	}, SpecTimeout(20*time.Second))
+
+	Context("a server that crashes mid-run", func() {
+		// The readiness probe is connection 1, so -die-after 3 kills the
+		// server during the second check of each incarnation.
+		It("records the death and fails the remaining checks fast without --restart", func(ctx SpecContext) {
+			rep := runExec(conformance.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}"}, exclusiveEchoes(4))
+			st := statuses(rep)
+			Expect(st).To(Equal(map[string]conformance.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
+				"basic/echo-3": "fail", "basic/echo-4": "fail"}))
+			Expect(rep.Results[1].ServerDied).To(Equal("signal: killed"))
+			Expect(rep.Results[2].Failure().Kind).To(Equal(spec.KindServerDied))
+			Expect(rep.Results[2].Failure().Actual).To(Equal("the server died during basic/echo-2: signal: killed"))
+			Expect(rep.Server.Deaths).To(Equal([]string{"died during basic/echo-2: signal: killed"}))
+			Expect(rep.Server.Restarts).To(BeZero())
+		}, SpecTimeout(20*time.Second))
+
+		It("restarts it on a new port with --restart", func(ctx SpecContext) {
+			rep := runExec(conformance.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}", Restart: true},
+				append(exclusiveEchoes(5), spec.Check{ID: "robustness/server-alive", Requirement: "alive", Timeout: time.Second,
+					Run: func(context.Context, *spec.Env) error { return nil }}))
+			st := statuses(rep)
+			Expect(st).To(Equal(map[string]conformance.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
+				"basic/echo-3": "pass", "basic/echo-4": "fail", "basic/echo-5": "pass", "robustness/server-alive": "fail"}))
+			Expect(rep.Server.Restarts).To(Equal(2))
+			Expect(rep.Server.Deaths).To(Equal([]string{"died during basic/echo-2: signal: killed", "died during basic/echo-4: signal: killed"}))
+			Expect(rep.Results[5].Failure().Kind).To(Equal(spec.KindServerDied))
+		}, SpecTimeout(20*time.Second))
+	})
+
+	It("bounds the output of a server that floods stderr", func(ctx SpecContext) {
+		rep := runExec(conformance.ExecSpec{Command: testServerBin + " -flood-stderr -port {port}", OutputLimit: 4096},
+			exclusiveEchoes(2))
+		Expect(statuses(rep)).To(HaveEach(conformance.StatusPass))
+		Expect(len(rep.Server.Output)).To(BeNumerically("<=", 4096))
+		Expect(rep.Server.OutputTruncated).To(BeTrue())
+	}, SpecTimeout(20*time.Second))
+
+	It("applies the fd limit before the server runs", func(ctx SpecContext) {
+		rep := runExec(conformance.ExecSpec{Command: "sh -c 'ulimit -n; exec " + testServerBin + " -port \"$0\"' {port}", FDLimit: 64},
+			exclusiveEchoes(1))
+		Expect(rep.Results[0].Status).To(Equal(conformance.StatusPass))
+		Expect(rep.Server.Output).To(HavePrefix("64\n"))
+	}, SpecTimeout(20*time.Second))
+
+	DescribeTable("splits commands into argv",
+		func(line string, want []string, wantErr string) {
+			argv, err := conformance.CommandArgv(line, "7007")
+			if wantErr != "" {
+				Expect(err).To(MatchError(ContainSubstring(wantErr)))
+				return
+			}
+			Expect(err).NotTo(HaveOccurred())
+			Expect(argv).To(Equal(want))
+		},
+		Entry("plain words", "./server --port {port}", []string{"./server", "--port", "7007"}, ""),
+		Entry("quotes", `python3 -c 'print("x")' "a b" {port}`, []string{"python3", "-c", `print("x")`, "a b", "7007"}, ""),
+		Entry("escapes", `./my\ server -p={port}`, []string{"./my server", "-p=7007"}, ""),
+		Entry("a pipe runs in sh", "./server {port} | tee log", []string{"/bin/sh", "-c", "./server 7007 | tee log"}, ""),
+		Entry("a list runs in sh", "cd dir && ./server {port}", []string{"/bin/sh", "-c", "cd dir && ./server 7007"}, ""),
+		Entry("a redirection runs in sh with exec", "./server {port} 2>&1", []string{"/bin/sh", "-c", "./server 7007 2>&1"}, ""),
+		Entry("an expansion runs in sh with exec", "$HOME/server {port}", []string{"/bin/sh", "-c", "exec $HOME/server 7007"}, ""),
+		Entry("an assignment runs in sh with exec", "PORT={port} ./server", []string{"/bin/sh", "-c", "exec PORT=7007 ./server"}, ""),
+		Entry("unterminated quote", `./server "{port}`, nil, "unterminated double quote"),
+		Entry("trailing backslash", `./server {port}\`, nil, "trailing backslash"),
+	)
+})
+
+var _ = errors.New

@@ -1,0 +1,144 @@
+package conformance_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/spec"
+)
+
+// fakeServer is an in-process TCP server on 127.0.0.1:0 whose handler
+// decides how to misbehave. Close closes the listener and every accepted
+// connection and waits for the handlers.
+type fakeServer struct {
+	Addr  string
+	ln    net.Listener
+	quit  chan struct{}
+	mu    sync.Mutex
+	conns []net.Conn
+	wg    sync.WaitGroup
+}
+
+func startFake(handle func(net.Conn, <-chan struct{})) *fakeServer {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	s := &fakeServer{Addr: ln.Addr().String(), ln: ln, quit: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				handle(c, s.quit)
+			}()
+		}
+	}()
+	DeferCleanup(s.Close)
+	return s
+}
+
+func (s *fakeServer) Close() {
+	s.ln.Close()
+	select {
+	case <-s.quit:
+	default:
+		close(s.quit)
+	}
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// echoHandler echoes until EOF.
+func echoHandler(c net.Conn, _ <-chan struct{}) { _, _ = io.Copy(c, c) }
+
+// silentHandler accepts and never reads or writes, until the server closes.
+func silentHandler(_ net.Conn, quit <-chan struct{}) { <-quit }
+
+// floodHandler writes without end until the connection fails.
+func floodHandler(c net.Conn, _ <-chan struct{}) {
+	buf := bytes.Repeat([]byte("flood!"), 10000)
+	for {
+		_ = c.SetWriteDeadline(time.Now().Add(time.Minute))
+		if _, err := c.Write(buf); err != nil {
+			return
+		}
+	}
+}
+
+// refusedAddr returns an address nothing listens on.
+func refusedAddr() string {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	addr := ln.Addr().String()
+	Expect(ln.Close()).To(Succeed())
+	return addr
+}
+
+// echoOnce is the body of a small echo check: it sends msg and expects it
+// back within a second (scaled), honouring ctx.
+func echoOnce(ctx context.Context, env *spec.Env, msg []byte) error {
+	c, err := env.Dial(ctx)
+	if err != nil {
+		return &spec.Failure{Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused, Err: err}
+	}
+	defer c.Close()
+	dl := time.Now().Add(env.D(time.Second))
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	_ = c.SetDeadline(dl)
+	if _, err := c.Write(msg); err != nil {
+		return &spec.Failure{Kind: spec.KindReset, Offset: -1, Err: err}
+	}
+	got := make([]byte, len(msg))
+	if n, err := io.ReadFull(c, got); err != nil {
+		return &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Sent: int64(len(msg)), Received: int64(n), Err: err}
+	}
+	if !bytes.Equal(got, msg) {
+		return &spec.Failure{Kind: spec.KindWrongBytes, Offset: 0}
+	}
+	return nil
+}
+
+func echoCheck(id string) spec.Check {
+	return spec.Check{ID: id, Requirement: "It echoes.", Timeout: 5 * time.Second,
+		Run: func(ctx context.Context, env *spec.Env) error { return echoOnce(ctx, env, []byte("hello "+id)) }}
+}
+
+func errCheck(id string, level spec.Level, err error) spec.Check {
+	return spec.Check{ID: id, Requirement: "It returns " + fmt.Sprint(err), Level: level, Timeout: time.Second,
+		Run: func(context.Context, *spec.Env) error { return err }}
+}
+
+func ids(checks []spec.Check) []string {
+	out := make([]string, len(checks))
+	for i, c := range checks {
+		out[i] = c.ID
+	}
+	return out
+}
+
+var errPlain = errors.New("the check broke")

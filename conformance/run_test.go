@@ -1,0 +1,325 @@
+package conformance_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
+)
+
+func run(addr string, o conformance.Options) *conformance.Report {
+	GinkgoHelper()
+	rep, err := conformance.Run(context.Background(), conformance.Target{Addr: addr}, o)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(rep.Results).To(HaveLen(len(o.Checks)))
+	return rep
+}
+
+func statuses(rep *conformance.Report) map[string]conformance.Status {
+	m := map[string]conformance.Status{}
+	for _, r := range rep.Results {
+		m[r.Check.ID] = r.Status
+	}
+	return m
+}
+
+var _ = Describe("Run", func() {
+	var echo *fakeServer
+	BeforeEach(func() { echo = startFake(echoHandler) })
+
+	Describe("selection", func() {
+		checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("halfclose/a"), echoCheck("large/x")}
+
+		DescribeTable("selects checks with globs and categories",
+			func(runs, skips []string, want map[string]conformance.Status) {
+				rep := run(echo.Addr, conformance.Options{Checks: checks, Run: runs, Skip: skips})
+				Expect(statuses(rep)).To(Equal(want))
+				for _, r := range rep.Results {
+					Expect(conformance.NotSelected(r)).To(Equal(r.Status == conformance.StatusSkip))
+				}
+			},
+			Entry("everything by default", nil, nil, map[string]conformance.Status{
+				"basic/a": "pass", "basic/b": "pass", "halfclose/a": "pass", "large/x": "pass"}),
+			Entry("a bare category", []string{"halfclose"}, nil, map[string]conformance.Status{
+				"basic/a": "skip", "basic/b": "skip", "halfclose/a": "pass", "large/x": "skip"}),
+			Entry("an ID glob", []string{"*/a"}, nil, map[string]conformance.Status{
+				"basic/a": "pass", "basic/b": "skip", "halfclose/a": "pass", "large/x": "skip"}),
+			Entry("run and skip", []string{"basic/*", "large"}, []string{"basic/b"}, map[string]conformance.Status{
+				"basic/a": "pass", "basic/b": "skip", "halfclose/a": "skip", "large/x": "pass"}),
+		)
+
+		DescribeTable("rejects bad patterns",
+			func(runs, skips []string, msg string) {
+				_, err := conformance.Run(context.Background(), conformance.Target{Addr: echo.Addr},
+					conformance.Options{Checks: checks, Run: runs, Skip: skips})
+				Expect(err).To(MatchError(ContainSubstring(msg)))
+			},
+			Entry("malformed", []string{"basic/["}, nil, "invalid pattern"),
+			Entry("malformed skip", nil, []string{"["}, "invalid pattern"),
+			Entry("matching nothing", []string{"halfclos"}, nil, "matches no check"),
+		)
+	})
+
+	Describe("status mapping", func() {
+		failure := &spec.Failure{Kind: spec.KindWrongBytes, Offset: 3}
+		checks := []spec.Check{
+			echoCheck("basic/pass"),
+			errCheck("basic/skip", spec.Must, &spec.Skipped{Reason: "not here"}),
+			errCheck("basic/must-fail", spec.Must, failure),
+			errCheck("basic/should-fail", spec.Should, failure),
+			errCheck("basic/wrapped-fail", spec.Must, errors.Join(errors.New("ctx"), failure)),
+			errCheck("basic/error", spec.Must, errPlain),
+			{ID: "basic/panic", Requirement: "r", Timeout: time.Second,
+				Run: func(context.Context, *spec.Env) error { panic("boom") }},
+		}
+
+		It("maps errors to statuses, SHOULD failures to warnings", func() {
+			rep := run(echo.Addr, conformance.Options{Checks: checks})
+			Expect(statuses(rep)).To(Equal(map[string]conformance.Status{
+				"basic/pass": "pass", "basic/skip": "skip", "basic/must-fail": "fail",
+				"basic/should-fail": "warn", "basic/wrapped-fail": "fail", "basic/error": "error", "basic/panic": "error",
+			}))
+			Expect(rep.Results[2].Failure()).To(BeIdenticalTo(failure))
+			Expect(rep.Results[4].Failure()).To(BeIdenticalTo(failure))
+			Expect(rep.Results[6].Err).To(MatchError(And(ContainSubstring("panicked: boom"), ContainSubstring("run_test.go"))))
+			Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+			Expect(rep.Strict).To(BeFalse())
+		})
+
+		It("fails SHOULD failures under Strict", func() {
+			rep := run(echo.Addr, conformance.Options{Checks: checks, Strict: true, Run: []string{"basic/should-fail"}})
+			Expect(statuses(rep)["basic/should-fail"]).To(Equal(conformance.StatusFail))
+			Expect(rep.Strict).To(BeTrue())
+		})
+
+		It("passes a run with only warnings", func() {
+			rep := run(echo.Addr, conformance.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-fail", "basic/skip"}})
+			Expect(rep.Verdict()).To(Equal(conformance.VerdictPass))
+		})
+	})
+
+	Describe("repeat", func() {
+		It("counts runs and failures and flags flaky checks as failures with a note", func() {
+			var n atomic.Int32
+			flaky := spec.Check{ID: "basic/flaky", Requirement: "r", Timeout: time.Second,
+				Run: func(context.Context, *spec.Env) error {
+					if n.Add(1)%2 == 0 {
+						return &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Detail: "slow"}
+					}
+					return nil
+				}}
+			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{flaky, echoCheck("basic/steady")}, Repeat: 4})
+			r := rep.Results[0]
+			Expect(r.Runs).To(Equal(4))
+			Expect(r.Failures).To(Equal(2))
+			Expect(r.Flaky()).To(BeTrue())
+			Expect(r.Status).To(Equal(conformance.StatusFail))
+			Expect(r.Failure().Detail).To(Equal("flaky: failed 2 of 4 runs; slow"))
+			Expect(rep.Results[1].Runs).To(Equal(4))
+			Expect(rep.Results[1].Status).To(Equal(conformance.StatusPass))
+		})
+	})
+
+	Describe("watchdog", func() {
+		It("closes the connections of a check that ignores ctx and reports a timeout", func(ctx SpecContext) {
+			silent := startFake(silentHandler)
+			blocking := spec.Check{ID: "basic/blocks", Requirement: "r", Timeout: 200 * time.Millisecond,
+				Run: func(_ context.Context, env *spec.Env) error {
+					dctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					defer cancel()
+					c, err := env.Dial(dctx)
+					if err != nil {
+						return err
+					}
+					_, err = c.Read(make([]byte, 1)) // no deadline: only the watchdog ends it
+					return err
+				}}
+			start := time.Now()
+			rep := run(silent.Addr, conformance.Options{Checks: []spec.Check{blocking}})
+			Expect(time.Since(start)).To(BeNumerically("<", 3*time.Second))
+			Expect(rep.Results[0].Status).To(Equal(conformance.StatusFail))
+			Expect(rep.Results[0].Failure().Kind).To(Equal(spec.KindTimeout))
+		}, SpecTimeout(10*time.Second))
+
+		It("abandons a check that does not return after its watchdog, as an error", func(ctx SpecContext) {
+			release := make(chan struct{})
+			DeferCleanup(func() { close(release) })
+			stuck := spec.Check{ID: "basic/stuck", Requirement: "r", Timeout: 100 * time.Millisecond,
+				Run: func(context.Context, *spec.Env) error { <-release; return nil }}
+			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{stuck, echoCheck("basic/next")}, TimeoutScale: 0.5})
+			Expect(rep.Results[0].Status).To(Equal(conformance.StatusError))
+			Expect(rep.Results[0].Err).To(MatchError(ContainSubstring("abandoned")))
+			Expect(rep.Results[1].Status).To(Equal(conformance.StatusPass))
+		}, SpecTimeout(10*time.Second))
+
+		It("reports checks not run when the whole-run deadline passes", func(ctx SpecContext) {
+			slow := spec.Check{ID: "basic/slow", Requirement: "r", Timeout: 5 * time.Second, Exclusive: true,
+				Run: func(ctx context.Context, _ *spec.Env) error { <-ctx.Done(); return ctx.Err() }}
+			after := echoCheck("concurrency/after")
+			after.Exclusive = true
+			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{slow, after},
+				Deadline: 200 * time.Millisecond, Parallel: 1})
+			Expect(rep.Results[0].Status).To(Equal(conformance.StatusError))
+			Expect(rep.Results[1].Status).To(Equal(conformance.StatusError))
+			Expect(rep.Results[1].Err).To(MatchError(ContainSubstring("deadline")))
+			Expect(rep.Duration).To(BeNumerically("<", 4*time.Second))
+		}, SpecTimeout(10*time.Second))
+	})
+
+	Describe("scheduling", func() {
+		It("reports in catalogue order, runs exclusive checks alone and server-alive last", func() {
+			var (
+				mu          sync.Mutex
+				active      int
+				exclusiveOn bool
+				violations  []string
+				startOrder  []string
+			)
+			body := func(id string, exclusive bool, work time.Duration) func(context.Context, *spec.Env) error {
+				return func(ctx context.Context, env *spec.Env) error {
+					mu.Lock()
+					startOrder = append(startOrder, id)
+					if exclusiveOn || (exclusive && active > 0) {
+						violations = append(violations, id)
+					}
+					active++
+					exclusiveOn = exclusiveOn || exclusive
+					mu.Unlock()
+					t := time.NewTimer(work) // simulated work, so checks overlap
+					select {
+					case <-t.C:
+					case <-ctx.Done():
+					}
+					mu.Lock()
+					active--
+					if exclusive {
+						exclusiveOn = false
+					}
+					mu.Unlock()
+					return echoOnce(ctx, env, []byte(id))
+				}
+			}
+			var checks []spec.Check
+			add := func(id string, exclusive bool, work time.Duration) {
+				checks = append(checks, spec.Check{ID: id, Requirement: "r", Timeout: 5 * time.Second,
+					Exclusive: exclusive, Run: body(id, exclusive, work)})
+			}
+			add("basic/slow", false, 150*time.Millisecond)
+			add("basic/fast1", false, 0)
+			add("concurrency/x1", true, 30*time.Millisecond)
+			add("basic/fast2", false, 10*time.Millisecond)
+			add("robustness/server-alive", false, 0)
+			add("robustness/r1", false, 20*time.Millisecond)
+			add("robustness/x2", true, 30*time.Millisecond)
+			add("partial/fast3", false, 10*time.Millisecond)
+			rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 4})
+			Expect(ids(resultChecks(rep))).To(Equal(ids(checks)))
+			Expect(violations).To(BeEmpty())
+			Expect(startOrder[len(startOrder)-1]).To(Equal("robustness/server-alive"))
+			Expect(startOrder[:4]).To(ConsistOf("basic/slow", "basic/fast1", "basic/fast2", "partial/fast3"))
+			for _, r := range rep.Results {
+				Expect(r.Status).To(Equal(conformance.StatusPass), r.Check.ID)
+			}
+		})
+	})
+
+	Describe("faulty targets", func() {
+		It("fails every check quickly when the target refuses connections", func() {
+			checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("robustness/c")}
+			start := time.Now()
+			rep := run(refusedAddr(), conformance.Options{Checks: checks})
+			Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
+			for _, r := range rep.Results {
+				Expect(r.Status).To(Equal(conformance.StatusFail))
+				Expect(r.Failure().Kind).To(Equal(spec.KindRefused))
+			}
+			Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+		})
+
+		It("times out against a server that accepts and never answers", func(ctx SpecContext) {
+			silent := startFake(silentHandler)
+			rep := run(silent.Addr, conformance.Options{Checks: []spec.Check{echoCheck("basic/a"), echoCheck("basic/b")},
+				TimeoutScale: 0.3})
+			for _, r := range rep.Results {
+				Expect(r.Status).To(Equal(conformance.StatusFail))
+				Expect(r.Failure().Kind).To(Equal(spec.KindTimeout))
+			}
+		}, SpecTimeout(10*time.Second))
+
+		It("stays bounded against a server that floods forever", func(ctx SpecContext) {
+			flood := startFake(floodHandler)
+			drain := spec.Check{ID: "basic/drain", Requirement: "r", Timeout: 300 * time.Millisecond,
+				Run: func(ctx context.Context, env *spec.Env) error {
+					c, err := env.Dial(ctx)
+					if err != nil {
+						return err
+					}
+					defer c.Close()
+					buf := make([]byte, 32<<10)
+					for i := 0; i < 1<<20; i++ { // bounded: the watchdog ends it first
+						if _, err := c.Read(buf); err != nil {
+							return err
+						}
+					}
+					return nil
+				}}
+			rep := run(flood.Addr, conformance.Options{Checks: []spec.Check{drain, echoCheck("basic/wrong")}})
+			Expect(rep.Results[0].Status).To(Equal(conformance.StatusFail))
+			Expect(rep.Results[0].Failure().Kind).To(Equal(spec.KindTimeout))
+			Expect(rep.Results[1].Failure().Kind).To(Equal(spec.KindWrongBytes))
+		}, SpecTimeout(10*time.Second))
+	})
+
+	Describe("options", func() {
+		DescribeTable("rejects what it cannot run",
+			func(t conformance.Target, o conformance.Options, msg string) {
+				if o.Checks == nil {
+					o.Checks = []spec.Check{echoCheck("basic/a")}
+				}
+				_, err := conformance.Run(context.Background(), t, o)
+				Expect(err).To(MatchError(ContainSubstring(msg)))
+			},
+			Entry("no target", conformance.Target{}, conformance.Options{}, "no target"),
+			Entry("both targets", conformance.Target{Addr: "127.0.0.1:7", Exec: &conformance.ExecSpec{Command: "x {port}"}}, conformance.Options{}, "both"),
+			Entry("no port", conformance.Target{Addr: "127.0.0.1"}, conformance.Options{}, "HOST:PORT"),
+			Entry("bad port", conformance.Target{Addr: "127.0.0.1:http"}, conformance.Options{}, "port"),
+			Entry("no {port}", conformance.Target{Exec: &conformance.ExecSpec{Command: "./server 7"}}, conformance.Options{}, "{port}"),
+			Entry("unterminated quote", conformance.Target{Exec: &conformance.ExecSpec{Command: "./server '{port}"}}, conformance.Options{}, "quote"),
+			Entry("negative repeat", conformance.Target{Addr: "127.0.0.1:7"}, conformance.Options{Repeat: -1}, "repeat"),
+			Entry("negative scale", conformance.Target{Addr: "127.0.0.1:7"}, conformance.Options{TimeoutScale: -1}, "scale"),
+			Entry("duplicate IDs", conformance.Target{Addr: "127.0.0.1:7"}, conformance.Options{Checks: []spec.Check{echoCheck("basic/a"), echoCheck("basic/a")}}, "twice"),
+		)
+
+		It("serialises progress events, one start and one end per selected check", func() {
+			var events []conformance.ProgressEvent
+			checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("basic/c")}
+			run(echo.Addr, conformance.Options{Checks: checks, Skip: []string{"basic/b"},
+				Progress: func(ev conformance.ProgressEvent) { events = append(events, ev) }})
+			Expect(events).To(HaveLen(4))
+			for _, ev := range events {
+				Expect(ev.Total).To(Equal(2))
+				if ev.Kind == conformance.ProgressEnd {
+					Expect(ev.Result.Status).To(Equal(conformance.StatusPass))
+				}
+			}
+		})
+	})
+})
+
+func resultChecks(rep *conformance.Report) []spec.Check {
+	out := make([]spec.Check, len(rep.Results))
+	for i, r := range rep.Results {
+		out[i] = r.Check
+	}
+	return out
+}
+
+var _ = io.EOF
