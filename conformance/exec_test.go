@@ -31,7 +31,7 @@ func expectGroupGone(pgid int) {
 		return
 	}
 	Eventually(func() error { return syscall.Kill(-pgid, 0) }).
-		WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).
+		WithTimeout(2*time.Second).WithPolling(10*time.Millisecond).
 		Should(MatchError(syscall.ESRCH), "process group %d is still alive", pgid)
 }
 
