@@ -12,7 +12,7 @@ import (
 
 // handler serves one accepted connection; it must return when conn is
 // closed by the server's stop function.
-type handler func(conn *net.TCPConn)
+type handler func(conn *net.TCPConn, quit <-chan struct{})
 
 // startServer serves h on 127.0.0.1, port 0, until the current spec ends,
 // and returns its address. Every connection is closed and every goroutine
@@ -25,6 +25,7 @@ func startServer(h handler) string {
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		conns = map[net.Conn]bool{}
+		quit  = make(chan struct{})
 	)
 	wg.Add(1)
 	go func() {
@@ -41,12 +42,13 @@ func startServer(h handler) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				h(c.(*net.TCPConn))
+				h(c.(*net.TCPConn), quit)
 			}()
 		}
 	}()
 	DeferCleanup(func() {
 		l.Close()
+		close(quit)
 		mu.Lock()
 		for c := range conns {
 			c.Close()
@@ -58,14 +60,14 @@ func startServer(h handler) string {
 }
 
 // echo is a correct echo handler: it copies until EOF, then closes.
-func echo(conn *net.TCPConn) {
+func echo(conn *net.TCPConn, _ <-chan struct{}) {
 	conn.SetDeadline(time.Now().Add(time.Minute))
 	io.Copy(conn, conn)
 }
 
 // alterAt echoes, but flips every bit of the byte at stream offset off.
 func alterAt(off int64) handler {
-	return func(conn *net.TCPConn) {
+	return func(conn *net.TCPConn, _ <-chan struct{}) {
 		conn.SetDeadline(time.Now().Add(time.Minute))
 		buf := make([]byte, 4096)
 		var pos int64
@@ -86,8 +88,8 @@ func alterAt(off int64) handler {
 
 // readThen reads exactly n bytes, writes back the first echo of them, then
 // does after (close, reset, or stall until the client goes away).
-func readThen(n, echoed int, after func(conn *net.TCPConn)) handler {
-	return func(conn *net.TCPConn) {
+func readThen(n, echoed int, after handler) handler {
+	return func(conn *net.TCPConn, quit <-chan struct{}) {
 		conn.SetDeadline(time.Now().Add(time.Minute))
 		buf := make([]byte, n)
 		if _, err := io.ReadFull(conn, buf); err != nil {
@@ -96,16 +98,16 @@ func readThen(n, echoed int, after func(conn *net.TCPConn)) handler {
 		if _, err := conn.Write(buf[:echoed]); err != nil {
 			return
 		}
-		after(conn)
+		after(conn, quit)
 	}
 }
 
-func closeNow(conn *net.TCPConn) {}
+func closeNow(conn *net.TCPConn, _ <-chan struct{}) {}
 
-func resetNow(conn *net.TCPConn) { conn.SetLinger(0) }
+func resetNow(conn *net.TCPConn, _ <-chan struct{}) { conn.SetLinger(0) }
 
 // stall reads and discards until the client goes away or the deadline.
-func stall(conn *net.TCPConn) {
+func stall(conn *net.TCPConn, _ <-chan struct{}) {
 	io.Copy(io.Discard, conn)
 }
 
@@ -116,4 +118,29 @@ func payload(n int) []byte {
 		b[i] = byte(i*7 + i>>8)
 	}
 	return b
+}
+
+// echoWithoutFIN echoes everything, but when the client half-closes it
+// keeps its own side open (for up to a minute): it never sends its FIN.
+func echoWithoutFIN(conn *net.TCPConn, quit <-chan struct{}) {
+	conn.SetDeadline(time.Now().Add(time.Minute))
+	if _, err := io.Copy(conn, conn); err != nil {
+		return
+	}
+	select { // hold the connection open without reading
+	case <-quit:
+	case <-time.After(time.Minute):
+	}
+}
+
+// echoAtMost returns a handler that echoes the first n bytes of each
+// connection and discards the rest, closing after the client half-closes.
+func echoAtMost(n int64) handler {
+	return func(conn *net.TCPConn, _ <-chan struct{}) {
+		conn.SetDeadline(time.Now().Add(time.Minute))
+		if _, err := io.CopyN(conn, conn, n); err != nil {
+			return
+		}
+		io.Copy(io.Discard, conn)
+	}
 }
