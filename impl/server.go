@@ -145,18 +145,20 @@ func (s *Server) setProc(t *tracked, p *os.Process) bool {
 	return !s.forced
 }
 
+// untrack ends t's bookkeeping: the count drops before the slot is freed,
+// so ActiveConns never exceeds MaxConns.
 func (s *Server) untrack(t *tracked) {
 	s.mu.Lock()
 	delete(s.conns, t)
 	s.mu.Unlock()
 	s.active.Add(-1)
+	s.release()
 	s.handing.Done()
 }
 
 // handle serves one accepted connection with the configured model.
 func (s *Server) handle(t *tracked) {
 	defer s.untrack(t)
-	defer s.release()
 	if s.cfg.Model == ModelProcess {
 		s.serveInChild(t)
 		return
