@@ -1,0 +1,103 @@
+package conformance_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/impl/echotest"
+)
+
+// BenchmarkSuiteCorrectServer runs the whole catalogue against the
+// reference server: the "correct local server in at most 3 s" figure.
+func BenchmarkSuiteCorrectServer(b *testing.B) {
+	srv := echotest.NewServer()
+	defer srv.Close()
+	for b.Loop() {
+		rep, err := conformance.Run(context.Background(), conformance.Target{Addr: srv.Addr}, conformance.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Verdict() != conformance.VerdictPass {
+			b.Fatalf("the reference server failed: %v", rep.Counts())
+		}
+	}
+}
+
+// BenchmarkSuiteSilentServer runs the whole catalogue against a server
+// that accepts and never answers: the "at most 60 s" figure. b.N is 1.
+func BenchmarkSuiteSilentServer(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		ln.Close()
+		wg.Wait()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for b.Loop() {
+		rep, err := conformance.Run(context.Background(), conformance.Target{Addr: ln.Addr().String()}, conformance.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Verdict() != conformance.VerdictFail {
+			b.Fatal("a silent server passed")
+		}
+	}
+}
+
+// BenchmarkPeerEcho1MiB is the peer measured in the same run: one raw
+// 1 MiB full-duplex echo round trip through the reference server, so the
+// suite's figures can be given as ratios.
+func BenchmarkPeerEcho1MiB(b *testing.B) {
+	srv := echotest.NewServer()
+	defer srv.Close()
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
+	got := make([]byte, len(payload))
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		c, err := net.Dial("tcp", srv.Addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		werr := make(chan error, 1)
+		go func() { _, err := c.Write(payload); werr <- err }()
+		if _, err := io.ReadFull(c, got); err != nil {
+			b.Fatal(err)
+		}
+		if err := <-werr; err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+		if !bytes.Equal(got, payload) {
+			b.Fatal("echo differs")
+		}
+	}
+}
