@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/spec"
+)
+
+const gradeUsage = `Usage: echoconf grade [flags] SUBMISSIONS_DIR
+
+Grades a class: each immediate subdirectory of SUBMISSIONS_DIR is one
+submission of C sources. Each is copied to a private work directory, built
+(make when it has a Makefile, else gcc -O2 -Wall -pthread *.c -o BINARY) and
+checked in exec mode, in its own process group, with limits on CPU time,
+memory, processes, open files and wall-clock time. As root, builds and
+servers run as --user (default nobody), because root ignores the process
+limit; --uid-base gives each parallel slot a dedicated uid instead, so that
+a fork bomb cannot starve its neighbours and every process it left can be
+killed.
+
+Scores come from the rubric (--rubric FILE, default: the built-in rubric of
+100 points; --print-rubric shows it). A check earns its points when it
+passes or warns; a SHOULD violation warns unless --strict. A submission that
+does not build scores 0.
+
+With --out DIR, writes DIR/NAME/{results.json,junit.xml,report.txt,report.html}
+for each submission, and DIR/summary.csv and DIR/index.html for the class.
+
+Flags:
+`
+
+const gradeFooter = `
+Exit codes: 0 every submission was graded (whatever its score), 1 some
+submission could not be graded (the grader's fault; see its notes), 2 usage
+or internal error.
+`
+
+// gradeFlags are the parsed flags of echoconf grade.
+type gradeFlags struct {
+	binary, run, user, out, rubric string
+	uidBase, jobs, repeat          int
+	procs, fds                     int
+	memMiB                         int64
+	strict, printRubric            bool
+	scale                          float64
+	timeout, buildTimeout, cpu     time.Duration
+	startup                        time.Duration
+	selectChecks, skip             globList
+}
+
+func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.binary, "binary", grade.DefaultBinary, "`NAME` of the program the build produces")
+	fs.StringVar(&f.run, "run", "", "how to start the program, `CMD {port}` (default \"./BINARY {port}\")")
+	fs.StringVar(&f.user, "user", grade.DefaultUser, "run builds and servers as `USER` (name or uid) when root")
+	fs.IntVar(&f.uidBase, "uid-base", 0, "as root, run parallel slot k as the dedicated uid `N`+k (uids that nothing else uses)")
+	fs.IntVar(&f.jobs, "j", 1, "grade `N` submissions in parallel")
+	fs.StringVar(&f.out, "out", "", "write the reports to `DIR`")
+	fs.StringVar(&f.rubric, "rubric", "", "score with the YAML rubric `FILE` (default: the built-in rubric)")
+	fs.BoolVar(&f.printRubric, "print-rubric", false, "print the built-in rubric and exit")
+	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail (and cost their points)")
+	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times and report checks whose runs disagree")
+	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every check timeout by `F`")
+	fs.Var(&f.selectChecks, "select", "grade only checks whose ID matches `GLOB`; repeatable or comma-separated")
+	fs.Var(&f.skip, "skip", "leave out checks whose ID matches `GLOB`; repeatable or comma-separated")
+	fs.DurationVar(&f.timeout, "timeout", grade.DefaultTimeout, "wall-clock limit per submission, build included")
+	fs.DurationVar(&f.buildTimeout, "build-timeout", grade.DefaultBuildTimeout, "wall-clock limit of a build")
+	fs.DurationVar(&f.cpu, "cpu", grade.DefaultCPULimit, "CPU time limit of each process (RLIMIT_CPU)")
+	fs.Int64Var(&f.memMiB, "memory", grade.DefaultMemoryLimit>>20, "address-space limit of each process in `MiB` (RLIMIT_AS)")
+	fs.IntVar(&f.procs, "procs", grade.DefaultProcLimit, "process and thread limit (RLIMIT_NPROC)")
+	fs.IntVar(&f.fds, "fds", grade.DefaultFDLimit, "open file limit of each process (RLIMIT_NOFILE)")
+	fs.DurationVar(&f.startup, "startup-timeout", 5*time.Second, "how long a server has to start accepting")
+	return fs
+}
+
+// runGrade is echoconf grade.
+func runGrade(args []string, stdout, stderr io.Writer) int {
+	var f gradeFlags
+	fs := newGradeFlagSet(&f)
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, gradeUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, gradeFooter)
+		return exitPass
+	}
+	if err != nil {
+		return usageError(stderr, "grade: %v (see echoconf help grade)", err)
+	}
+	if f.printRubric {
+		if _, err := stdout.Write(report.DefaultRubricYAML()); err != nil {
+			return usageError(stderr, "grade: %v", err)
+		}
+		return exitPass
+	}
+	switch {
+	case len(pos) != 1:
+		return usageError(stderr, "grade: want one SUBMISSIONS_DIR, got %d arguments", len(pos))
+	case f.repeat < 1:
+		return usageError(stderr, "grade: --repeat must be at least 1, got %d", f.repeat)
+	case f.jobs < 1 || f.jobs > 64:
+		return usageError(stderr, "grade: -j must be in 1..64, got %d", f.jobs)
+	case f.scale <= 0 || f.scale > 1000:
+		return usageError(stderr, "grade: --timeout-scale must be in (0, 1000], got %g", f.scale)
+	case f.timeout <= 0 || f.buildTimeout <= 0 || f.cpu <= 0 || f.startup <= 0:
+		return usageError(stderr, "grade: --timeout, --build-timeout, --cpu and --startup-timeout must be positive")
+	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
+		return usageError(stderr, "grade: --memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
+	}
+	if fi, err := os.Stat(pos[0]); err != nil || !fi.IsDir() {
+		return usageError(stderr, "grade: %s is not a directory", pos[0])
+	}
+	o := grade.Options{
+		Binary: f.binary, Run: f.run, User: f.user, UIDBase: f.uidBase, Jobs: f.jobs, Out: f.out,
+		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
+		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
+		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup,
+		Progress: grade.ProgressPrinter(stderr, isTerminal(stderr)),
+	}
+	if f.rubric != "" {
+		rb, err := report.LoadRubric(f.rubric, spec.All())
+		if err != nil {
+			return usageError(stderr, "grade: %v", err)
+		}
+		o.Rubric = rb
+	}
+	if os.Geteuid() == 0 && f.jobs > 1 && f.uidBase == 0 {
+		fmt.Fprintf(stderr, "echoconf: grade: note: the %d parallel jobs share user %s and so one process limit; use --uid-base for a dedicated uid per job\n", f.jobs, f.user)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	results, err := grade.Grade(ctx, pos[0], o)
+	if err != nil && results == nil {
+		return usageError(stderr, "grade: %v", err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "echoconf: grade: %v\n", err)
+		return exitUsage
+	}
+	if err := grade.WriteSummaryCSV(stdout, results); err != nil {
+		return usageError(stderr, "grade: %v", err)
+	}
+	code := exitPass
+	for _, r := range results {
+		for _, fl := range r.Flaky {
+			fmt.Fprintf(stderr, "echoconf: grade: %s: runs disagree on %s\n", r.Submission, fl)
+		}
+		if r.Verdict == grade.VerdictError {
+			fmt.Fprintf(stderr, "echoconf: grade: %s could not be graded: %v\n", r.Submission, r.Err)
+			code = exitFail
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "echoconf: grade: interrupted")
+		return exitUsage
+	}
+	return code
+}

@@ -1,0 +1,27 @@
+// Package grade grades a class of C echo-server submissions with the
+// conformance engine, safely enough to point at untrusted student code.
+//
+// Each immediate subdirectory of the class directory is one submission. It
+// is copied (regular files and directories only, bounded in size) into a
+// private work directory, built (make when it has a Makefile, else gcc on
+// its *.c files) and run in exec mode by conformance.Run. Every build and
+// every server runs in its own process group with limits on CPU time,
+// address space, processes, open files, file size and wall-clock time, and
+// when the grader is root, as an unprivileged user (Options.User, "nobody"
+// by default), because root ignores RLIMIT_NPROC.
+//
+// RLIMIT_NPROC counts every process of a real uid. A shared user such as
+// nobody therefore shares one process budget among parallel submissions (a
+// fork bomb in one can keep its neighbours from forking), and its processes
+// cannot all be killed safely. Options.UIDBase gives each parallel slot a
+// dedicated uid instead (UIDBase+slot): the process limit is then per
+// submission, and after each submission every process of that uid is
+// killed, which also catches a process that escaped its process group.
+// Without it, the grader kills the process group and the server's
+// descendants, and verifies that none is left.
+//
+// Scores come from a report.Rubric; a submission that does not build
+// scores 0. Results are written per submission (results.json for
+// Gradescope, junit.xml, report.txt, report.html) and for the class
+// (summary.csv and a sortable index.html).
+package grade

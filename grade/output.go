@@ -1,0 +1,256 @@
+package grade
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// The files written for each submission, and for the class.
+const (
+	FileResults = "results.json" // Gradescope
+	FileJUnit   = "junit.xml"
+	FileText    = "report.txt"
+	FileHTML    = "report.html"
+	FileSummary = "summary.csv"
+	FileIndex   = "index.html"
+)
+
+// SummaryHeader is the header row of summary.csv.
+var SummaryHeader = []string{"submission", "score", "max_score", "verdict", "failed_checks", "build_ok", "seconds"}
+
+// buildCheck stands for the build in the reports of a submission that did
+// not build.
+var buildCheck = spec.Check{ID: "build/compile", Requirement: "The submission builds (make, or gcc on its .c files) into the server program.", Level: spec.Must}
+
+// GradescopeResults returns the Gradescope results of res: the engine's
+// report scored by rubric, or, when it did not build (or could not be
+// graded), a single failed "build" test worth the whole score.
+func GradescopeResults(res *Result, rubric *report.Rubric) *report.GradescopeResults {
+	if res.Report != nil {
+		g := report.BuildGradescope(res.Report, rubric)
+		if len(res.Notes) > 0 {
+			g.Output += "Grader notes:\n  " + strings.Join(res.Notes, "\n  ") + "\n"
+		}
+		return g
+	}
+	var out strings.Builder
+	title := "Build"
+	switch res.Verdict {
+	case VerdictError:
+		title = "Grading"
+		fmt.Fprintf(&out, "The autograder could not grade this submission (this is not your fault; tell the course staff): %v\n", res.Err)
+	default:
+		fmt.Fprintf(&out, "Your submission did not build, so no check could run (score 0).\n")
+		if res.BuildCommand != "" {
+			fmt.Fprintf(&out, "Build command: %s\n", res.BuildCommand)
+		}
+		fmt.Fprintf(&out, "Output:\n%s", res.BuildOutput)
+	}
+	return &report.GradescopeResults{
+		Score:            0,
+		ExecutionTime:    float64(res.Duration.Milliseconds()) / 1000,
+		Output:           out.String(),
+		OutputFormat:     "text",
+		Visibility:       report.GradescopeVisible,
+		StdoutVisibility: report.GradescopeHidden,
+		Tests: []report.GradescopeTest{{
+			Name: strings.ToLower(title), Number: "0.1", Score: 0, MaxScore: res.MaxScore,
+			Status: report.GradescopeFailed, Output: out.String(), Visibility: report.GradescopeVisible,
+			Tags: []string{"build"},
+		}},
+	}
+}
+
+// buildReport is a report with one failed build check, so that every
+// format can show a build failure.
+func buildReport(res *Result) *conformance.Report {
+	msg := res.BuildOutput
+	if res.Verdict == VerdictError && res.Err != nil {
+		msg = "the grader could not grade this submission: " + res.Err.Error()
+	}
+	status := conformance.StatusFail
+	if res.Verdict == VerdictError {
+		status = conformance.StatusError
+	}
+	return &conformance.Report{
+		Target:   res.Submission,
+		Started:  time.Now().Add(-res.Duration),
+		Duration: res.Duration,
+		Results: []conformance.Result{{
+			Check: buildCheck, Status: status, Err: errors.New(strings.TrimRight(msg, "\n")),
+			Duration: res.Duration, Runs: 1, Failures: 1,
+		}},
+	}
+}
+
+// writeSubmission writes results.json, junit.xml, report.txt and
+// report.html of res into dir.
+func writeSubmission(dir string, res *Result, o Options) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	rep := res.Report
+	if rep == nil {
+		rep = buildReport(res)
+	}
+	writers := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{FileResults, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(GradescopeResults(res, o.Rubric))
+		}},
+		{FileJUnit, func(w io.Writer) error {
+			return report.JUnitWriter(report.JUnitOptions{SuiteName: "echoconf: " + res.Submission})(w, rep)
+		}},
+		{FileText, func(w io.Writer) error {
+			if err := report.Text(w, rep); err != nil {
+				return err
+			}
+			return writeNotes(w, res)
+		}},
+		{FileHTML, func(w io.Writer) error {
+			return report.HTMLWriter(report.HTMLOptions{Title: "echoconf: " + res.Submission, Rubric: o.Rubric})(w, rep)
+		}},
+	}
+	for _, wr := range writers {
+		if err := writeFileAtomic(filepath.Join(dir, wr.name), wr.write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeNotes(w io.Writer, res *Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nscore: %s of %s\n", points(res.Score), points(res.MaxScore))
+	if !res.BuildOK && res.BuildCommand != "" {
+		fmt.Fprintf(&b, "build command: %s\n", res.BuildCommand)
+	}
+	for _, f := range res.Flaky {
+		fmt.Fprintf(&b, "flaky: %s\n", f)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeFileAtomic writes path through a temporary file and a rename, so a
+// reader never sees half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return fmt.Errorf("render %s: %w", filepath.Base(path), err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteSummaryCSV writes the class summary: one row per submission with
+// the columns of SummaryHeader. failed_checks is a ";"-separated list.
+func WriteSummaryCSV(w io.Writer, results []Result) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(SummaryHeader); err != nil {
+		return fmt.Errorf("summary.csv: %w", err)
+	}
+	for _, r := range results {
+		row := []string{r.Submission, points(r.Score), points(r.MaxScore), r.Verdict,
+			strings.Join(r.FailedChecks, ";"), strconv.FormatBool(r.BuildOK),
+			strconv.FormatFloat(r.Duration.Seconds(), 'f', 1, 64)}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("summary.csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("summary.csv: %w", err)
+	}
+	return nil
+}
+
+//go:embed index.html.tmpl
+var indexTemplateText string
+
+var indexTemplate = template.Must(template.New("index").Parse(indexTemplateText))
+
+type indexRow struct {
+	Submission, Link, Score, MaxScore, Verdict, Failed, Seconds string
+	ScoreValue, SecondsValue                                    float64
+	BuildOK                                                     bool
+	Notes                                                       []string
+}
+
+// WriteIndexHTML writes the class index: a self-contained page with a
+// table of the submissions, sortable by any column (a little inline
+// JavaScript; the table reads fine without it), each linking its report.
+func WriteIndexHTML(w io.Writer, results []Result) error {
+	var rows []indexRow
+	var passed int
+	var sum float64
+	for _, r := range results {
+		rows = append(rows, indexRow{
+			Submission: r.Submission, Link: r.Submission + "/" + FileHTML,
+			Score: points(r.Score), MaxScore: points(r.MaxScore), ScoreValue: r.Score,
+			Verdict: r.Verdict, Failed: strings.Join(r.FailedChecks, ", "), BuildOK: r.BuildOK,
+			Seconds: strconv.FormatFloat(r.Duration.Seconds(), 'f', 1, 64), SecondsValue: r.Duration.Seconds(),
+			Notes: append(append([]string{}, r.Flaky...), r.Notes...),
+		})
+		if r.Verdict == VerdictPass {
+			passed++
+		}
+		sum += r.Score
+	}
+	mean := 0.0
+	if len(results) > 0 {
+		mean = sum / float64(len(results))
+	}
+	data := struct {
+		Rows                 []indexRow
+		Total, Passed        int
+		Mean, Generated, Max string
+	}{rows, len(results), passed, points(mean), time.Now().UTC().Format("2006-01-02 15:04 UTC"), ""}
+	if len(results) > 0 {
+		data.Max = points(results[0].MaxScore)
+	}
+	if err := indexTemplate.Execute(w, data); err != nil {
+		return fmt.Errorf("index.html: %w", err)
+	}
+	return nil
+}
+
+func writeClass(out string, results []Result) error {
+	if err := writeFileAtomic(filepath.Join(out, FileSummary), func(w io.Writer) error { return WriteSummaryCSV(w, results) }); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(out, FileIndex), func(w io.Writer) error { return WriteIndexHTML(w, results) })
+}
+
+// points prints a score without trailing zeros ("72", "33.333").
+func points(p float64) string {
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(p, 'f', 3, 64), "0"), ".")
+}
