@@ -37,6 +37,7 @@ type command struct {
 // commands is the subcommand dispatch table.
 var commands = map[string]command{
 	"check":   {runCheck, "check an echo server against the catalogue"},
+	"grade":   {runGrade, "grade a class of C submissions (build, check, score)"},
 	"list":    {runList, "print the catalogue of checks"},
 	"version": {runVersion, "print the version"},
 }
