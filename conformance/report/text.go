@@ -169,7 +169,7 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 				w.WriteString("    output:\n")
 			}
 			for _, l := range shown {
-				fmt.Fprintf(w, "    | %s\n", firstLine(l, 200))
+				fmt.Fprintf(w, "    | %s\n", firstLine(printable(l), 200))
 			}
 			if s.OutputTruncated {
 				w.WriteString("    (output beyond the capture limit was discarded)\n")
@@ -228,4 +228,15 @@ func indentText(s, prefix string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// printable replaces control characters in server output (escape
+// sequences could repaint the user's terminal) with '?'.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t') || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -1,0 +1,118 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/spec"
+)
+
+var _ = Describe("Formats", func() {
+	It("registers text and json and rejects unknown formats", func() {
+		Expect(report.Names()).To(ContainElements("json", "text"))
+		var buf bytes.Buffer
+		Expect(report.Write("yaml", &buf, newPassingReport())).To(MatchError(ContainSubstring(`unknown format "yaml"`)))
+		Expect(report.Write("json", &buf, newPassingReport())).To(Succeed())
+	})
+})
+
+var _ = Describe("JSON", func() {
+	decode := func(r *conformance.Report) map[string]any {
+		var buf bytes.Buffer
+		Expect(report.JSON(&buf, r)).To(Succeed())
+		var doc map[string]any
+		Expect(json.Unmarshal(buf.Bytes(), &doc)).To(Succeed())
+		return doc
+	}
+
+	It("writes schema version 1 with the verdict, counts, server and every check", func() {
+		doc := decode(newFixtureReport())
+		Expect(doc).To(HaveKeyWithValue("schema_version", 1.0))
+		Expect(doc).To(HaveKeyWithValue("tool", "echoconf"))
+		Expect(doc).To(HaveKeyWithValue("verdict", "fail"))
+		Expect(doc).To(HaveKeyWithValue("target", "./server {port}"))
+		Expect(doc).To(HaveKeyWithValue("started", "2026-03-14T15:09:26Z"))
+		Expect(doc).To(HaveKeyWithValue("duration_ms", 12345.0))
+		Expect(doc).To(HaveKeyWithValue("strict", false))
+		Expect(doc["counts"]).To(Equal(map[string]any{"pass": 1.0, "fail": 3.0, "warn": 1.0, "skip": 1.0, "error": 1.0}))
+		Expect(doc["server"]).To(And(
+			HaveKeyWithValue("pid", 4242.0), HaveKeyWithValue("restarts", 1.0),
+			HaveKeyWithValue("deaths", ConsistOf("died during large/1mib: signal: segmentation fault")),
+			HaveKeyWithValue("output_truncated", true)))
+		checks := doc["checks"].([]any)
+		Expect(checks).To(HaveLen(7))
+		small := checks[1].(map[string]any)
+		Expect(small).To(And(HaveKeyWithValue("id", "basic/small-message"), HaveKeyWithValue("category", "basic"),
+			HaveKeyWithValue("level", "MUST"), HaveKeyWithValue("status", "fail"), HaveKeyWithValue("selected", true),
+			HaveKeyWithValue("duration_ms", 3.0), HaveKeyWithValue("runs", 1.0), HaveKeyWithValue("failures", 1.0),
+			HaveKeyWithValue("flaky", false), HaveKeyWithValue("message", ContainSubstring("wrong-bytes (altered) at offset 17"))))
+		f := small["failure"].(map[string]any)
+		Expect(f).To(And(HaveKeyWithValue("kind", "wrong-bytes"), HaveKeyWithValue("diagnosis", "altered"),
+			HaveKeyWithValue("offset", 17.0), HaveKeyWithValue("ending", "eof"),
+			HaveKeyWithValue("expected_hex", HavePrefix("68656c6c6f")), HaveKeyWithValue("actual_hex", ContainSubstring("4f726c64"))))
+		large := checks[2].(map[string]any)
+		Expect(large).To(And(HaveKeyWithValue("flaky", true), HaveKeyWithValue("server_died", "signal: segmentation fault")))
+		Expect(checks[0]).NotTo(HaveKey("failure"))
+		Expect(checks[0]).To(HaveKeyWithValue("message", ""))
+		Expect(checks[3].(map[string]any)["failure"]).To(HaveKeyWithValue("cause", "i/o timeout"))
+	})
+
+	It("marks checks left out by the selection and omits the server for an address", func() {
+		r := newPassingReport()
+		r.Results[0].Status = conformance.StatusSkip
+		r.Results[0].Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+		doc := decode(r)
+		Expect(doc).To(HaveKeyWithValue("verdict", "pass"))
+		Expect(doc).NotTo(HaveKey("server"))
+		Expect(doc["checks"].([]any)[0]).To(HaveKeyWithValue("selected", false))
+	})
+})
+
+var _ = Describe("Text", func() {
+	render := func(r *conformance.Report, o report.TextOptions) string {
+		var buf bytes.Buffer
+		Expect(report.TextWriter(o)(&buf, r)).To(Succeed())
+		return buf.String()
+	}
+
+	It("lists checks, diagnoses failures and describes the server, without colour", func() {
+		out := render(newFixtureReport(), report.TextOptions{})
+		Expect(out).NotTo(ContainSubstring("\x1b["))
+		Expect(out).To(MatchRegexp(`(?m)^PASS +basic/no-greeting +210ms`))
+		Expect(out).To(MatchRegexp(`(?m)^FAIL +large/1mib .*\(2/3 runs failed\).*server died: signal: segmentation fault`))
+		Expect(out).To(MatchRegexp(`(?m)^WARN +robustness/no-zombies .*\[SHOULD\]`))
+		Expect(out).To(MatchRegexp(`(?m)^ERROR +halfclose/no-data .*too many open files`))
+		Expect(out).To(ContainSubstring("--- FAIL basic/small-message (MUST)"))
+		Expect(out).To(ContainSubstring("requirement: A small message comes back exactly."))
+		Expect(out).To(ContainSubstring("expected from offset 0:"))
+		Expect(out).To(ContainSubstring("received from offset 0:"))
+		Expect(out).To(ContainSubstring("died during large/1mib: signal: segmentation fault"))
+		Expect(out).To(ContainSubstring("| listening on 40123"))
+		Expect(out).To(ContainSubstring("?[31mred?[0m ? done"), "control characters of the server are neutralised")
+		Expect(out).To(ContainSubstring("1 passed, 3 failed, 1 warned, 1 skipped, 1 errors in 12.35s"))
+		Expect(strings.TrimSpace(out)).To(HaveSuffix("FAIL: not conformant"))
+	})
+
+	It("colours when asked, omits check lines after progress, and counts unselected checks apart", func() {
+		r := newPassingReport()
+		r.Results[0].Status = conformance.StatusSkip
+		r.Results[0].Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+		out := render(r, report.TextOptions{Color: true, OmitChecks: true})
+		Expect(out).To(ContainSubstring("\x1b[32m\x1b[1mPASS: conformant"))
+		Expect(out).NotTo(ContainSubstring(r.Results[1].Check.ID))
+		Expect(out).To(ContainSubstring("(1 not selected)"))
+
+		var buf bytes.Buffer
+		progress := report.NewProgress(&buf, false)
+		progress(conformance.ProgressEvent{Kind: conformance.ProgressStart, Check: r.Results[1].Check})
+		progress(conformance.ProgressEvent{Kind: conformance.ProgressEnd, Check: r.Results[1].Check, Result: &r.Results[1]})
+		Expect(strings.Count(buf.String(), "\n")).To(Equal(1))
+		Expect(buf.String()).To(HavePrefix("PASS  " + r.Results[1].Check.ID))
+	})
+})
