@@ -301,6 +301,73 @@ var _ = Describe("TestServer", func() {
 	})
 })
 
+// processChecks need the server's process, so they skip against an address.
+var processChecks = []string{"robustness/server-alive", "robustness/no-zombies", "robustness/fd-stable"}
+
+// Exact failing sets of the whole catalogue against the faulty servers.
+var (
+	noFINFailures = []string{
+		"halfclose/no-data", "halfclose/small-pending", "halfclose/large-pending",
+		"robustness/sequential-connections",
+	}
+	atMost4096Failures = []string{
+		"basic/many-messages", "partial/odd-sizes", "partial/buffer-boundaries",
+		"large/1mib", "large/16mib", "large/64mib", "large/slow-reader",
+		"halfclose/large-pending",
+		"robustness/reset-mid-echo", "robustness/close-without-reading",
+	}
+)
+
+var _ = Describe("TestServer against real servers", func() {
+	const fixture = "TestFixtureTestServer"
+
+	DescribeTable("fails exactly the subtests of the violated checks",
+		func(start func() string, want []string) {
+			r := runChild("^"+fixture+"$", 3*time.Minute, envFixtureAddr+"="+start())
+			if len(want) == 0 {
+				Expect(r.Err).NotTo(HaveOccurred(), "%v", r.Output)
+				expectNames(r.withAction("fail"), nil, "failed tests")
+			} else {
+				Expect(r.Err).To(HaveOccurred())
+				expectNames(r.withAction("fail"), prefixed(fixture, want...), "failed tests")
+			}
+			expectNames(r.withAction("skip"), prefixed(fixture, processChecks...)[1:], "skipped tests")
+			Expect(r.Final).To(HaveLen(1+len(spec.All())), "one subtest per check, and the test")
+		},
+		Entry("the reference server", func() string {
+			srv := echotest.NewServer()
+			DeferCleanup(srv.Close)
+			return srv.Addr
+		}, nil),
+		Entry("a server that never sends its FIN", func() string { return startFaultyServer(echoWithoutFIN) }, noFINFailures),
+		Entry("a server that echoes only the first 4096 bytes", func() string { return startFaultyServer(echoAtMost(4096)) }, atMost4096Failures),
+	)
+})
+
+var _ = Describe("TestTarget", func() {
+	It("fails exactly the subtests of the checks $ECHOCONF_TARGET violates", func() {
+		addr := startFaultyServer(echoWithoutFIN)
+		r := runChild("^TestTarget$", 3*time.Minute, envTarget+"="+addr)
+		Expect(r.Err).To(HaveOccurred())
+		expectNames(r.withAction("fail"), prefixed("TestTarget", noFINFailures...), "failed tests")
+		Expect(r.Output["TestTarget/halfclose/no-data"]).To(ContainSubstring("halfclose/no-data (MUST) failed: "))
+		Expect(r.Output["TestTarget/halfclose/no-data"]).To(ContainSubstring("no-eof"))
+	})
+
+	It("checks the reference server, and says so, without $ECHOCONF_TARGET", func() {
+		r := runChild("^TestTarget$", 3*time.Minute, envTarget+"=")
+		Expect(r.Err).NotTo(HaveOccurred())
+		Expect(r.Final).To(HaveKeyWithValue("TestTarget", "pass"))
+		Expect(r.Output["TestTarget"]).To(ContainSubstring("ECHOCONF_TARGET is not set: checking the reference server"))
+	})
+
+	It("fails on a malformed $ECHOCONF_TARGET", func() {
+		r := runChild("^TestTarget$", time.Minute, envTarget+"=localhost")
+		expectNames(r.withAction("fail"), []string{"TestTarget"}, "failed tests")
+		Expect(r.Output["TestTarget"]).To(ContainSubstring("ECHOCONF_TARGET: invalid target"))
+	})
+})
+
 var _ = Describe("CheckServer", func() {
 	It("returns nil for the reference server", func() {
 		srv := echotest.NewServer()

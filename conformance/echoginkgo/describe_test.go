@@ -187,4 +187,26 @@ var _ = Describe("DescribeServer", Ordered, func() {
 			Expect(r.Specs["has valid echoconf options"].Failure.Message).To(ContainSubstring(`"nosuch" matches no check`))
 		})
 	})
+
+	DescribeTable("fails exactly the specs of the checks a real server violates",
+		func(start func() string, want []string) {
+			// Three categories keep the run short: DescribeServer runs checks
+			// one spec at a time, and each failure waits out a timeout.
+			r := runFixture(bin, 3*time.Minute, []string{"ECHOCONF_FIXTURE_ADDR=" + start(), "ECHOCONF_FIXTURE_RUN=basic,partial,halfclose"})
+			expectIDs(r.withState(types.SpecStateFailed), want, "failed specs")
+			Expect(r.Specs).To(HaveLen(13), "basic, partial and halfclose hold 13 checks")
+			for _, id := range want {
+				Expect(r.Specs[id].Failure.Message).To(HavePrefix(id + " (MUST) failed: "))
+			}
+		},
+		Entry("the reference server", func() string {
+			srv := echotest.NewServer()
+			DeferCleanup(srv.Close)
+			return srv.Addr
+		}, nil),
+		Entry("a server that never sends its FIN", func() string { return startServer(echoWithoutFIN) },
+			[]string{"halfclose/no-data", "halfclose/small-pending", "halfclose/large-pending"}),
+		Entry("a server that echoes only the first 4096 bytes", func() string { return startServer(echoAtMost(4096)) },
+			[]string{"basic/many-messages", "partial/odd-sizes", "partial/buffer-boundaries", "halfclose/large-pending"}),
+	)
 })

@@ -10,7 +10,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/echoginkgo"
+	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -114,4 +116,45 @@ var _ = Describe("EchoBack", func() {
 		Expect(m.Match(addr)).To(BeTrue())
 		expectGolden("echoback-negated", m.NegatedFailureMessage(addr))
 	})
+})
+
+var _ = Describe("PassCheck", func() {
+	It("matches a server that satisfies the check", func() {
+		srv := echotest.NewServer()
+		DeferCleanup(srv.Close)
+		Expect(srv.Addr).To(echoginkgo.PassCheck("halfclose/small-pending"))
+		Expect(srv.Addr).To(echoginkgo.PassCheck("basic/small-message", conformance.WithTimeoutScale(2)))
+	})
+
+	It("explains a violated requirement", func() {
+		addr := startServer(echoWithoutFIN)
+		m := echoginkgo.PassCheck("halfclose/small-pending")
+		Expect(m.Match(addr)).To(BeFalse())
+		Expect(m.Result().Failure().Kind).To(Equal(spec.KindNoEOF))
+		expectGolden("passcheck-no-fin", m.FailureMessage(addr))
+	})
+
+	It("says so when the check was expected to fail", func() {
+		srv := echotest.NewServer()
+		DeferCleanup(srv.Close)
+		m := echoginkgo.PassCheck("basic/small-message")
+		Expect(m.Match(srv.Addr)).To(BeTrue())
+		expectGolden("passcheck-negated", m.NegatedFailureMessage(srv.Addr))
+	})
+
+	It("returns an error for a check that does not apply to an address", func() {
+		srv := echotest.NewServer()
+		DeferCleanup(srv.Close)
+		_, err := echoginkgo.PassCheck("robustness/no-zombies").Match(srv.Addr)
+		Expect(err).To(MatchError(ContainSubstring("robustness/no-zombies does not apply to " + srv.Addr)))
+	})
+
+	DescribeTable("returns an error when it cannot answer",
+		func(id string, actual any, want string) {
+			_, err := echoginkgo.PassCheck(id).Match(actual)
+			Expect(err).To(MatchError(ContainSubstring(want)))
+		},
+		Entry("an unknown ID", "basic/nosuch", "127.0.0.1:1", `no check has the ID "basic/nosuch"`),
+		Entry("an actual value that is not an address", "basic/small-message", 42, "got int"),
+	)
 })
