@@ -107,7 +107,7 @@ func BuildGradescope(r *conformance.Report, rubric *Rubric) *GradescopeResults {
 		if f := res.Failure(); f != nil {
 			t.Tags = append(t.Tags, string(f.Kind))
 		}
-		if Earns(res.Status) {
+		if Earns(res) {
 			t.Status = GradescopePassed
 			t.Score = p
 		}
@@ -201,7 +201,11 @@ func StudentDiagnosis(res conformance.Result) string {
 		fmt.Fprintf(&b, "The checker could not run this check (not your server's fault): %s\n", errText(res.Err))
 	case conformance.StatusWarn, conformance.StatusFail:
 		if res.Status == conformance.StatusWarn {
-			b.WriteString("Warning: this SHOULD requirement is violated; it costs no points because the run is not strict.\n")
+			if Earns(res) {
+				b.WriteString("Warning: this SHOULD requirement is violated; it costs no points because the run is not strict.\n")
+			} else {
+				b.WriteString("Warning: this SHOULD requirement could not be verified because the server did not work, so it earns no points.\n")
+			}
 		}
 		b.WriteString("What went wrong: ")
 		if f := res.Failure(); f != nil {

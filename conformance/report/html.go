@@ -135,7 +135,7 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 		}
 		if o.Rubric != nil {
 			earned := 0.0
-			if Earns(res.Status) {
+			if Earns(res) {
 				earned = o.Rubric.Points(res.Check.ID)
 			}
 			row.Points = formatPoints(earned) + " / " + formatPoints(o.Rubric.Points(res.Check.ID))

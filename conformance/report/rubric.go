@@ -31,8 +31,9 @@ const maxRubricSize = 1 << 20
 // it is parsed, so every check of that catalogue has a definite number of
 // points (possibly 0) and the total is known.
 //
-// Scoring rule: a check earns its points when its status is pass or warn,
-// and nothing when it is fail, error or skip. Because the engine reports a
+// Scoring rule (see Earns): a check earns its points when it passes, or
+// when it warns because a SHOULD requirement was measured and found
+// violated; fail, error and skip earn nothing. Because the engine reports a
 // violated SHOULD requirement as warn in a normal run and as fail under
 // --strict, a rubric never needs to know whether the run was strict: SHOULD
 // checks cost points exactly when they fail the verdict. A skipped check
@@ -180,10 +181,24 @@ func (r *Rubric) Total() float64 { return r.total }
 // IDs returns the catalogue's check IDs in catalogue order.
 func (r *Rubric) IDs() []string { return append([]string(nil), r.order...) }
 
-// Earns reports whether a result with status s earns its check's points:
-// pass and warn do; fail, error and skip do not.
-func Earns(s conformance.Status) bool {
-	return s == conformance.StatusPass || s == conformance.StatusWarn
+// Earns reports whether a result earns its check's points. A pass does. A
+// warn (a SHOULD requirement violated in a run that is not strict) does
+// when the check measured the requirement and found it violated (a hygiene
+// failure: leaked descriptors, zombies), because a warning does not fail
+// the verdict; a warn caused by a server that does not work at all
+// (refused, timeout, reset, ...) verified nothing and earns nothing. Fail,
+// error and skip earn nothing. Under --strict the engine reports SHOULD
+// violations as fail, so they cost their points exactly when they fail the
+// verdict.
+func Earns(res conformance.Result) bool {
+	switch res.Status {
+	case conformance.StatusPass:
+		return true
+	case conformance.StatusWarn:
+		f := res.Failure()
+		return f != nil && f.Kind == spec.KindHygiene
+	}
+	return false
 }
 
 // Score returns the points rep earned and the points at stake: the sum over
@@ -198,7 +213,7 @@ func (r *Rubric) Score(rep *conformance.Report) (score, maxScore float64) {
 		}
 		p := r.Points(res.Check.ID)
 		maxScore += p
-		if Earns(res.Status) {
+		if Earns(res) {
 			score += p
 		}
 	}

@@ -111,6 +111,19 @@ var _ = Describe("Rubric", func() {
 			})
 		}
 
+		It("gives nothing for a warning caused by a server that does not work", func() {
+			r := fullCatalogueReport(false, map[string]conformance.Status{"robustness/fd-stable": conformance.StatusWarn})
+			for i := range r.Results {
+				if r.Results[i].Check.ID == "robustness/fd-stable" {
+					r.Results[i].Err = &spec.Failure{Kind: spec.KindRefused, Offset: -1, Expected: "the server to accept connections", Actual: "refused"}
+				}
+			}
+			score, maxScore := rb.Score(r)
+			Expect(maxScore).To(Equal(100.0))
+			Expect(score).To(Equal(100 - rb.Points("robustness/fd-stable")))
+			Expect(report.Earns(r.Results[len(r.Results)-1])).To(BeFalse())
+		})
+
 		It("gives nothing for a failed, errored or skipped check", func() {
 			r := fullCatalogueReport(false, map[string]conformance.Status{
 				"basic/small-message": conformance.StatusFail,
