@@ -195,7 +195,8 @@ const deadlineMargin = 3 * time.Second
 //     skips its subtest with the reason;
 //   - a check the engine could not run fails its subtest.
 //
-// A bad option or pattern fails t itself. TestServer stops the run shortly
+// Subtest durations run from the start of the run to the check's result, not
+// over the check alone. A bad option or pattern fails t itself. TestServer stops the run shortly
 // before the test binary's -timeout so that slow checks are reported, not
 // lost in a panic. It must be called from the goroutine running t, and
 // returns when every subtest has finished.

@@ -47,7 +47,9 @@ const SpecTimeoutGrace = 10 * time.Second
 //   - the Serial decorator when the check is Exclusive, so that under
 //     "ginkgo -p" it runs alone, after the parallel specs;
 //   - the code location of the DescribeServer call, so reports point at the
-//     user's suite rather than at this package.
+//     user's suite rather than at this package (the "In [It] at:" line of a
+//     failure still names this package, since Ginkgo takes it from the
+//     stack).
 //
 // Each spec runs its one check through conformance.Run against addr(). A
 // failure fails the spec with the check's ID, level, requirement and
