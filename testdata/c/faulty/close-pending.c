@@ -1,0 +1,141 @@
+/*
+ * close-pending.c - FAULTY: closes at the client's EOF without echoing
+ * what is still pending.
+ *
+ * Fault (half-close: closes before echoing pending data): a poll() server
+ * with a 64 KiB output queue per client.  It reads whenever the queue has
+ * room and writes when the socket is writable, which is all correct, but
+ * when recv() returns 0 it closes the connection at once and frees the
+ * queue, throwing away whatever had not been sent yet.  With small
+ * messages the queue is always empty by then, so only a client that
+ * half-closes with a lot still in flight notices.
+ *
+ * Must be caught by: halfclose/large-pending (early EOF, diagnosis
+ * "truncated").  May also be caught by large/1mib, large/16mib,
+ * large/64mib and large/slow-reader, when those end with a half-close.
+ *
+ * Build: gcc -Wall -Wextra -O2 -o close-pending close-pending.c
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAXCONN 1024
+#define QSIZE 65536
+
+struct conn {
+	int fd;
+	size_t head, len; /* ring buffer of bytes still to echo */
+	char q[QSIZE];
+};
+
+static struct conn *conns[MAXCONN];
+static struct pollfd pfd[MAXCONN + 1];
+static int nconns;
+
+static void drop(int i)
+{
+	close(conns[i]->fd);
+	free(conns[i]);
+	conns[i] = conns[--nconns];
+}
+
+/* on_readable returns -1 when the connection must be closed. */
+static int on_readable(struct conn *c)
+{
+	size_t tail = (c->head + c->len) % QSIZE;
+	size_t room = tail >= c->head ? QSIZE - tail : c->head - tail;
+	ssize_t n;
+
+	if (c->len == QSIZE)
+		return 0;
+	n = recv(c->fd, c->q + tail, room, 0);
+	if (n == 0)
+		return -1; /* client is done */
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	c->len += (size_t)n;
+	return 0;
+}
+
+static int on_writable(struct conn *c)
+{
+	size_t chunk = c->head + c->len > QSIZE ? QSIZE - c->head : c->len;
+	ssize_t n = send(c->fd, c->q + c->head, chunk, MSG_NOSIGNAL);
+
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	c->head = (c->head + (size_t)n) % QSIZE;
+	c->len -= (size_t)n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin;
+	int lfd, yes = 1;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s port\n", argv[0]);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(atoi(argv[1]));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) < 0 || listen(lfd, SOMAXCONN) < 0) {
+		perror("bind");
+		return 1;
+	}
+	for (;;) {
+		int i, n = nconns;
+
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < n; i++) {
+			pfd[i + 1].fd = conns[i]->fd;
+			pfd[i + 1].events = (conns[i]->len < QSIZE ? POLLIN : 0) | (conns[i]->len ? POLLOUT : 0);
+			pfd[i + 1].revents = 0;
+		}
+		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("poll");
+			return 1;
+		}
+		for (i = n - 1; i >= 0; i--) {
+			short re = pfd[i + 1].revents;
+			int bad = 0;
+
+			if (re & POLLOUT)
+				bad = on_writable(conns[i]);
+			if (!bad && (re & (POLLIN | POLLHUP | POLLERR)))
+				bad = on_readable(conns[i]);
+			if (bad)
+				drop(i);
+		}
+		if (pfd[0].revents & POLLIN) {
+			int fd;
+			while (nconns < MAXCONN && (fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+				struct conn *c = calloc(1, sizeof *c);
+				if (c == NULL) {
+					close(fd);
+					break;
+				}
+				c->fd = fd;
+				conns[nconns++] = c;
+			}
+		}
+	}
+}
