@@ -45,9 +45,11 @@ type serverProc struct {
 	// already ended by itself by then.
 	stopping atomic.Bool
 	ownExit  string
-	pipe     *os.File
-	drained  chan struct{}
-	started  time.Time
+	// deathNoted is set, under execServer.mu, once its death is recorded.
+	deathNoted bool
+	pipe       *os.File
+	drained    chan struct{}
+	started    time.Time
 }
 
 // exited reports whether the process has ended, without blocking.

@@ -271,7 +271,7 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 				}
 				t.Stop()
 			}
-			e.srv.end(c.ID)
+			e.srv.end(c.ID, out.status != StatusPass && out.status != StatusSkip)
 		}()
 	}
 	tr := &connTracker{}

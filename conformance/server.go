@@ -11,8 +11,8 @@ import (
 
 // recentWindow is how long after a check ends a server death is still
 // attributed to it: a server that dies of SIGPIPE dies just after the
-// client closed.
-const recentWindow = 100 * time.Millisecond
+// client closed, and a loaded machine may reap a dead server late.
+const recentWindow = 500 * time.Millisecond
 
 // death is one observed end of a server incarnation during the run.
 type death struct {
@@ -33,7 +33,7 @@ type execServer struct {
 	cur      *serverProc
 	first    *serverProc
 	inflight map[string]int
-	recent   map[string]time.Time
+	recent   map[string]recentEnd
 	deaths   []death
 	restarts int
 	fatal    *deathError // set when the server is down for good
@@ -53,7 +53,7 @@ func newExecServer(x ExecSpec, order map[string]int) *execServer {
 		out:      &boundedOutput{limit: x.OutputLimit},
 		order:    order,
 		inflight: make(map[string]int),
-		recent:   make(map[string]time.Time),
+		recent:   make(map[string]recentEnd),
 	}
 }
 
@@ -93,27 +93,46 @@ func (s *execServer) watch(p *serverProc) {
 		return
 	}
 	s.mu.Lock()
-	if p.stopping.Load() {
-		s.mu.Unlock()
-		return
+	recorded := s.noteDeathLocked(p)
+	s.mu.Unlock()
+	if recorded {
+		go p.stop()
 	}
+}
+
+// noteDeathLocked records p's death once, attributed to the checks in
+// flight; when none is, to the checks that ended within recentWindow and
+// failed (they saw it die), else to those that passed (it died just after
+// them, as of SIGPIPE). It reports whether it recorded the death now.
+func (s *execServer) noteDeathLocked(p *serverProc) bool {
+	if p.stopping.Load() || p.deathNoted {
+		return false
+	}
+	p.deathNoted = true
 	d := death{how: p.how}
 	for id := range s.inflight {
 		d.during = append(d.during, id)
 	}
 	if len(d.during) == 0 {
 		now := time.Now()
-		for id, t := range s.recent {
-			if now.Sub(t) <= recentWindow {
+		for id, r := range s.recent {
+			if now.Sub(r.at) > recentWindow || r.at.Before(p.started) {
+				continue
+			}
+			if r.failed {
+				d.during = append(d.during, id)
+			} else {
 				d.after = append(d.after, id)
 			}
+		}
+		if len(d.during) > 0 {
+			d.after = nil
 		}
 	}
 	s.sortIDs(d.during)
 	s.sortIDs(d.after)
 	s.deaths = append(s.deaths, d)
-	s.mu.Unlock()
-	go p.stop()
+	return true
 }
 
 func (s *execServer) sortIDs(ids []string) {
@@ -130,6 +149,9 @@ func (s *execServer) ensure(ctx context.Context) (*serverProc, error) {
 	}
 	if !s.cur.exited() {
 		return s.cur, nil
+	}
+	if s.noteDeathLocked(s.cur) {
+		go s.cur.stop()
 	}
 	last := s.lastDeathLocked()
 	if !s.x.Restart {
@@ -175,13 +197,19 @@ func (s *execServer) begin(id string) {
 	s.mu.Unlock()
 }
 
-func (s *execServer) end(id string) {
+func (s *execServer) end(id string, failed bool) {
 	s.mu.Lock()
 	if s.inflight[id]--; s.inflight[id] <= 0 {
 		delete(s.inflight, id)
 	}
-	s.recent[id] = time.Now()
+	s.recent[id] = recentEnd{at: time.Now(), failed: failed}
 	s.mu.Unlock()
+}
+
+// recentEnd is when a check last ended, and whether that run failed.
+type recentEnd struct {
+	at     time.Time
+	failed bool
 }
 
 // addr returns the current incarnation's address.
