@@ -89,6 +89,15 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ids[0].cred != nil {
+		fi, err := os.Stat(o.WorkDir)
+		if err != nil {
+			return nil, fmt.Errorf("work directory: %w", err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return nil, fmt.Errorf("work directory %s is not searchable by others (mode %v), so %s cannot reach its submission", o.WorkDir, fi.Mode().Perm(), ids[0].name)
+		}
+	}
 	if o.Out != "" {
 		if err := os.MkdirAll(o.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("create output directory: %w", err)
@@ -214,6 +223,10 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity) (re
 	rep, err := conformance.Run(ctx, target, conformance.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
 		Repeat: o.Repeat, Checks: o.Checks,
+		// One check at a time: slower, but a server that serves one client
+		// at a time then fails only the concurrency checks, every time,
+		// instead of whichever checks happened to overlap.
+		Parallel: 1,
 	})
 	var groups []int
 	if rep != nil && rep.Server != nil {

@@ -1,0 +1,242 @@
+package grade_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/grade"
+)
+
+// classDir is the sample class: correct, faulty and hostile submissions.
+var classDir = filepath.Join("..", "testdata", "class")
+
+// testUIDBase is the first of the dedicated uids the class runs as when
+// the test runs as root; nothing else on the machine uses them.
+const testUIDBase = 61000
+
+// expectedScores are the scores of the sample class with the default rubric.
+var expectedScores = map[string]float64{
+	"build-failure":       0,
+	"correct":             100,
+	"correct-make":        100,
+	"endless-output":      0,
+	"faulty-iterative":    80, // fails the three concurrency checks
+	"forkbomb":            0,
+	"infinite-loop":       0,
+	"never-binds":         0,
+	"wrong-port":          0,
+	"sleeps-after-accept": 3, // it stays alive (robustness/server-alive)
+}
+
+func requireToolchain() {
+	GinkgoHelper()
+	for _, tool := range []string{"gcc", "make"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			Skip(tool + " is not installed: the sample class cannot be built")
+		}
+	}
+}
+
+func gradeOptions(out string) grade.Options {
+	work := GinkgoT().TempDir()
+	Expect(os.Chmod(work, 0o711)).To(Succeed(), "the unprivileged user must reach its work directory")
+	o := grade.Options{Jobs: 2, Out: out, WorkDir: work}
+	if os.Geteuid() == 0 {
+		o.UIDBase = testUIDBase
+	}
+	return o
+}
+
+// classProcesses lists the processes still running as the class's
+// dedicated uids ("PID UID COMMAND" lines).
+func classProcesses() []string {
+	out, err := exec.Command("ps", "-eo", "pid=,uid=,comm=").Output()
+	Expect(err).NotTo(HaveOccurred())
+	var left []string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		uid, _ := strconv.Atoi(f[1])
+		if uid >= testUIDBase && uid < testUIDBase+2 {
+			left = append(left, line)
+		}
+	}
+	return left
+}
+
+var _ = Describe("grading the sample class", Ordered, func() {
+	var (
+		out     string
+		results []grade.Result
+	)
+
+	BeforeAll(func() {
+		requireToolchain()
+		out = GinkgoT().TempDir()
+		var err error
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		defer cancel()
+		results, err = grade.Grade(ctx, classDir, gradeOptions(out))
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("gives every submission its expected score", func() {
+		got := map[string]float64{}
+		for _, r := range results {
+			got[r.Submission] = r.Score
+			Expect(r.MaxScore).To(Equal(100.0), r.Submission)
+			Expect(r.Err).NotTo(HaveOccurred(), r.Submission)
+		}
+		Expect(got).To(Equal(expectedScores))
+	})
+
+	It("grades a build failure as a failed build with the compiler's output", func() {
+		r := results[0]
+		Expect(r.Submission).To(Equal("build-failure"))
+		Expect(r.Verdict).To(Equal(grade.VerdictBuildFailed))
+		Expect(r.BuildOK).To(BeFalse())
+		Expect(r.FailedChecks).To(Equal([]string{"build"}))
+		Expect(r.BuildOutput).To(ContainSubstring("error:"))
+		Expect(r.BuildCommand).To(HavePrefix("gcc -O2 -Wall -pthread -o server"))
+
+		var g report.GradescopeResults
+		data, err := os.ReadFile(filepath.Join(out, "build-failure", grade.FileResults))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(json.Unmarshal(data, &g)).To(Succeed())
+		Expect(g.Score).To(Equal(0.0))
+		Expect(g.Tests).To(HaveLen(1))
+		Expect(g.Tests[0].Name).To(Equal("build"))
+		Expect(g.Tests[0].MaxScore).To(Equal(100.0))
+		Expect(g.Tests[0].Output).To(ContainSubstring("error:"))
+	})
+
+	It("builds with the Makefile when there is one", func() {
+		for _, r := range results {
+			if r.Submission == "correct-make" {
+				Expect(r.BuildCommand).To(Equal("make"))
+				Expect(r.Verdict).To(Equal(grade.VerdictPass))
+			}
+		}
+	})
+
+	It("writes summary.csv with the documented columns", func() {
+		f, err := os.Open(filepath.Join(out, grade.FileSummary))
+		Expect(err).NotTo(HaveOccurred())
+		defer f.Close()
+		rows, err := csv.NewReader(f).ReadAll()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rows[0]).To(Equal([]string{"submission", "score", "max_score", "verdict", "failed_checks", "build_ok", "seconds"}))
+		Expect(rows).To(HaveLen(1 + len(expectedScores)))
+		byName := map[string][]string{}
+		for _, row := range rows[1:] {
+			Expect(row).To(HaveLen(7))
+			byName[row[0]] = row
+			_, err := strconv.ParseFloat(row[6], 64)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(byName["correct"][:6]).To(Equal([]string{"correct", "100", "100", "pass", "", "true"}))
+		Expect(byName["build-failure"][:6]).To(Equal([]string{"build-failure", "0", "100", "build-failed", "build", "false"}))
+		Expect(byName["faulty-iterative"][3]).To(Equal("fail"))
+		Expect(strings.Split(byName["faulty-iterative"][4], ";")).To(ContainElement("concurrency/idle-client"))
+		Expect(strings.Split(byName["never-binds"][4], ";")).To(ContainElement("basic/small-message"))
+		Expect(byName["never-binds"][5]).To(Equal("true"))
+	})
+
+	It("writes every report of every submission, and the class index", func() {
+		for name := range expectedScores {
+			for _, file := range []string{grade.FileResults, grade.FileJUnit, grade.FileText, grade.FileHTML} {
+				info, err := os.Stat(filepath.Join(out, name, file))
+				Expect(err).NotTo(HaveOccurred(), "%s/%s", name, file)
+				Expect(info.Size()).To(BeNumerically(">", 0))
+			}
+		}
+		index, err := os.ReadFile(filepath.Join(out, grade.FileIndex))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.Count(string(index), `<tr class="submission"`)).To(Equal(len(expectedScores)))
+		Expect(string(index)).To(ContainSubstring(`href="correct/report.html"`))
+	})
+
+	It("bounds the endless output it keeps", func() {
+		data, err := os.ReadFile(filepath.Join(out, "endless-output", grade.FileText))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(len(data)).To(BeNumerically("<", 512<<10))
+	})
+
+	It("leaves nothing running", func() {
+		if os.Geteuid() != 0 {
+			Skip("not root: submissions ran as this user, whose other processes cannot be told apart")
+		}
+		Eventually(classProcesses).WithTimeout(5 * time.Second).Should(BeEmpty())
+		for _, r := range results {
+			Expect(r.Leftovers).To(BeZero(), r.Submission)
+		}
+	})
+
+	It("gives the same scores when the class is graded again", func() {
+		// Regrade the submissions whose scores could depend on timing or
+		// on the machine's load: the faulty one, a correct one, the fork
+		// bomb and the build failure.
+		again := GinkgoT().TempDir()
+		for _, name := range []string{"correct", "faulty-iterative", "forkbomb", "build-failure"} {
+			Expect(os.CopyFS(filepath.Join(again, name), os.DirFS(filepath.Join(classDir, name)))).To(Succeed())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		defer cancel()
+		regraded, err := grade.Grade(ctx, again, gradeOptions(""))
+		Expect(err).NotTo(HaveOccurred())
+		first := map[string]grade.Result{}
+		for _, r := range results {
+			first[r.Submission] = r
+		}
+		Expect(regraded).To(HaveLen(4))
+		for _, r := range regraded {
+			Expect(r.Score).To(Equal(first[r.Submission].Score), r.Submission)
+			Expect(r.FailedChecks).To(Equal(first[r.Submission].FailedChecks), r.Submission)
+		}
+		if os.Geteuid() == 0 {
+			Eventually(classProcesses).WithTimeout(5 * time.Second).Should(BeEmpty())
+		}
+	})
+})
+
+var _ = Describe("the class summary", func() {
+	It("writes a CSV row per submission", func() {
+		var buf bytes.Buffer
+		Expect(grade.WriteSummaryCSV(&buf, []grade.Result{
+			{Submission: "a,b", Score: 72.5, MaxScore: 100, Verdict: grade.VerdictFail, FailedChecks: []string{"x/y", "z/w"}, BuildOK: true, Duration: 1500 * time.Millisecond},
+		})).To(Succeed())
+		Expect(buf.String()).To(Equal("submission,score,max_score,verdict,failed_checks,build_ok,seconds\n\"a,b\",72.5,100,fail,x/y;z/w,true,1.5\n"))
+	})
+})
+
+var _ = Describe("options", func() {
+	DescribeTable("rejects bad options before building anything",
+		func(o grade.Options, want string) {
+			_, err := grade.Grade(context.Background(), classDir, o)
+			Expect(err).To(MatchError(ContainSubstring(want)))
+		},
+		Entry("a --run without {port}", grade.Options{Run: "./server 7"}, "{port}"),
+		Entry("a --binary with a slash", grade.Options{Binary: "../x"}, "plain file name"),
+		Entry("a check pattern that matches nothing", grade.Options{Select: []string{"nope/*"}}, "matches no check"),
+		Entry("too many jobs", grade.Options{Jobs: 1000}, "want 1..64"),
+	)
+
+	It("rejects a class directory without submissions", func() {
+		_, err := grade.Grade(context.Background(), GinkgoT().TempDir(), grade.Options{})
+		Expect(err).To(MatchError(ContainSubstring("no submissions")))
+	})
+})
