@@ -202,6 +202,7 @@ type indexRow struct {
 	Submission, Link, Score, MaxScore, Verdict, Failed, Seconds string
 	ScoreValue, SecondsValue                                    float64
 	BuildOK                                                     bool
+	FailedCount                                                 int
 	Notes                                                       []string
 }
 
@@ -216,7 +217,7 @@ func WriteIndexHTML(w io.Writer, results []Result) error {
 		rows = append(rows, indexRow{
 			Submission: r.Submission, Link: r.Submission + "/" + FileHTML,
 			Score: points(r.Score), MaxScore: points(r.MaxScore), ScoreValue: r.Score,
-			Verdict: r.Verdict, Failed: strings.Join(r.FailedChecks, ", "), BuildOK: r.BuildOK,
+			Verdict: r.Verdict, Failed: strings.Join(r.FailedChecks, ", "), FailedCount: len(r.FailedChecks), BuildOK: r.BuildOK,
 			Seconds: strconv.FormatFloat(r.Duration.Seconds(), 'f', 1, 64), SecondsValue: r.Duration.Seconds(),
 			Notes: append(append([]string{}, r.Flaky...), r.Notes...),
 		})
