@@ -110,12 +110,12 @@ func (c *echoConn) describeShort(f *Failure, o obs, ending Event) {
 		switch {
 		case nul:
 			f.Detail = nulDetail(c.received)
+		case c.halfClosed:
+			f.Detail = fmt.Sprintf("after the client's FIN the server closed having echoed %d of %d bytes%s: when read() returns 0 it must first write back everything it has read, then close", got, total, round)
 		case got == 0 && c.round > 1:
 			f.Detail = fmt.Sprintf("the server closed the connection after %d messages: it must keep echoing until the client closes", c.round-1)
 		case got == 0 && o.from == 0:
 			f.Detail = "the server closed the connection without echoing anything"
-		case c.halfClosed:
-			f.Detail = fmt.Sprintf("after the client's FIN the server closed having echoed %d of %d bytes%s: when read() returns 0 it must first write back everything it has read, then close", got, total, round)
 		default:
 			f.Detail = fmt.Sprintf("the server closed the connection after echoing %d of %d bytes%s", got, total, round)
 		}
@@ -218,7 +218,14 @@ const minMatch = 16
 // diagnose names what happened to the bytes at stream offset d, where the
 // received bytes tail began to differ from want, and says what to fix.
 func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, string) {
-	tags := findTags(seed, tail, 256)
+	// A header may have begun just before d (its first bytes matched), so
+	// the scan starts headerSize-1 bytes early; those bytes are the
+	// expected ones, which the received ones equalled.
+	prefix := want.bytesAt(d-(headerSize-1), d)
+	tags := findTags(seed, append(prefix, tail...), 256)
+	for i := range tags {
+		tags[i].pos -= len(prefix)
+	}
 	own := map[uint32]bool{}
 	var ourConn uint32
 	for _, sg := range want.segs {
@@ -237,6 +244,9 @@ func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, strin
 			if at, ok := want.locate(tags[0].tag); ok {
 				return DiagDuplicated, fmt.Sprintf("after the complete echo, the bytes sent at offset %d came back again: the server sends some data twice", at)
 			}
+		}
+		if at, ok := repeated(want, tail); ok {
+			return DiagDuplicated, fmt.Sprintf("after the complete echo, the bytes sent at offset %d came back again: the server sends some data twice", at)
 		}
 		return DiagExtra, extraDetail(tail, "after the complete echo")
 	}
@@ -284,7 +294,7 @@ func diagnoseTags(want *stream, d int64, tags []tagAt) (string, Diagnosis, bool)
 		return fmt.Sprintf("bytes from offset %d to %d were changed in place; the data after them is right", d, pos), DiagAltered, true
 	case shift > 0:
 		for _, t := range tags[1:] {
-			if at, ok := want.locate(t.tag); ok && at >= d && at < e {
+			if at, ok := want.locate(t.tag); ok && at >= pos && at < e {
 				return fmt.Sprintf("the bytes sent at offset %d came back at offset %d, after later data: the server reorders data (several writers or buffers per connection?)", at, d+int64(t.pos)), DiagReordered, true
 			}
 		}
@@ -366,4 +376,19 @@ func quoted(b []byte, n int) string {
 		return fmt.Sprintf("%q...", b[:n])
 	}
 	return fmt.Sprintf("%q", b)
+}
+
+// repeated reports whether extra bytes after the complete echo repeat
+// bytes sent within the stream's last 64 KiB, and where they were sent.
+func repeated(want *stream, extra []byte) (int64, bool) {
+	n := min(len(extra), minMatch)
+	if n < 4 {
+		return 0, false
+	}
+	from := max(want.Len()-maxBuf, 0)
+	i := bytes.Index(want.bytesAt(from, want.Len()), extra[:n])
+	if i < 0 {
+		return 0, false
+	}
+	return from + int64(i), true
 }

@@ -35,7 +35,7 @@ const (
 
 const (
 	// tailLimit caps the bytes kept after the first difference.
-	tailLimit = 16 << 10
+	tailLimit = 64 << 10
 	// maxBuf is the largest read or write buffer of one connection.
 	maxBuf = 64 << 10
 	// inlineWrite is the largest payload written before reading, without a
@@ -394,26 +394,22 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 	c.buffers(p.Len())
 
 	g := newWriteGate(c.conn)
-	var werr error
-	if p.Len() <= inlineWrite && len(x.chunks) == 0 && x.pause == 0 {
-		werr = c.write(ctx, p, x, g)
-		if werr == nil && x.end == endEOF {
-			werr = c.closeWrite()
+	write := func() error {
+		err := c.write(ctx, p, x, g)
+		if err == nil && x.end == endEOF {
+			err = c.closeWrite()
 		}
-		if werr != nil {
-			g.stop()
-		}
+		return err
 	}
+	var werr, asyncErr error
 	var wg sync.WaitGroup
-	if p.Len() > inlineWrite || len(x.chunks) > 0 || x.pause > 0 {
+	if p.Len() <= inlineWrite && len(x.chunks) == 0 && x.pause == 0 {
+		werr = write()
+	} else {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := c.write(ctx, p, x, g)
-			if err == nil && x.end == endEOF {
-				err = c.closeWrite()
-			}
-			werr = err
+			asyncErr = write()
 		}()
 	}
 	r := readOK
@@ -424,6 +420,9 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 		g.stop()
 	}
 	wg.Wait()
+	if werr == nil {
+		werr = asyncErr
+	}
 	if errors.Is(werr, errStopped) {
 		werr = nil
 	}
@@ -474,24 +473,25 @@ func (c *echoConn) recv(ctx context.Context, from int64) *Failure {
 	return c.judge(ctx, obs{phase: phaseEcho, from: from, target: c.want.Len(), res: r})
 }
 
-// fill writes p without reading until the writes block for stall (the
-// socket buffers on both sides are full) or p is all sent. It reports how
+// fill writes p's length in bytes without reading until the writes block
+// for stall (the socket buffers on both sides are full) or all are sent. It reports how
 // many bytes were sent; a write error other than blocking ends it early and
 // is returned.
 func (c *echoConn) fill(ctx context.Context, p payload, stall time.Duration) (int64, error) {
 	c.want.add(p)
 	c.buffers(p.Len())
+	// The content is never read back, so one buffer of p is sent over and
+	// over instead of regenerating the payload.
+	n := min(int64(len(c.wbuf)), p.Len())
+	p.fill(c.wbuf[:n], 0)
 	before := c.sent
-	var off int64
-	for off < p.Len() {
+	for c.sent-before < p.Len() {
 		if err := ctx.Err(); err != nil {
 			return c.sent - before, err
 		}
-		n := min(int64(len(c.wbuf)), p.Len()-off)
-		p.fill(c.wbuf[:n], off)
+		m := min(n, p.Len()-(c.sent-before))
 		_ = c.conn.SetWriteDeadline(time.Now().Add(stall)) // a closed conn shows up in Write
-		k, err := c.conn.Write(c.wbuf[:n])
-		off += int64(k)
+		k, err := c.conn.Write(c.wbuf[:m])
 		c.sent += int64(k)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {

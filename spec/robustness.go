@@ -97,6 +97,15 @@ func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failur
 		died(f, how, when)
 		return f
 	}
+	if p.env.Process == nil && f.Received == 0 && (f.Kind == KindEarlyEOF || f.Kind == KindReset) {
+		// Closed at once: a dying server's last act, or a server that
+		// refuses new clients? A new connection tells.
+		if c, rf := p.dial(ctx, f.Conn+", dialled again"); rf != nil {
+			f = rf
+		} else {
+			_ = c.Close() // it only had to connect
+		}
+	}
 	if f.Kind == KindRefused {
 		f.Detail = fmt.Sprintf("the server stopped accepting connections %s: it probably crashed (killed by SIGPIPE when writing to a client that had gone?) or exited", when)
 	}
