@@ -1,18 +1,22 @@
 /*
- * close-pending.c - FAULTY: closes at the client's EOF without echoing
- * what is still pending.
+ * close-pending.c - FAULTY: treats the client's half-close as a hang-up and
+ * closes at once, without echoing what is still pending.
  *
  * Fault (half-close: closes before echoing pending data): a poll() server
- * with a 64 KiB output queue per client.  It reads whenever the queue has
- * room and writes when the socket is writable, which is all correct, but
- * when recv() returns 0 it closes the connection at once and frees the
- * queue, throwing away whatever had not been sent yet.  With small
- * messages the queue is always empty by then, so only a client that
- * half-closes with a lot still in flight notices.
+ * with a 64 KiB echo queue per client, non-blocking sockets and
+ * backpressure, all correct, which also asks for POLLRDHUP "to notice
+ * disconnects early", as many epoll tutorials do, and checks it first:
+ * when the client's FIN arrives the connection is closed on the spot.  The
+ * bytes that arrived just before the FIN, still unread in the socket or
+ * queued for echo, are thrown away, and because unread data is discarded
+ * the close goes out as a reset.  A client that waits for its echo before
+ * it closes never notices.
  *
- * Must be caught by: halfclose/large-pending (early EOF, diagnosis
- * "truncated").  May also be caught by large/1mib, large/16mib,
- * large/64mib and large/slow-reader, when those end with a half-close.
+ * Must be caught by: halfclose/small-pending, halfclose/large-pending and
+ * robustness/sequential-connections (the pending echo is lost; reset or
+ * early EOF).  Checks that half-close
+ * right after their last write (large/1mib, large/16mib, large/64mib,
+ * large/slow-reader, basic/line-endings) may lose their last bytes too.
  *
  * Build: gcc -Wall -Wextra -O2 -o close-pending close-pending.c
  */
@@ -105,7 +109,8 @@ int main(int argc, char **argv)
 		pfd[0].events = POLLIN;
 		for (i = 0; i < n; i++) {
 			pfd[i + 1].fd = conns[i]->fd;
-			pfd[i + 1].events = (conns[i]->len < QSIZE ? POLLIN : 0) | (conns[i]->len ? POLLOUT : 0);
+			pfd[i + 1].events = POLLRDHUP | (conns[i]->len < QSIZE ? POLLIN : 0) |
+					    (conns[i]->len ? POLLOUT : 0);
 			pfd[i + 1].revents = 0;
 		}
 		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
@@ -118,9 +123,13 @@ int main(int argc, char **argv)
 			short re = pfd[i + 1].revents;
 			int bad = 0;
 
+			if (re & (POLLRDHUP | POLLHUP | POLLERR)) {
+				drop(i); /* client hung up */
+				continue;
+			}
 			if (re & POLLOUT)
 				bad = on_writable(conns[i]);
-			if (!bad && (re & (POLLIN | POLLHUP | POLLERR)))
+			if (!bad && (re & POLLIN))
 				bad = on_readable(conns[i]);
 			if (bad)
 				drop(i);

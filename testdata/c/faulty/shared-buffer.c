@@ -6,8 +6,9 @@
  * and the threads were added later).  Between one thread's recv() into the
  * buffer and its send() from it, another thread may recv() its own
  * client's bytes into the same place, so a client can get back another
- * client's data (or a mix).  With one client at a time the race cannot
- * happen, and every single-client test passes.
+ * client's data (or a mix); the log line written between the two widens
+ * the window.  With one client at a time the race cannot happen, and every
+ * single-client test passes.
  *
  * Must be caught by: concurrency/many-clients (wrong bytes, diagnosis
  * "other-client").  Other checks that run connections in parallel may
@@ -39,6 +40,8 @@ static void *client_handler(void *arg)
 
 	while ((n = recv(sock, buffer, BUFFER_SIZE, 0)) > 0) {
 		ssize_t sent = 0;
+
+		fprintf(stderr, "client %d: %zd bytes\n", sock, n);
 
 		while (sent < n) {
 			ssize_t k = send(sock, buffer + sent, (size_t)(n - sent), 0);

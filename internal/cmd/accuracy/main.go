@@ -1,0 +1,285 @@
+// Command accuracy measures the conformance suite against the gallery of C
+// echo servers in testdata/ ("make accuracy"): it builds every server with
+// gcc, runs the whole catalogue against each in exec mode, and prints a
+// table for a person to read (server, kind, expected result, obtained
+// result, failed checks, time), then a summary line:
+//
+//	faulty servers caught: X/Y, correct servers passed: A/B, slowest: NAME (T)
+//
+// A faulty server is caught when every check its manifest entry names
+// failed (or warned, for SHOULD checks); a correct server passes when no
+// check fails or warns. Lines under a row explain any difference from the
+// manifest's expectation.
+//
+// Usage:
+//
+//	accuracy [-parallel N] [-only REGEXP] [-v]
+//
+// Exit codes: 0 every expectation is met; 1 some expectation is not met;
+// 2 bad usage, or the gallery could not be loaded or built.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/gallery"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitMismatch = 1
+	exitSetup    = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config is the parsed command line.
+type config struct {
+	parallel int
+	only     *regexp.Regexp
+	verbose  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("accuracy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	var only string
+	fs.IntVar(&c.parallel, "parallel", gallery.DefaultParallel, "how many servers to check at once")
+	fs.StringVar(&only, "only", "", "check only the servers whose name matches this regular expression")
+	fs.BoolVar(&c.verbose, "v", false, "print each failed check's summary under its server")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.parallel < 1 {
+		return c, fmt.Errorf("-parallel must be at least 1, got %d", c.parallel)
+	}
+	if only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			return c, fmt.Errorf("-only: %w", err)
+		}
+		c.only = re
+	}
+	return c, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "accuracy: %v\n", err)
+		return exitSetup
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	m, err := gallery.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "accuracy: %v\n", err)
+		return exitSetup
+	}
+	var ids []string
+	for _, c := range spec.All() {
+		ids = append(ids, c.ID)
+	}
+	if err := m.ValidateIDs(ids); err != nil {
+		fmt.Fprintf(stderr, "accuracy: manifest: %v\n", err)
+		return exitSetup
+	}
+	var servers []gallery.Program
+	for _, p := range m.Servers {
+		if cfg.only == nil || cfg.only.MatchString(p.Name) {
+			servers = append(servers, p)
+		}
+	}
+	if len(servers) == 0 {
+		fmt.Fprintf(stderr, "accuracy: no server matches -only\n")
+		return exitSetup
+	}
+
+	dir, err := os.MkdirTemp("", "echoconf-accuracy-")
+	if err != nil {
+		fmt.Fprintf(stderr, "accuracy: %v\n", err)
+		return exitSetup
+	}
+	defer os.RemoveAll(dir)
+	bins, err := m.BuildAll(ctx, servers, dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "accuracy: %v\n", err)
+		return exitSetup
+	}
+	fmt.Fprintf(stderr, "accuracy: built %d servers with %s %s; checking %d at a time\n",
+		len(servers), gallery.Compiler(), strings.Join(gallery.BaseCFlags, " "), cfg.parallel)
+
+	var mu sync.Mutex
+	progress := func(r gallery.ServerRun) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "accuracy: %-16s done in %s\n", r.Program.Name, r.Elapsed.Round(100*time.Millisecond))
+	}
+	runs := gallery.RunAll(ctx, servers, bins, cfg.parallel, conformance.Options{}, nil, progress)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "accuracy: interrupted\n")
+		return exitSetup
+	}
+	if allMet := printTable(stdout, runs, ids, cfg.verbose); !allMet {
+		return exitMismatch
+	}
+	return exitOK
+}
+
+// printTable writes the table and the summary; it reports whether every
+// expectation was met.
+func printTable(w io.Writer, runs []gallery.ServerRun, ids []string, verbose bool) bool {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tKIND\tEXPECTED\tOBTAINED\tFAILED CHECKS\tTIME")
+	allMet := true
+	var details []string
+	counts := map[gallery.Kind][2]int{} // kind -> {met, total}
+	var slowest gallery.ServerRun
+	for _, r := range runs {
+		p := r.Program
+		expected := p.Expect.Verdict()
+		if n := len(p.Expect.Fail) + len(p.Expect.Warn); n > 0 {
+			expected = fmt.Sprintf("%s, %d named", expected, n)
+		}
+		if len(p.Expect.CaughtBy) > 0 {
+			expected += fmt.Sprintf(", 1 of %d", len(p.Expect.CaughtBy))
+		}
+		var obtained, failed string
+		var notes []string
+		met := false
+		switch {
+		case r.Err != nil:
+			obtained = "error"
+			notes = append(notes, r.Err.Error())
+		default:
+			o := p.Evaluate(r.Report, ids)
+			met = o.Met
+			obtained = string(o.Verdict)
+			if !o.Met {
+				obtained += " MISMATCH"
+			}
+			failed = list(o.Failed, o.Warned)
+			notes = append(notes, o.Problems...)
+			if verbose {
+				for _, res := range r.Report.Results {
+					if res.Status == conformance.StatusFail || res.Status == conformance.StatusWarn || res.Status == conformance.StatusError {
+						notes = append(notes, fmt.Sprintf("%s %s: %v", res.Check.ID, res.Status, oneLine(res.Err)))
+					}
+				}
+			}
+		}
+		if len(r.Leftovers) > 0 {
+			met = false
+			obtained += " LEFTOVERS"
+			notes = append(notes, fmt.Sprintf("processes left running: %v", r.Leftovers))
+		}
+		if !met {
+			allMet = false
+		}
+		c := counts[p.Kind]
+		c[1]++
+		if met {
+			c[0]++
+		}
+		counts[p.Kind] = c
+		if r.Elapsed > slowest.Elapsed {
+			slowest = r
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.Kind, expected, obtained, failed, r.Elapsed.Round(100*time.Millisecond))
+		if len(notes) > 0 {
+			details = append(details, p.Name+":")
+			for _, n := range notes {
+				details = append(details, "  "+n)
+			}
+		}
+	}
+	tw.Flush()
+	if len(details) > 0 {
+		fmt.Fprintf(w, "\n%s\n\n", strings.Join(details, "\n"))
+	}
+	if c := counts[gallery.KindMisbehaving]; c[1] > 0 {
+		fmt.Fprintf(w, "misbehaving fixtures handled as expected: %d/%d\n", c[0], c[1])
+	}
+	f, k := counts[gallery.KindFaulty], counts[gallery.KindCorrect]
+	fmt.Fprintf(w, "faulty servers caught: %d/%d, correct servers passed: %d/%d, slowest: %s (%s)\n",
+		f[0], f[1], k[0], k[1], slowest.Program.Name, slowest.Elapsed.Round(100*time.Millisecond))
+	return allMet
+}
+
+// list names the failed and warned checks, the warned ones marked
+// "(warn)"; past four it counts them by category instead, in catalogue
+// order ("basic 5, large 4, robustness 3+2 warn").
+func list(failed, warned []string) string {
+	if len(failed)+len(warned) == 0 {
+		return "-"
+	}
+	if len(failed)+len(warned) <= 4 {
+		parts := append([]string(nil), failed...)
+		for _, id := range warned {
+			parts = append(parts, id+"(warn)")
+		}
+		return strings.Join(parts, " ")
+	}
+	nf, nw := map[string]int{}, map[string]int{}
+	for _, id := range failed {
+		nf[category(id)]++
+	}
+	for _, id := range warned {
+		nw[category(id)]++
+	}
+	var parts []string
+	for _, cat := range spec.Categories() {
+		switch f, w := nf[cat], nw[cat]; {
+		case f > 0 && w > 0:
+			parts = append(parts, fmt.Sprintf("%s %d+%d warn", cat, f, w))
+		case f > 0:
+			parts = append(parts, fmt.Sprintf("%s %d", cat, f))
+		case w > 0:
+			parts = append(parts, fmt.Sprintf("%s %d warn", cat, w))
+		}
+	}
+	return fmt.Sprintf("%d: %s", len(failed)+len(warned), strings.Join(parts, ", "))
+}
+
+func category(id string) string {
+	if i := strings.IndexByte(id, '/'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+func oneLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := strings.ReplaceAll(err.Error(), "\n", " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

@@ -1,0 +1,123 @@
+package gallery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/echoconf/echoconf/conformance"
+)
+
+// BaseCFlags are the flags every gallery program is built with. The gallery
+// holds itself to zero warnings under them.
+var BaseCFlags = []string{"-Wall", "-Wextra", "-O2"}
+
+// buildWait bounds how long a cancelled gcc may take to go away.
+const buildWait = 5 * time.Second
+
+// Compiler is the C compiler: $CC when set, otherwise "gcc".
+func Compiler() string {
+	if cc := os.Getenv("CC"); cc != "" {
+		return cc
+	}
+	return "gcc"
+}
+
+// BuildArgs returns the compiler's arguments that build p into out.
+func (m *Manifest) BuildArgs(p Program, out string) []string {
+	args := append([]string(nil), BaseCFlags...)
+	args = append(args, p.CFlags...)
+	args = append(args, "-o", out)
+	for _, s := range p.Sources {
+		args = append(args, filepath.Join(m.Dir, filepath.FromSlash(s)))
+	}
+	return append(args, p.LDFlags...)
+}
+
+// Build compiles p into dir/NAME and returns the binary's path. It fails
+// when the compiler fails and also when it succeeds with any diagnostic on
+// its output: a warning is a build failure in the gallery. The compiler
+// runs in its own process group, which is killed when ctx ends.
+func (m *Manifest) Build(ctx context.Context, p Program, dir string) (string, error) {
+	out := filepath.Join(dir, p.Name)
+	cmd := exec.CommandContext(ctx, Compiler(), m.BuildArgs(p, out)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = buildWait
+	var diag bytes.Buffer
+	cmd.Stdout = &diag
+	cmd.Stderr = &diag
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("gallery: build %s: %w\n%s", p.Name, err, strings.TrimSpace(diag.String()))
+	}
+	if s := strings.TrimSpace(diag.String()); s != "" {
+		return "", fmt.Errorf("gallery: build %s: compiler diagnostics (the gallery allows no warnings):\n%s", p.Name, s)
+	}
+	return out, nil
+}
+
+// Command returns p's run command line for the binary bin: {bin} is
+// replaced by bin, quoted for the runner's sh-like parser, and {port} is
+// left for the runner to fill in.
+func (p Program) Command(bin string) string {
+	return strings.ReplaceAll(p.Run, "{bin}", shellQuote(bin))
+}
+
+// Target returns the exec-mode target that runs server p from the binary
+// bin with the runner's default limits.
+func (p Program) Target(bin string) conformance.Target {
+	return conformance.Target{Exec: &conformance.ExecSpec{Command: p.Command(bin)}}
+}
+
+// shellQuote quotes s for sh when it holds anything but safe characters.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:,@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// BuildAll builds every program of ps into dir, at most DefaultParallel at
+// a time, and returns a map from name to binary. It returns every build
+// failure, joined.
+func (m *Manifest) BuildAll(ctx context.Context, ps []Program, dir string) (map[string]string, error) {
+	type built struct {
+		name, bin string
+		err       error
+	}
+	results := make(chan built, len(ps))
+	sem := make(chan struct{}, DefaultParallel)
+	for _, p := range ps {
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			bin, err := m.Build(ctx, p, dir)
+			results <- built{p.Name, bin, err}
+		}()
+	}
+	bins := make(map[string]string, len(ps))
+	var errs []error
+	for range ps {
+		b := <-results
+		if b.err != nil {
+			errs = append(errs, b.err)
+			continue
+		}
+		bins[b.name] = b.bin
+	}
+	return bins, errors.Join(errs...)
+}
