@@ -7,7 +7,8 @@
  * its start-up timeout with a clear error, report every check as failed
  * (refused), and kill the process.
  *
- * Expected: verdict fail; every check fails or is reported as not run.
+ * Expected: verdict fail; every check fails (refused), from
+ * basic/no-greeting to robustness/server-alive; the SHOULD checks warn.
  *
  * Build: gcc -Wall -Wextra -O2 -o never-listens never-listens.c
  */
