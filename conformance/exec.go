@@ -77,7 +77,9 @@ func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
 	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Dir = x.Dir
 	cmd.Env = append(os.Environ(), x.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: x.Credential}
+	// Pdeathsig: if the runner itself is killed (SIGKILL, OOM), the server
+	// goes with it instead of outliving the run.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: x.Credential, Pdeathsig: syscall.SIGKILL}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start server: output pipe: %w", err)

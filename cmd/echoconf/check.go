@@ -199,7 +199,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		opts.Progress = report.NewProgress(stdout, color)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: when our stdout goes away (echoconf ... | head), stop
+	// like an interrupt, so that every server we started is still stopped.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 	var builtin string
 	if target.Addr == "" && target.Exec == nil {

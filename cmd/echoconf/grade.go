@@ -139,7 +139,9 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if os.Geteuid() == 0 && f.jobs > 1 && f.uidBase == 0 {
 		fmt.Fprintf(stderr, "echoconf: grade: note: the %d parallel jobs share user %s and so one process limit; use --uid-base for a dedicated uid per job\n", f.jobs, f.user)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: when our stdout goes away (echoconf ... | head), stop
+	// like an interrupt, so that every server we started is still stopped.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 	results, err := grade.Grade(ctx, pos[0], o)
 	if err != nil && results == nil {

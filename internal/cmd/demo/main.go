@@ -46,7 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "demo: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed stdout (demo | head) raises SIGPIPE: treat it like an
+	// interrupt, so the servers are still stopped before the demo ends.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	defer stop()
 
 	d := &demo{bin: *bin, out: stdout}
@@ -215,8 +217,9 @@ func (d *demo) startCServer(ctx context.Context, path string) (string, error) {
 }
 
 // start starts cmd in its own process group and remembers it for stopAll.
+// Pdeathsig ends the server even if the demo itself is killed.
 func (d *demo) start(cmd *exec.Cmd) error {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
