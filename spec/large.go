@@ -35,12 +35,13 @@ func streamLarge(ctx context.Context, p *probe, size int64) error {
 	return fail(c.exchange(ctx, p.payload(0, 1, size), xfer{end: endDrain}))
 }
 
-// Slow reader: 3 MiB read 16 KiB at a time with a 2 ms pause, through a
-// small receive buffer, so a correct server's sends block or come up short
-// for about half a second.
+// Slow reader: 8 MiB read 32 KiB at a time with a 2 ms pause (about
+// 13 MB/s, half a second on a correct server), through a small receive
+// buffer. 8 MiB is twice the largest send buffer Linux gives a socket by
+// default (tcp_wmem 4 MiB), so a server's sends must block or come up short.
 const (
-	slowSize      = 3 * mib
-	slowBite      = 16 << 10
+	slowSize      = 8 * mib
+	slowBite      = 32 << 10
 	slowPause     = 2 * time.Millisecond
 	slowRecvSpace = 32 << 10
 )
