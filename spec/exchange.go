@@ -473,10 +473,10 @@ func (c *echoConn) recv(ctx context.Context, from int64) *Failure {
 	return c.judge(ctx, obs{phase: phaseEcho, from: from, target: c.want.Len(), res: r})
 }
 
-// fill writes p's length in bytes without reading until the writes block
-// for stall (the socket buffers on both sides are full) or all are sent. It reports how
-// many bytes were sent; a write error other than blocking ends it early and
-// is returned.
+// fill writes p's length in bytes without reading, until the writes block
+// for stall (the socket buffers on both sides are full) or all are sent. It
+// reports how many bytes were sent; a write error other than blocking ends
+// it early and is returned.
 func (c *echoConn) fill(ctx context.Context, p payload, stall time.Duration) (int64, error) {
 	c.want.add(p)
 	c.buffers(p.Len())
