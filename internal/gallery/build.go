@@ -41,6 +41,12 @@ func (m *Manifest) BuildArgs(p Program, out string) []string {
 	return append(args, p.LDFlags...)
 }
 
+// Build compiles p, as loaded from a manifest (its sources are relative to
+// p.Root), into dir/NAME and returns the binary's path; see Manifest.Build.
+func Build(ctx context.Context, p Program, dir string) (string, error) {
+	return (&Manifest{Dir: p.Root}).Build(ctx, p, dir)
+}
+
 // Build compiles p into dir/NAME and returns the binary's path. It fails
 // when the compiler fails and also when it succeeds with any diagnostic on
 // its output: a warning is a build failure in the gallery. The compiler

@@ -88,7 +88,7 @@ var _ = Describe("the C echo client against the classic C server", Ordered, func
 		Expect(err).NotTo(HaveOccurred())
 		dir := GinkgoT().TempDir()
 		cp, _ := m.Client("echo-client")
-		client, err = m.Build(ctx, cp, dir)
+		client, err = gallery.Build(ctx, cp, dir) // the package-level form: cp knows its Root
 		Expect(err).NotTo(HaveOccurred())
 		sp, _ := m.Server("echo-server")
 		server, err := m.Build(ctx, sp, dir)

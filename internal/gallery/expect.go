@@ -9,9 +9,17 @@ import (
 	"github.com/echoconf/echoconf/conformance"
 )
 
-// Compared reports whether the check id's status is compared for p, that
-// is, whether it is not in caught_by_any and no may_fail pattern matches it.
+// Compared reports whether the check id's status is compared for p: an ID
+// named in fail or warn always is; otherwise one in caught_by_any or
+// matched by a may_fail pattern is not.
 func (p Program) Compared(id string) bool {
+	for _, named := range [][]string{p.Expect.Fail, p.Expect.Warn} {
+		for _, n := range named {
+			if n == id {
+				return true
+			}
+		}
+	}
 	for _, c := range p.Expect.CaughtBy {
 		if c == id {
 			return false

@@ -74,6 +74,9 @@ type Program struct {
 	Run     string   `json:"run"`
 	Fault   string   `json:"fault,omitempty"`
 	Expect  Expect   `json:"expect"`
+	// Root is the testdata directory that Sources are relative to; Load
+	// sets it.
+	Root string `json:"-"`
 }
 
 // Expect is a server's expected result over the whole catalogue.
@@ -173,6 +176,12 @@ func LoadFile(file string) (*Manifest, error) {
 		return nil, fmt.Errorf("gallery: parse %s: %w", file, err)
 	}
 	m.Dir = filepath.Dir(file)
+	for i := range m.Servers {
+		m.Servers[i].Root = m.Dir
+	}
+	for i := range m.Clients {
+		m.Clients[i].Root = m.Dir
+	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("gallery: %s: %w", file, err)
 	}
