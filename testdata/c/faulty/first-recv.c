@@ -9,8 +9,9 @@
  * never comes back, and the server stays connected without a word.
  *
  * Must be caught by: basic/many-messages (timeout after the first message),
- * partial/single-byte-writes, partial/odd-sizes, partial/paused-writes
- * (only the first write is echoed).
+ * partial/odd-sizes, partial/paused-writes and the large transfers (only
+ * the first read is echoed); partial/single-byte-writes too, unless the
+ * first read happens to hold every byte.
  *
  * Otherwise a sound fork-per-client server.
  * Build: gcc -Wall -Wextra -O2 -o first-recv first-recv.c

@@ -8,8 +8,9 @@
  * Interactive tests with telnet or nc, which send whole lines, all pass.
  *
  * Must be caught by: partial/prompt-echo (a 1-byte message without a
- * newline is never echoed), and the checks that wait for an echo of data
- * that holds no newline yet (basic/small-message, basic/line-endings).
+ * newline is never echoed), basic/many-messages, basic/all-byte-values
+ * (the bytes after its one newline wait), the large transfers, and
+ * basic/line-endings (the payload without a newline).
  *
  * Otherwise a sound fork-per-client server.
  * Build: gcc -Wall -Wextra -O2 -o line-buffered line-buffered.c

@@ -7,8 +7,9 @@
  * with one.  A line-oriented test ("hello\n") passes; anything else gets
  * extra newlines, wherever recv() happens to split the stream.
  *
- * Must be caught by: basic/small-message, basic/line-endings,
- * basic/all-byte-values (extra bytes).
+ * Must be caught by: basic/line-endings, basic/all-byte-values,
+ * basic/many-messages and partial/prompt-echo (extra bytes), and every
+ * check whose payload does not end each read with a newline.
  *
  * Otherwise a sound fork-per-client server.
  * Build: gcc -Wall -Wextra -O2 -o newline newline.c

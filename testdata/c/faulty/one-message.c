@@ -7,8 +7,9 @@
  * reset.  Tests that send one short message and read one reply pass.
  *
  * Must be caught by: basic/many-messages (early EOF or reset after the
- * first message), partial/single-byte-writes, partial/odd-sizes,
- * partial/paused-writes.
+ * first message), partial/odd-sizes, partial/paused-writes and the large
+ * transfers; partial/single-byte-writes too, unless the first read happens
+ * to hold every byte.
  *
  * Otherwise a sound fork-per-client server.
  * Build: gcc -Wall -Wextra -O2 -o one-message one-message.c

@@ -11,8 +11,9 @@
  * single-client test passes.
  *
  * Must be caught by: concurrency/many-clients (wrong bytes, diagnosis
- * "other-client").  Other checks that run connections in parallel may
- * also see the race.
+ * "other-client") or, as the race needs two threads to overlap, by
+ * whichever check runs concurrent transfers when they do (large/1mib,
+ * large/16mib, large/64mib, large/slow-reader).
  *
  * Build: gcc -Wall -Wextra -O2 -pthread -o shared-buffer shared-buffer.c
  */
