@@ -84,7 +84,7 @@ var _ = Describe("the catalogue", func() {
 				should = append(should, c.ID)
 			}
 		}
-		Expect(cmp.Diff([]string{"concurrency/many-clients", "robustness/sequential-connections", "robustness/no-zombies", "robustness/fd-stable"}, exclusive)).To(BeEmpty())
+		Expect(cmp.Diff([]string{"concurrency/many-clients", "concurrency/idle-client", "concurrency/non-reading-client", "robustness/sequential-connections", "robustness/no-zombies", "robustness/fd-stable"}, exclusive)).To(BeEmpty())
 		Expect(cmp.Diff([]string{"robustness/no-zombies", "robustness/fd-stable"}, should)).To(BeEmpty())
 	})
 

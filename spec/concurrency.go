@@ -6,10 +6,14 @@ import (
 	"time"
 )
 
+// The concurrency checks are exclusive: each measures whether one client
+// can hold up another, and another check's traffic running alongside could
+// hold up a single-process server in its place, hiding the fault (a
+// head-of-line-blocking server once passed non-reading-client this way).
 var concurrencyChecks = []entry{
 	{Check{ID: "concurrency/many-clients", Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get exactly their own bytes and none starves.", Level: Must, Timeout: 30 * time.Second, Exclusive: true}, testManyClients},
-	{Check{ID: "concurrency/idle-client", Requirement: "A connected but idle client does not block another client.", Level: Must, Timeout: 15 * time.Second}, testIdleClient},
-	{Check{ID: "concurrency/non-reading-client", Requirement: "A client that sends a lot and never reads does not starve the others.", Level: Must, Timeout: 20 * time.Second}, testNonReadingClient},
+	{Check{ID: "concurrency/idle-client", Requirement: "A connected but idle client does not block another client.", Level: Must, Timeout: 15 * time.Second, Exclusive: true}, testIdleClient},
+	{Check{ID: "concurrency/non-reading-client", Requirement: "A client that sends a lot and never reads does not starve the others.", Level: Must, Timeout: 20 * time.Second, Exclusive: true}, testNonReadingClient},
 }
 
 // Many clients: 100 connections held open (within a server FD limit of 256)
