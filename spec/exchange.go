@@ -281,7 +281,14 @@ type readResult struct {
 var readOK = readResult{diff: -1}
 
 // readTo reads and verifies the echo until the stream offset target.
+//
+// A slow reader (readPause > 0) is paced by rate, not by read: it reads at
+// most bite bytes per readPause on average, and pauses only while it is
+// ahead of that schedule. Pausing after every read would let a loaded
+// machine (small reads, stretched timers) slow it far below the rate and
+// fail a correct server on its watchdog.
 func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult {
+	start, base := time.Now(), c.received
 	for c.received < target {
 		if err := ctx.Err(); err != nil {
 			return readResult{diff: -1, err: err}
@@ -309,8 +316,11 @@ func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult 
 		if err != nil {
 			return readResult{ending: endingOf(err), err: err, diff: -1}
 		}
-		if x.readPause > 0 && c.received < target && !pause(ctx, x.readPause, nil) {
-			return readResult{diff: -1, err: ctx.Err()}
+		if x.readPause > 0 && x.bite > 0 && c.received < target {
+			due := time.Duration(float64(c.received-base) / float64(x.bite) * float64(x.readPause))
+			if ahead := due - time.Since(start); ahead > 0 && !pause(ctx, ahead, nil) {
+				return readResult{diff: -1, err: ctx.Err()}
+			}
 		}
 	}
 	return readOK
