@@ -31,6 +31,12 @@ const (
 	// captureTimeout bounds how long the reader keeps collecting bytes after
 	// the first difference, for the diagnosis.
 	captureTimeout = 250 * time.Millisecond
+	// stallQuiet is how long a writer that holds back the reader
+	// (xfer.holdReads) may complete no write before the reader starts
+	// anyway: the socket buffers on both sides are full by then. It only
+	// delays reading, so a loaded machine can make the stall shorter (a
+	// less searching check), never fail a correct server.
+	stallQuiet = 250 * time.Millisecond
 )
 
 const (
@@ -64,6 +70,7 @@ type xfer struct {
 	pause     time.Duration // pause between writes (the stimulus, not a synchronisation)
 	bite      int           // read at most this many bytes per read; 0 means no limit
 	readPause time.Duration // pause between reads (a slow reader)
+	holdReads bool          // read nothing until the writer is done or stalled
 	end       endMode
 }
 
@@ -185,14 +192,44 @@ func (c *echoConn) idle() time.Duration { return c.env.D(idleTimeout) }
 // writeGate lets the reader stop the writer without racing the writer's own
 // deadline updates.
 type writeGate struct {
-	mu      sync.Mutex
-	stopped bool
-	done    chan struct{}
-	conn    net.Conn
+	mu       sync.Mutex
+	stopped  bool
+	done     chan struct{}
+	conn     net.Conn
+	progress chan struct{} // a token after each completed write; never closed
 }
 
 func newWriteGate(conn net.Conn) *writeGate {
-	return &writeGate{done: make(chan struct{}), conn: conn}
+	return &writeGate{done: make(chan struct{}), conn: conn, progress: make(chan struct{}, 1)}
+}
+
+// advanced records that a write completed, without ever blocking the writer.
+func (g *writeGate) advanced() {
+	select {
+	case g.progress <- struct{}{}:
+	default:
+	}
+}
+
+// awaitStall returns once the writer has finished (finished is closed), has
+// completed no write for quiet, or ctx ends. Each completed write restarts
+// the quiet period, so the wait is bounded by the payload's write count
+// times quiet.
+func (g *writeGate) awaitStall(ctx context.Context, finished <-chan struct{}, quiet time.Duration) {
+	t := time.NewTimer(quiet)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.progress:
+			t.Reset(quiet)
+		case <-finished:
+			return
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // arm sets the next write's deadline, unless the writer was stopped.
@@ -260,6 +297,7 @@ func (c *echoConn) write(ctx context.Context, p payload, x xfer, g *writeGate) e
 		if err != nil {
 			return err
 		}
+		g.advanced()
 		if x.pause > 0 && off < p.Len() && !pause(ctx, x.pause, g.done) {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -413,14 +451,19 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 	}
 	var werr, asyncErr error
 	var wg sync.WaitGroup
-	if p.Len() <= inlineWrite && len(x.chunks) == 0 && x.pause == 0 {
+	if p.Len() <= inlineWrite && len(x.chunks) == 0 && x.pause == 0 && !x.holdReads {
 		werr = write()
 	} else {
+		finished := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer close(finished)
 			asyncErr = write()
 		}()
+		if x.holdReads {
+			g.awaitStall(ctx, finished, c.env.D(stallQuiet))
+		}
 	}
 	r := readOK
 	if werr == nil || endingOf(werr) == EventReset {

@@ -35,10 +35,14 @@ func streamLarge(ctx context.Context, p *probe, size int64) error {
 	return fail(c.exchange(ctx, p.payload(0, 1, size), xfer{end: endDrain}))
 }
 
-// Slow reader: 8 MiB read 32 KiB at a time with a 2 ms pause (about
-// 13 MB/s, half a second on a correct server), through a small receive
+// Slow reader: the client writes 8 MiB without reading until its writes
+// stall (or it has written everything), so the server's send buffer is
+// full before the first read; then it reads 32 KiB per 2 ms (about
+// 16 MB/s, half a second on a correct server) through a small receive
 // buffer. 8 MiB is twice the largest send buffer Linux gives a socket by
-// default (tcp_wmem 4 MiB), so a server's sends must block or come up short.
+// default (tcp_wmem 4 MiB), so a server's sends must block or come up
+// short, whatever the machine's load: a server that ignores a short or
+// failed send() has lost bytes before the reading starts.
 const (
 	slowSize      = 8 * mib
 	slowBite      = 32 << 10
@@ -57,5 +61,5 @@ func testSlowReader(ctx context.Context, p *probe) error {
 	if rb, ok := c.conn.(interface{ SetReadBuffer(int) error }); ok {
 		_ = rb.SetReadBuffer(slowRecvSpace) // a hint: the pauses make the reader slow anyway
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, slowSize), xfer{bite: slowBite, readPause: slowPause, end: endDrain}))
+	return fail(c.exchange(ctx, p.payload(0, 1, slowSize), xfer{bite: slowBite, readPause: slowPause, holdReads: true, end: endDrain}))
 }
