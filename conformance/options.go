@@ -126,12 +126,24 @@ type Options struct {
 	Deadline time.Duration
 	// Progress, when set, is called as checks start and end. Calls are
 	// serialised, never concurrent, and come from Run's goroutines before
-	// Run returns.
+	// Run returns. A check that ConfirmAlone re-runs starts and ends
+	// again, with the same Index.
 	Progress func(ProgressEvent)
 	// Checks is the catalogue (default spec.All()).
 	Checks []spec.Check
 	// Parallel bounds how many non-exclusive checks run at once (default 6).
 	Parallel int
+	// ConfirmAlone re-runs alone, once the checks running alongside it have
+	// ended, each check that failed or warned while others ran, and reports
+	// only the alone run. A server that serves one client at a time then
+	// fails the concurrency checks and nothing else, whatever happened to
+	// overlap, at nearly the speed of a parallel run. It costs nothing on a
+	// passing server. The re-runs are skipped when no check of the group
+	// passed (the server answers no one, so re-running only repeats its
+	// timeouts) and after the server has died. ConfirmAlone hides a fault
+	// that shows only while checks overlap; the concurrency checks, which
+	// are Exclusive and never re-run, are the ones meant to catch those.
+	ConfirmAlone bool
 }
 
 // DefaultParallel is how many non-exclusive checks run at once by default.

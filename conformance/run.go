@@ -174,15 +174,38 @@ func (e *engine) run(ctx context.Context, addr string) {
 			phases[0] = append(phases[0], i)
 		}
 	}
-	e.pool(phases[0], e.o.Parallel)
+	e.parallel(phases[0])
 	e.pool(phases[1], 1)
-	e.pool(phases[2], e.o.Parallel)
+	e.parallel(phases[2])
 	e.pool(phases[3], 1)
 
 	if e.srv != nil {
 		info, deaths := e.srv.shutdown()
 		e.info = info
 		e.applyDeaths(deaths, order)
+	}
+}
+
+// parallel runs a group of non-exclusive checks Options.Parallel at a
+// time, then, with Options.ConfirmAlone, re-runs alone each that failed
+// (see ConfirmAlone for when it does not).
+func (e *engine) parallel(idx []int) {
+	e.pool(idx, e.o.Parallel)
+	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.died()) {
+		return
+	}
+	var failed []int
+	passed := false
+	for _, i := range idx {
+		switch e.results[i].Status {
+		case StatusPass:
+			passed = true
+		case StatusFail, StatusWarn:
+			failed = append(failed, i)
+		}
+	}
+	if passed {
+		e.pool(failed, 1)
 	}
 }
 

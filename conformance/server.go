@@ -171,6 +171,13 @@ func (s *execServer) ensure(ctx context.Context) (*serverProc, error) {
 	return s.cur, nil
 }
 
+// died reports whether the server has died (or is down for good).
+func (s *execServer) died() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal != nil || len(s.deaths) > 0 || s.cur.exited()
+}
+
 // lastDeathLocked describes the latest death ("died during X: how").
 func (s *execServer) lastDeathLocked() string {
 	if len(s.deaths) == 0 {

@@ -223,10 +223,11 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity) (re
 	rep, err := conformance.Run(ctx, target, conformance.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
 		Repeat: o.Repeat, Checks: o.Checks,
-		// One check at a time: slower, but a server that serves one client
-		// at a time then fails only the concurrency checks, every time,
-		// instead of whichever checks happened to overlap.
-		Parallel: 1,
+		// A check that fails while others run is re-run alone and only
+		// that run counts: a server that serves one client at a time then
+		// fails only the concurrency checks, every time, instead of
+		// whichever checks happened to overlap.
+		ConfirmAlone: true,
 	})
 	var groups []int
 	if rep != nil && rep.Server != nil {

@@ -56,6 +56,7 @@ type checkFlags struct {
 	seed           uint64
 	noColor        bool
 	parallel       int
+	confirmAlone   bool
 }
 
 func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
@@ -77,6 +78,7 @@ func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs.Uint64Var(&f.seed, "seed", conformance.DefaultSeed, "payload seed `N` (the default makes runs repeatable)")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the text report (NO_COLOR is honoured too)")
 	fs.IntVar(&f.parallel, "parallel", conformance.DefaultParallel, "run up to `N` non-exclusive checks at once")
+	fs.BoolVar(&f.confirmAlone, "confirm-alone", false, "re-run alone each check that failed while others ran, and report only that run (as grade does)")
 	return fs
 }
 
@@ -192,7 +194,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts := conformance.Options{Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
-		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel}
+		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone}
 	streaming := f.format == "text" && f.output == ""
 	color := streaming && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 	if streaming {
