@@ -184,3 +184,29 @@ var _ = Describe("exec mode", func() {
 })
 
 var _ = errors.New
+
+var _ = Describe("StartProcess", func() {
+	It("starts a server by its command line for checking by address, then stops its whole group", func(ctx SpecContext) {
+		p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: testServerBin + " -spawn -port {port}"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(p.Addr()).To(MatchRegexp(`^127\.0\.0\.1:\d+$`))
+		rep := run(p.Addr(), conformance.Options{Checks: []spec.Check{echoCheck("basic/echo"), processCheck}})
+		Expect(statuses(rep)).To(Equal(map[string]conformance.Status{"basic/echo": "pass", "robustness/process": "skip"}))
+		info := p.Close()
+		Expect(info.Output).To(ContainSubstring("testserver: listening on " + p.Addr()))
+		Expect(info.Exit).To(BeEmpty(), "it was stopped, not ended on its own")
+		Expect(p.Close()).To(BeIdenticalTo(info), "Close is idempotent")
+		expectGroupGone(p.PID())
+	}, SpecTimeout(20*time.Second))
+
+	DescribeTable("fails, leaving nothing behind, when the server does not come up",
+		func(ctx SpecContext, command, msg string) {
+			p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: command, StartupTimeout: 300 * time.Millisecond})
+			Expect(err).To(MatchError(ContainSubstring(msg)))
+			Expect(p).To(BeNil())
+		},
+		Entry("it never listens", "sh -c 'sleep 30' {port}", "within 300ms"),
+		Entry("it exits at once", "sh -c 'exit 3' {port}", "exit status 3"),
+		Entry("no {port} in the command", "./server 7", "{port}"),
+	)
+})

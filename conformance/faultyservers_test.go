@@ -5,24 +5,11 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 )
 
 // A faultyHandler serves one connection of an in-process test server. It
 // must return once the connection is closed.
 type faultyHandler func(conn *net.TCPConn, quit <-chan struct{})
-
-// startFaultyServer serves h on 127.0.0.1, port 0, until the current spec
-// (or container, when called in BeforeAll) ends, and returns its address.
-func startFaultyServer(h faultyHandler) string {
-	GinkgoHelper()
-	addr, stop, err := serveFaulty(h)
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(stop)
-	return addr
-}
 
 // serveFaulty serves h on 127.0.0.1, port 0, and returns its address and a
 // stop function. When stop returns, every connection is closed and every
@@ -86,18 +73,5 @@ func echoWithoutFIN(conn *net.TCPConn, quit <-chan struct{}) {
 	select { // hold the connection open without reading
 	case <-quit:
 	case <-time.After(time.Minute):
-	}
-}
-
-// echoAtMost returns a handler that echoes the first n bytes of each
-// connection and discards the rest, closing after the client half-closes:
-// a server with a fixed buffer that it never recycles.
-func echoAtMost(n int64) faultyHandler {
-	return func(conn *net.TCPConn, _ <-chan struct{}) {
-		conn.SetDeadline(time.Now().Add(time.Minute))
-		if _, err := io.CopyN(conn, conn, n); err != nil {
-			return
-		}
-		io.Copy(io.Discard, conn)
 	}
 }

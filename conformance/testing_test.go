@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/gallery"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -230,7 +232,7 @@ func prefixed(prefix string, ids ...string) []string {
 // expectNames compares two sets of test names with go-cmp.
 func expectNames(got, want []string, what string) {
 	GinkgoHelper()
-	if diff := cmp.Diff(sortedStrings(want), sortedStrings(got)); diff != "" {
+	if diff := cmp.Diff(sortedStrings(want), sortedStrings(got), cmpopts.EquateEmpty()); diff != "" {
 		Fail(fmt.Sprintf("%s differ (-want +got):\n%s", what, diff))
 	}
 }
@@ -301,29 +303,41 @@ var _ = Describe("TestServer", func() {
 	})
 })
 
-// processChecks need the server's process, so they skip against an address.
-var processChecks = []string{"robustness/server-alive", "robustness/no-zombies", "robustness/fd-stable"}
+// galleryServer builds the gallery server name from testdata/, starts it
+// by address for the current spec, and returns its address with what the
+// manifest fixes about it there: the checks whose status it fixes (every
+// non-process check, for the servers used here) and those of them that
+// fail.
+func galleryServer(name string) (addr string, run, fail []string) {
+	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, proc, err := gallery.Serve(ctx, name, GinkgoT().TempDir())
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func() { proc.Close() })
+	run, fail = p.AddrExpectation(catalogueIDs())
+	Expect(fail).NotTo(BeEmpty(), "%s must fail some check by address", name)
+	return proc.Addr(), run, fail
+}
 
-// Exact failing sets of the whole catalogue against the faulty servers.
-var (
-	noFINFailures = []string{
-		"halfclose/no-data", "halfclose/small-pending", "halfclose/large-pending",
-		"robustness/sequential-connections",
-	}
-	atMost4096Failures = []string{
-		"basic/many-messages", "partial/odd-sizes", "partial/buffer-boundaries",
-		"large/1mib", "large/16mib", "large/64mib", "large/slow-reader",
-		"halfclose/large-pending",
-		"robustness/reset-mid-echo", "robustness/close-without-reading",
-	}
-)
+// catalogueIDs lists the catalogue's IDs in order.
+func catalogueIDs() []string { return ids(spec.All()) }
 
 var _ = Describe("TestServer against real servers", func() {
 	const fixture = "TestFixtureTestServer"
 
+	// The checks outside run are not selected, so they have no subtest;
+	// of those selected, the process checks skip by address.
 	DescribeTable("fails exactly the subtests of the violated checks",
-		func(start func() string, want []string) {
-			r := runChild("^"+fixture+"$", 3*time.Minute, envFixtureAddr+"="+start())
+		func(start func() (addr string, run, fail []string)) {
+			addr, run, want := start()
+			env := []string{envFixtureAddr + "=" + addr}
+			selected := catalogueIDs()
+			if run != nil {
+				env = append(env, envFixtureRun+"="+strings.Join(run, ","))
+				selected = run
+			}
+			r := runChild("^"+fixture+"$", 3*time.Minute, env...)
 			if len(want) == 0 {
 				Expect(r.Err).NotTo(HaveOccurred(), "%v", r.Output)
 				expectNames(r.withAction("fail"), nil, "failed tests")
@@ -331,25 +345,36 @@ var _ = Describe("TestServer against real servers", func() {
 				Expect(r.Err).To(HaveOccurred())
 				expectNames(r.withAction("fail"), prefixed(fixture, want...), "failed tests")
 			}
-			expectNames(r.withAction("skip"), prefixed(fixture, processChecks...)[1:], "skipped tests")
-			Expect(r.Final).To(HaveLen(1+len(spec.All())), "one subtest per check, and the test")
+			var skipped []string
+			for _, id := range selected {
+				if slices.Contains(gallery.ProcessChecks, id) {
+					skipped = append(skipped, id)
+				}
+			}
+			expectNames(r.withAction("skip"), prefixed(fixture, skipped...)[1:], "skipped tests")
+			Expect(r.Final).To(HaveLen(1+len(selected)), "one subtest per selected check, and the test")
 		},
-		Entry("the reference server", func() string {
+		Entry("the reference server", func() (string, []string, []string) {
 			srv := echotest.NewServer()
 			DeferCleanup(srv.Close)
-			return srv.Addr
-		}, nil),
-		Entry("a server that never sends its FIN", func() string { return startFaultyServer(echoWithoutFIN) }, noFINFailures),
-		Entry("a server that echoes only the first 4096 bytes", func() string { return startFaultyServer(echoAtMost(4096)) }, atMost4096Failures),
+			return srv.Addr, nil, nil
+		}),
+		Entry("no-close.c: a thread that never closes its socket (no FIN)", func() (string, []string, []string) {
+			return galleryServer("no-close")
+		}),
+		Entry("fixed-64k.c: a buffer that stops recycling after 64 KiB", func() (string, []string, []string) {
+			return galleryServer("fixed-64k")
+		}),
 	)
 })
 
 var _ = Describe("TestTarget", func() {
 	It("fails exactly the subtests of the checks $ECHOCONF_TARGET violates", func() {
-		addr := startFaultyServer(echoWithoutFIN)
+		addr, run, fail := galleryServer("no-close")
+		Expect(run).To(HaveLen(len(spec.All())-len(gallery.ProcessChecks)), "the manifest fixes every check of no-close")
 		r := runChild("^TestTarget$", 3*time.Minute, envTarget+"="+addr)
 		Expect(r.Err).To(HaveOccurred())
-		expectNames(r.withAction("fail"), prefixed("TestTarget", noFINFailures...), "failed tests")
+		expectNames(r.withAction("fail"), prefixed("TestTarget", fail...), "failed tests")
 		Expect(r.Output["TestTarget/halfclose/no-data"]).To(ContainSubstring("halfclose/no-data (MUST) failed: "))
 		Expect(r.Output["TestTarget/halfclose/no-data"]).To(ContainSubstring("no-eof"))
 	})
@@ -376,7 +401,7 @@ var _ = Describe("CheckServer", func() {
 	})
 
 	It("joins one *CheckError per failed check, with the ID, requirement and diagnosis", func() {
-		addr := startFaultyServer(echoWithoutFIN)
+		addr, _, fail := galleryServer("no-close")
 		err := conformance.CheckServer(addr, conformance.WithRun("halfclose"))
 		Expect(err).To(HaveOccurred())
 		var ids []string
@@ -389,7 +414,14 @@ var _ = Describe("CheckServer", func() {
 			Expect(e.Error()).To(ContainSubstring(f.Error()))
 			ids = append(ids, ce.Result.Check.ID)
 		}
-		expectNames(ids, []string{"halfclose/no-data", "halfclose/small-pending", "halfclose/large-pending"}, "failed checks")
+		var want []string
+		for _, id := range fail {
+			if strings.HasPrefix(id, "halfclose/") {
+				want = append(want, id)
+			}
+		}
+		Expect(want).To(HaveLen(3))
+		expectNames(ids, want, "failed checks")
 	})
 
 	It("leaves warnings out unless strict", func() {

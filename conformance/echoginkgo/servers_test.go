@@ -132,15 +132,3 @@ func echoWithoutFIN(conn *net.TCPConn, quit <-chan struct{}) {
 	case <-time.After(time.Minute):
 	}
 }
-
-// echoAtMost returns a handler that echoes the first n bytes of each
-// connection and discards the rest, closing after the client half-closes.
-func echoAtMost(n int64) handler {
-	return func(conn *net.TCPConn, _ <-chan struct{}) {
-		conn.SetDeadline(time.Now().Add(time.Minute))
-		if _, err := io.CopyN(conn, conn, n); err != nil {
-			return
-		}
-		io.Copy(io.Discard, conn)
-	}
-}
