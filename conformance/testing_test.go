@@ -303,21 +303,16 @@ var _ = Describe("TestServer", func() {
 	})
 })
 
-// galleryServer builds the gallery server name from testdata/, starts it
-// by address for the current spec, and returns its address with what the
-// manifest fixes about it there: the checks whose status it fixes (every
-// non-process check, for the servers used here) and those of them that
-// fail.
+// galleryServer builds the gallery server name from testdata/ and starts it
+// by address for the current spec. It returns its address with what the
+// manifest fixes about the whole catalogue there: the checks whose status
+// it fixes and those of them that fail.
 func galleryServer(name string) (addr string, run, fail []string) {
 	GinkgoHelper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	p, proc, err := gallery.Serve(ctx, name, GinkgoT().TempDir())
+	s, err := gallery.Serve(context.Background(), name, GinkgoT().TempDir(), catalogueIDs())
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { proc.Close() })
-	run, fail = p.AddrExpectation(catalogueIDs())
-	Expect(fail).NotTo(BeEmpty(), "%s must fail some check by address", name)
-	return proc.Addr(), run, fail
+	DeferCleanup(s.Stop)
+	return s.Addr(), s.Run, s.Fail
 }
 
 // catalogueIDs lists the catalogue's IDs in order.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/echoconf/echoconf/conformance"
 )
@@ -12,27 +13,51 @@ import (
 // address they skip.
 var ProcessChecks = []string{"robustness/server-alive", "robustness/no-zombies", "robustness/fd-stable"}
 
+// Served is a gallery server started by Serve.
+type Served struct {
+	Program Program
+	*conformance.Process
+	// Run and Fail are Program.AddrExpectation of the checks Serve was
+	// given: the checks whose status the manifest fixes by address, and
+	// those of them that must fail.
+	Run, Fail []string
+}
+
+// Stop stops the server's process group (conformance.Process.Close).
+func (s *Served) Stop() { s.Close() }
+
+// serveTimeout bounds building and starting a server in Serve.
+const serveTimeout = time.Minute
+
 // Serve builds the gallery server name into dir and starts it on a free
 // port of 127.0.0.1 (conformance.StartProcess), for the adapters, which
-// check an address. The caller closes the returned process.
-func Serve(ctx context.Context, name, dir string) (Program, *conformance.Process, error) {
+// check an address, and works out what the manifest fixes about the
+// checks ids by address. It fails unless some of them must fail. The
+// caller stops the server.
+func Serve(ctx context.Context, name, dir string, ids []string) (*Served, error) {
+	ctx, cancel := context.WithTimeout(ctx, serveTimeout)
+	defer cancel()
 	m, err := Load()
 	if err != nil {
-		return Program{}, nil, err
+		return nil, err
 	}
 	p, ok := m.Server(name)
 	if !ok {
-		return Program{}, nil, fmt.Errorf("gallery: no server %q in the manifest", name)
+		return nil, fmt.Errorf("gallery: no server %q in the manifest", name)
+	}
+	run, fail := p.AddrExpectation(ids)
+	if len(fail) == 0 {
+		return nil, fmt.Errorf("gallery: %s fails none of %v by address", name, ids)
 	}
 	bin, err := m.Build(ctx, p, dir)
 	if err != nil {
-		return p, nil, err
+		return nil, err
 	}
 	proc, err := conformance.StartProcess(ctx, *p.Target(bin).Exec)
 	if err != nil {
-		return p, nil, fmt.Errorf("gallery: start %s: %w", name, err)
+		return nil, fmt.Errorf("gallery: start %s: %w", name, err)
 	}
-	return p, proc, nil
+	return &Served{Program: p, Process: proc, Run: run, Fail: fail}, nil
 }
 
 // AddrExpectation is what the manifest fixes about p when it is checked by
