@@ -7,6 +7,7 @@ import (
 
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/fakeserver"
 )
 
 // A test in the package of an echo server: one subtest per check, so
@@ -37,13 +38,13 @@ func ExampleCheckServer() {
 // check; each names the check and wraps the *spec.Failure that explains it.
 func ExampleCheckServer_failures() {
 	// A server that echoes, but never closes after the client's FIN.
-	addr, stop, err := serveFaulty(echoWithoutFIN)
+	srv, err := fakeserver.Start(echoWithoutFIN)
 	if err != nil {
 		panic(err)
 	}
-	defer stop()
+	defer srv.Close()
 
-	err = conformance.CheckServer(addr, conformance.WithRun("halfclose"))
+	err = conformance.CheckServer(srv.Addr, conformance.WithRun("halfclose"))
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 		var ce *conformance.CheckError
 		if errors.As(e, &ce) {

@@ -7,67 +7,26 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/echoconf/echoconf/internal/fakeserver"
 	"github.com/echoconf/echoconf/spec"
 )
 
 // fakeServer is an in-process TCP server on 127.0.0.1:0 whose handler
-// decides how to misbehave. Close closes the listener and every accepted
-// connection and waits for the handlers.
-type fakeServer struct {
-	Addr  string
-	ln    net.Listener
-	quit  chan struct{}
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
-}
+// decides how to misbehave.
+type fakeServer = fakeserver.Server
 
+// startFake serves handle until the current spec (or container) ends.
 func startFake(handle func(net.Conn, <-chan struct{})) *fakeServer {
 	GinkgoHelper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := fakeserver.Start(func(c *net.TCPConn, quit <-chan struct{}) { handle(c, quit) })
 	Expect(err).NotTo(HaveOccurred())
-	s := &fakeServer{Addr: ln.Addr().String(), ln: ln, quit: make(chan struct{})}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				handle(c, s.quit)
-			}()
-		}
-	}()
 	DeferCleanup(s.Close)
 	return s
-}
-
-func (s *fakeServer) Close() {
-	s.ln.Close()
-	select {
-	case <-s.quit:
-	default:
-		close(s.quit)
-	}
-	s.mu.Lock()
-	for _, c := range s.conns {
-		c.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // echoHandler echoes until EOF.

@@ -3,60 +3,27 @@ package echoginkgo_test
 import (
 	"io"
 	"net"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/internal/fakeserver"
 )
 
-// handler serves one accepted connection; it must return when conn is
-// closed by the server's stop function.
-type handler func(conn *net.TCPConn, quit <-chan struct{})
+// handler serves one accepted connection; the server closes conn after
+// it returns.
+type handler = fakeserver.Handler
 
 // startServer serves h on 127.0.0.1, port 0, until the current spec ends,
 // and returns its address. Every connection is closed and every goroutine
 // has returned when the spec's cleanup finishes.
 func startServer(h handler) string {
 	GinkgoHelper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := fakeserver.Start(h)
 	Expect(err).NotTo(HaveOccurred())
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-		quit  = make(chan struct{})
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				h(c.(*net.TCPConn), quit)
-			}()
-		}
-	}()
-	DeferCleanup(func() {
-		l.Close()
-		close(quit)
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String()
+	DeferCleanup(s.Close)
+	return s.Addr
 }
 
 // echo is a correct echo handler: it copies until EOF, then closes.
