@@ -103,20 +103,32 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
+// parseCommand parses the flags and arguments of subcommand name. On -h it
+// prints usage, the flags and footer to stdout; on a bad flag, a one-line
+// usage error to stderr. done reports that the command ends there, with
+// exit code code.
+func parseCommand(name string, fs *flag.FlagSet, args []string, usage, footer string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fmt.Fprint(stdout, footer)
+		return nil, exitPass, true
+	}
+	if err != nil {
+		return nil, usageError(stderr, "%s: %v (see echoconf help %s)", name, err, name), true
+	}
+	return pos, 0, false
+}
+
 // runCheck is echoconf check.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	var f checkFlags
 	fs := newCheckFlagSet(&f)
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, checkUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fmt.Fprint(stdout, checkFooter)
-		return exitPass
-	}
-	if err != nil {
-		return usageError(stderr, "check: %v (see echoconf help check)", err)
+	pos, code, done := parseCommand("check", fs, args, checkUsage, checkFooter, stdout, stderr)
+	if done {
+		return code
 	}
 	if f.list {
 		return printCatalogue(stdout, stderr, f.run, f.skip)

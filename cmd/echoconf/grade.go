@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -88,16 +87,9 @@ func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 func runGrade(args []string, stdout, stderr io.Writer) int {
 	var f gradeFlags
 	fs := newGradeFlagSet(&f)
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, gradeUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fmt.Fprint(stdout, gradeFooter)
-		return exitPass
-	}
-	if err != nil {
-		return usageError(stderr, "grade: %v (see echoconf help grade)", err)
+	pos, code, done := parseCommand("grade", fs, args, gradeUsage, gradeFooter, stdout, stderr)
+	if done {
+		return code
 	}
 	if f.printRubric {
 		if _, err := stdout.Write(report.DefaultRubricYAML()); err != nil {
@@ -154,7 +146,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if err := grade.WriteSummaryCSV(stdout, results); err != nil {
 		return usageError(stderr, "grade: %v", err)
 	}
-	code := exitPass
+	code = exitPass
 	for _, r := range results {
 		for _, fl := range r.Flaky {
 			fmt.Fprintf(stderr, "echoconf: grade: %s: runs disagree on %s\n", r.Submission, fl)
