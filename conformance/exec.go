@@ -33,7 +33,7 @@ const (
 // serverProc is one incarnation of an exec'd server.
 type serverProc struct {
 	cmd      *exec.Cmd
-	pid      int // also the process group ID (Setpgid)
+	pid      int // also the process group and session ID (Setsid)
 	addr     string
 	command  string // argv joined, port substituted
 	done     chan struct{}
@@ -77,9 +77,14 @@ func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
 	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Dir = x.Dir
 	cmd.Env = append(os.Environ(), x.Env...)
+	// Setsid: the server leads its own session and so its own process
+	// group, and, where the kernel groups the scheduler by session
+	// (sched_autogroup, on by default), its own CPU share: a fork bomb's
+	// hundreds of spinning processes then share one session's CPU instead
+	// of starving the runner and the servers of other sessions.
 	// Pdeathsig: if the runner itself is killed (SIGKILL, OOM), the server
 	// goes with it instead of outliving the run.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: x.Credential, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: x.Credential, Pdeathsig: syscall.SIGKILL}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start server: output pipe: %w", err)
