@@ -21,10 +21,10 @@ type Process struct {
 }
 
 // StartProcess starts x.Command with {port} replaced by a free port of
-// 127.0.0.1, in its own process group, under x's limits, and returns once
-// the server accepts connections. It fails if the server exits or does not
-// accept within x.StartupTimeout, or when ctx ends first; the process group
-// is then already stopped. x.Restart is ignored.
+// 127.0.0.1, in its own session and process group, under x's limits, and
+// returns once the server accepts connections. It fails if the server exits
+// or does not accept within x.StartupTimeout, or when ctx ends first; the
+// process group is then already stopped. x.Restart is ignored.
 //
 // If the calling process dies, the server is killed with it (Linux
 // PR_SET_PDEATHSIG), so it never outlives its test binary.
