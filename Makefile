@@ -42,6 +42,7 @@ fmt:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./conformance/
 	$(GO) test -run '^$$' -bench . -benchmem ./impl/
+	$(GO) test -run '^$$' -bench . -benchtime 2x ./grade/
 
 ## accuracy: the verdict on every C server in testdata/, as a table
 accuracy:

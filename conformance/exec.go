@@ -90,7 +90,11 @@ func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
 		return nil, fmt.Errorf("start server: output pipe: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if x.Start != nil {
+		start = func() error { return x.Start(cmd) }
+	}
+	if err := start(); err != nil {
 		pr.Close()
 		pw.Close()
 		return nil, fmt.Errorf("start server %q: %w", strings.Join(argv, " "), err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -78,6 +79,12 @@ type ExecSpec struct {
 	Credential  *syscall.Credential
 	OutputLimit int  // bytes of stdout+stderr kept (default 64 KiB)
 	Restart     bool // restart the server after it dies, for the remaining checks
+	// Start, when set, starts each incarnation's prepared command in place
+	// of cmd.Start: package grade uses it to start the server inside a
+	// cgroup. It must return once the process runs or failed to start,
+	// without waiting for it, and may add to cmd.SysProcAttr but not
+	// change what is set there.
+	Start func(cmd *exec.Cmd) error
 }
 
 // ProgressKind says whether a ProgressEvent starts or ends a check.

@@ -49,8 +49,10 @@ func buildArgv(dir, binary string) ([]string, error) {
 }
 
 // build builds the submission in dir as id, bounded by o's build timeout
-// and limits, and kills whatever the build left running.
-func build(ctx context.Context, dir string, o Options, id identity) buildOutcome {
+// and limits, and kills whatever the build left running in its process
+// group. start, when not nil, starts the build command (in the
+// submission's cgroup).
+func build(ctx context.Context, dir string, o Options, id identity, is Isolation, start func(*exec.Cmd) error) buildOutcome {
 	argv, err := buildArgv(dir, o.Binary)
 	if err != nil {
 		return buildOutcome{problem: err.Error(), output: err.Error() + "\n"}
@@ -58,7 +60,7 @@ func build(ctx context.Context, dir string, o Options, id identity) buildOutcome
 	out := buildOutcome{command: strings.Join(argv, " ")}
 	ctx, cancel := context.WithTimeout(ctx, o.BuildTimeout)
 	defer cancel()
-	full := limitedCommand(argv, o, procLimitFor(o, id))
+	full := limitedCommand(argv, o, procLimitFor(o, id, is))
 	cmd := exec.CommandContext(ctx, full[0], full[1:]...)
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "TMPDIR=" + dir, "LANG=C", "LC_ALL=C"}
@@ -67,7 +69,12 @@ func build(ctx context.Context, dir string, o Options, id identity) buildOutcome
 	cmd.WaitDelay = 2 * time.Second
 	buf := &boundedBuffer{limit: DefaultOutputLimit}
 	cmd.Stdout, cmd.Stderr = buf, buf
-	err = cmd.Run()
+	if start == nil {
+		start = (*exec.Cmd).Start
+	}
+	if err = start(cmd); err == nil {
+		err = cmd.Wait()
+	}
 	if cmd.Process != nil {
 		out.leftover = len(sweep([]int{cmd.Process.Pid}, id))
 		if left := leftovers([]int{cmd.Process.Pid}, id); len(left) > 0 {
@@ -99,8 +106,15 @@ func build(ctx context.Context, dir string, o Options, id identity) buildOutcome
 // procLimitFor is RLIMIT_NPROC for id's processes. Not as root, the limit
 // counts every process of the grader's own user, so the user's current
 // count is added to keep the grader able to work.
-func procLimitFor(o Options, id identity) int {
-	if id.cred == nil {
+//
+// With cgroups, pids.max is each submission's process limit, and a uid
+// that several slots share must not run out first: its RLIMIT_NPROC
+// leaves room for every slot's limit and for the uid's other processes.
+func procLimitFor(o Options, id identity, is Isolation) int {
+	switch {
+	case is.Cgroups && !id.dedicated:
+		return countUserTasks(id.uid) + o.ProcLimit*o.Jobs
+	case id.cred == nil:
 		return countUserTasks(id.uid) + o.ProcLimit
 	}
 	return o.ProcLimit

@@ -112,9 +112,9 @@ var _ = Describe("grading the sample class", Ordered, func() {
 
 	// regraded is a second grading of the submissions whose scores could
 	// depend on timing or on the machine's load: the faulty one, a correct
-	// one, the fork bomb and the build failure. It runs after the first:
-	// run beside it, a fork bomb starves the neighbouring slots (see the
-	// README on -j).
+	// one, the fork bomb and the build failure. It runs after the first,
+	// so that the test holds where no cgroups can be made too: there, a
+	// fork bomb slows down the neighbouring slots (see the README on -j).
 	var (
 		regraded   []grade.Result
 		regradeErr error
@@ -262,6 +262,8 @@ var _ = Describe("options", func() {
 		Entry("a --binary with a slash", grade.Options{Binary: "../x"}, "plain file name"),
 		Entry("a check pattern that matches nothing", grade.Options{Select: []string{"nope/*"}}, "matches no check"),
 		Entry("too many jobs", grade.Options{Jobs: 1000}, "want 1..64"),
+		Entry("an unknown cgroup mode", grade.Options{Cgroups: "maybe"}, "want auto, required or off"),
+		Entry("a CPU cap of nothing", grade.Options{CPUs: -1}, "want 0.01..1024"),
 	)
 
 	It("rejects a class directory without submissions", func() {

@@ -89,6 +89,10 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	is, err := o.isolation()
+	if err != nil {
+		return nil, err
+	}
 	if ids[0].cred != nil {
 		fi, err := os.Stat(o.WorkDir)
 		if err != nil {
@@ -127,7 +131,7 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 			defer wg.Done()
 			for i := range jobs {
 				emit(Event{Kind: EventStart, Submission: names[i]})
-				res := gradeOne(ctx, names[i], filepath.Join(classDir, names[i]), o, id)
+				res := gradeOne(ctx, names[i], filepath.Join(classDir, names[i]), o, id, is)
 				if o.Out != "" {
 					if err := writeSubmission(filepath.Join(o.Out, names[i]), &res, o); err != nil {
 						res.Notes = append(res.Notes, "could not write its reports: "+err.Error())
@@ -165,8 +169,19 @@ feed:
 	return results, nil
 }
 
+// IsolationOf says how Grade with o would keep submissions apart, or why
+// it would not start (Options.Cgroups is CgroupsRequired and cgroups
+// cannot be made here).
+func IsolationOf(o Options) (Isolation, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return Isolation{}, err
+	}
+	return o.isolation()
+}
+
 // gradeOne copies, builds and checks one submission.
-func gradeOne(ctx context.Context, name, src string, o Options, id identity) (res Result) {
+func gradeOne(ctx context.Context, name, src string, o Options, id identity, is Isolation) (res Result) {
 	start := time.Now()
 	res = Result{Submission: name, MaxScore: selectedMax(o)}
 	defer func() { res.Duration = time.Since(start) }()
@@ -196,7 +211,22 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity) (re
 		}
 	}
 
-	b := build(ctx, dir, o, id)
+	box, err := newContainer(name, o, is)
+	if err != nil {
+		return graderError(res, fmt.Errorf("make the submission's cgroup: %w", err))
+	}
+	defer func() {
+		res.Notes = append(res.Notes, box.notes()...)
+		if err := box.close(); err != nil {
+			res.Notes = append(res.Notes, err.Error())
+			res.Leftovers++
+		}
+	}()
+
+	b := build(ctx, dir, o, id, is, box.start())
+	if n := box.kill(); n > 0 {
+		b.leftover += n
+	}
 	res.BuildCommand, res.BuildOutput = b.command, b.output
 	if b.leftover > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d processes started by the build outlived it", b.leftover))
@@ -214,11 +244,12 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity) (re
 		Env:            []string{"HOME=" + dir, "TMPDIR=" + dir},
 		StartupTimeout: o.StartupTimeout,
 		FDLimit:        o.FDLimit,
-		ProcLimit:      procLimitFor(o, id),
+		ProcLimit:      procLimitFor(o, id, is),
 		CPULimit:       o.CPULimit,
 		MemoryLimit:    o.MemoryLimit,
 		Credential:     id.cred,
 		OutputLimit:    DefaultOutputLimit,
+		Start:          box.start(),
 	}}
 	rep, err := conformance.Run(ctx, target, conformance.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
@@ -233,9 +264,14 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity) (re
 	if rep != nil && rep.Server != nil {
 		groups = append(groups, rep.Server.PID)
 	}
-	if left := sweep(groups, id); len(left) > 0 {
-		res.Leftovers += len(left)
-		res.Notes = append(res.Notes, fmt.Sprintf("%d processes escaped the server's process group and are still running (use --uid-base for dedicated uids)", len(left)))
+	left := len(sweep(groups, id)) + box.kill()
+	if left > 0 {
+		res.Leftovers += left
+		hint := ""
+		if !is.Cgroups {
+			hint = " (cgroups, or --uid-base for dedicated uids, catch every process)"
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("%d processes escaped the server's process group and are still running%s", left, hint))
 	}
 	if err != nil {
 		return graderError(res, fmt.Errorf("run the checks: %w", err))

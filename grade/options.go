@@ -67,6 +67,16 @@ type Options struct {
 	ProcLimit      int
 	FDLimit        int
 	StartupTimeout time.Duration // default conformance.DefaultStartupTimeout
+	// Cgroups is CgroupsAuto (the default), CgroupsRequired or CgroupsOff.
+	// With a cgroup per submission, ProcLimit, CPUs and MemoryLimit also
+	// bound the submission as a whole, so that a fork bomb or a spinner
+	// cannot take its neighbours' processes, CPU or memory, and every
+	// process it started is killed at its end, whatever process group,
+	// session or uid it ran in.
+	Cgroups string
+	// CPUs is how many CPUs' worth of time a submission's processes may use
+	// together, with cgroups (default DefaultCPUs).
+	CPUs float64
 	// WorkDir is where private copies are built (default os.TempDir()).
 	WorkDir string
 	// Progress, when set, is called as submissions start and finish; calls
@@ -161,6 +171,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.WorkDir == "" {
 		o.WorkDir = os.TempDir()
+	}
+	if o.Cgroups == "" {
+		o.Cgroups = CgroupsAuto
+	}
+	if o.CPUs == 0 {
+		o.CPUs = DefaultCPUs
+	}
+	if o.CPUs < 0.01 || o.CPUs > 1024 {
+		return o, fmt.Errorf("invalid --cpus %g: want 0.01..1024", o.CPUs)
 	}
 	return o, nil
 }

@@ -20,12 +20,14 @@ const gradeUsage = `Usage: echoconf grade [flags] SUBMISSIONS_DIR
 Grades a class: each immediate subdirectory of SUBMISSIONS_DIR is one
 submission of C sources. Each is copied to a private work directory, built
 (make when it has a Makefile, else gcc -O2 -Wall -pthread *.c -o BINARY) and
-checked in exec mode, in its own process group, with limits on CPU time,
-memory, processes, open files and wall-clock time. As root, builds and
-servers run as --user (default nobody), because root ignores the process
-limit; --uid-base gives each parallel slot a dedicated uid instead, so that
-a fork bomb cannot starve its neighbours and every process it left can be
-killed.
+checked in exec mode, in its own session and process group, with limits on
+CPU time, memory, processes, open files and wall-clock time. Where cgroups
+can be made (as root), each submission also gets a cgroup of its own that
+bounds its processes (--procs), CPU (--cpus) and memory (--memory) as a
+whole and holds everything it starts, so that a fork bomb or a spinner does
+not slow its neighbours down and nothing it started outlives it. As root,
+builds and servers run as --user (default nobody), because root ignores the
+process limit; --uid-base gives each parallel slot a dedicated uid instead.
 
 Scores come from the rubric (--rubric FILE, default: the built-in rubric of
 100 points; --print-rubric shows it). A check earns its points when it
@@ -51,7 +53,8 @@ type gradeFlags struct {
 	procs, fds                     int
 	memMiB                         int64
 	strict, printRubric            bool
-	scale                          float64
+	scale, cpus                    float64
+	cgroups                        string
 	timeout, buildTimeout, cpu     time.Duration
 	startup                        time.Duration
 	selectChecks, skip             globList
@@ -79,6 +82,8 @@ func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	fs.Int64Var(&f.memMiB, "memory", grade.DefaultMemoryLimit>>20, "address-space limit of each process in `MiB` (RLIMIT_AS)")
 	fs.IntVar(&f.procs, "procs", grade.DefaultProcLimit, "process and thread limit (RLIMIT_NPROC)")
 	fs.IntVar(&f.fds, "fds", grade.DefaultFDLimit, "open file limit of each process (RLIMIT_NOFILE)")
+	fs.StringVar(&f.cgroups, "cgroups", grade.CgroupsAuto, "a cgroup per submission: `MODE` auto (where they can be made), required, or off")
+	fs.Float64Var(&f.cpus, "cpus", grade.DefaultCPUs, "with cgroups, the CPUs' worth of time one submission may use at once, `F`")
 	fs.DurationVar(&f.startup, "startup-timeout", 5*time.Second, "how long a server has to start accepting")
 	return fs
 }
@@ -108,6 +113,10 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "grade: --timeout-scale must be in (0, 1000], got %g", f.scale)
 	case f.timeout <= 0 || f.buildTimeout <= 0 || f.cpu <= 0 || f.startup <= 0:
 		return usageError(stderr, "grade: --timeout, --build-timeout, --cpu and --startup-timeout must be positive")
+	case f.cgroups != grade.CgroupsAuto && f.cgroups != grade.CgroupsRequired && f.cgroups != grade.CgroupsOff:
+		return usageError(stderr, "grade: --cgroups must be auto, required or off, got %q", f.cgroups)
+	case f.cpus < 0.01 || f.cpus > 1024:
+		return usageError(stderr, "grade: --cpus must be in 0.01..1024, got %g", f.cpus)
 	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
 		return usageError(stderr, "grade: --memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
 	}
@@ -118,7 +127,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		Binary: f.binary, Run: f.run, User: f.user, UIDBase: f.uidBase, Jobs: f.jobs, Out: f.out,
 		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
 		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
-		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup,
+		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,
 		Progress: grade.ProgressPrinter(stderr, isTerminal(stderr)),
 	}
 	if f.rubric != "" {
@@ -128,8 +137,19 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		}
 		o.Rubric = rb
 	}
-	if os.Geteuid() == 0 && f.jobs > 1 && f.uidBase == 0 {
-		fmt.Fprintf(stderr, "echoconf: grade: note: the %d parallel jobs share user %s and so one process limit; use --uid-base for a dedicated uid per job\n", f.jobs, f.user)
+	is, err := grade.IsolationOf(o)
+	if err != nil {
+		return usageError(stderr, "grade: %v", err)
+	}
+	switch {
+	case !is.Cgroups && f.jobs > 1:
+		fmt.Fprintf(stderr, "echoconf: grade: note: %s: the %d parallel jobs share the CPU unevenly", is, f.jobs)
+		if os.Geteuid() == 0 && f.uidBase == 0 {
+			fmt.Fprintf(stderr, ", and user %s's process limit; use --uid-base for a dedicated uid per job", f.user)
+		}
+		fmt.Fprintln(stderr)
+	case !is.Cgroups:
+		fmt.Fprintf(stderr, "echoconf: grade: note: %s\n", is)
 	}
 	// SIGPIPE too: when our stdout goes away (echoconf ... | head), stop
 	// like an interrupt, so that every server we started is still stopped.

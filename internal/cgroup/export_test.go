@@ -25,3 +25,19 @@ func ViewMounts(ms []mount) []MountView {
 
 // Dirs are the group's directories.
 func (g *Group) Dirs() []string { return g.dirs }
+
+// Parents are the directories that hold the groups.
+func Parents() []string {
+	h, err := discover()
+	if err != nil {
+		return nil
+	}
+	return h.parents()
+}
+
+// RemoveStale removes the groups of ended echoconf processes.
+func RemoveStale() {
+	if h, err := discover(); err == nil {
+		removeStale(h)
+	}
+}

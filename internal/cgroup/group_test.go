@@ -142,3 +142,30 @@ var _ = Describe("a group", func() {
 		Expect(g.Start(exec.Command("true"))).To(MatchError(ContainSubstring("closed")))
 	})
 })
+
+var _ = Describe("groups left by an echoconf process that was killed", func() {
+	BeforeEach(requireCgroups)
+
+	It("are removed, and those of a live process are not", func() {
+		ended := exec.Command("true")
+		Expect(ended.Run()).To(Succeed())
+		var stale, live []string
+		for _, parent := range cgroup.Parents() {
+			s := filepath.Join(parent, "echoconf-"+itoa(ended.Process.Pid)+"-1-stale")
+			l := filepath.Join(parent, "echoconf-1-1-live") // pid 1 never ends
+			for _, d := range []string{s, l} {
+				Expect(os.Mkdir(d, 0o755)).To(Succeed())
+			}
+			DeferCleanup(func() { _ = os.Remove(s); _ = os.Remove(l) })
+			stale, live = append(stale, s), append(live, l)
+		}
+		Expect(stale).NotTo(BeEmpty())
+		cgroup.RemoveStale()
+		for _, d := range stale {
+			Expect(d).NotTo(BeADirectory())
+		}
+		for _, d := range live {
+			Expect(d).To(BeADirectory())
+		}
+	})
+})

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -49,12 +50,14 @@ var discover = sync.OnceValues(func() (*hierarchy, error) {
 		}
 		h, err := unified(m)
 		if err == nil {
+			removeStale(h)
 			return h, nil
 		}
 		why = append(why, "v2: "+err.Error())
 	}
 	h, err := perController(mounts, own)
 	if err == nil {
+		removeStale(h)
 		return h, nil
 	}
 	why = append(why, "v1: "+err.Error())
@@ -237,4 +240,47 @@ func writeFile(path, value string) error {
 		return fmt.Errorf("write %q to %s: %w", value, path, err)
 	}
 	return f.Close()
+}
+
+// parents are the directories that hold h's groups.
+func (h *hierarchy) parents() []string {
+	if h.version == 2 {
+		return []string{h.v2}
+	}
+	var out []string
+	for _, d := range []string{h.cpu, h.pids, h.memory} {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// removeStale removes the groups that an echoconf process which has ended
+// could not remove (it was killed, say), killing what runs in them. A group
+// whose maker's pid is alive, maybe reused, is left alone.
+func removeStale(h *hierarchy) {
+	for _, parent := range h.parents() {
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			rest, ok := strings.CutPrefix(e.Name(), "echoconf-")
+			if !ok || !e.IsDir() {
+				continue
+			}
+			pidText, _, _ := strings.Cut(rest, "-")
+			pid, err := strconv.Atoi(pidText)
+			if err != nil || pid <= 0 || pid == os.Getpid() {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join("/proc", pidText)); err == nil {
+				continue
+			}
+			d := filepath.Join(parent, e.Name())
+			g := &Group{version: h.version, name: e.Name(), dirs: []string{d}, procsDir: d, released: make(chan struct{})}
+			_ = g.Close() // best effort: it is retried by the next process
+		}
+	}
 }
