@@ -225,6 +225,7 @@ var _ = Describe("grading the sample class", Ordered, func() {
 		for _, r := range results {
 			Expect(r.Leftovers).To(BeZero(), r.Submission)
 		}
+		Expect(ownCgroups()).To(BeEmpty(), "every submission's cgroup is removed")
 	})
 
 	It("gives the same scores when the class is graded again", func() {
@@ -263,7 +264,7 @@ var _ = Describe("options", func() {
 		Entry("a check pattern that matches nothing", grade.Options{Select: []string{"nope/*"}}, "matches no check"),
 		Entry("too many jobs", grade.Options{Jobs: 1000}, "want 1..64"),
 		Entry("an unknown cgroup mode", grade.Options{Cgroups: "maybe"}, "want auto, required or off"),
-		Entry("a CPU cap of nothing", grade.Options{CPUs: -1}, "want 0.01..1024"),
+		Entry("a CPU cap of nothing", grade.Options{CPUs: -1}, "want 0 (no cap) or 0.01..1024"),
 	)
 
 	It("rejects a class directory without submissions", func() {

@@ -5,20 +5,28 @@
 // is copied (regular files and directories only, bounded in size) into a
 // private work directory, built (make when it has a Makefile, else gcc on
 // its *.c files) and run in exec mode by conformance.Run. Every build and
-// every server runs in its own process group with limits on CPU time,
-// address space, processes, open files, file size and wall-clock time, and
-// when the grader is root, as an unprivileged user (Options.User, "nobody"
-// by default), because root ignores RLIMIT_NPROC.
+// every server runs in its own session and process group with limits on
+// CPU time, address space, processes, open files, file size and
+// wall-clock time, and when the grader is root, as an unprivileged user
+// (Options.User, "nobody" by default), because root ignores RLIMIT_NPROC.
 //
-// RLIMIT_NPROC counts every process of a real uid. A shared user such as
-// nobody therefore shares one process budget among parallel submissions (a
-// fork bomb in one can keep its neighbours from forking), and its processes
-// cannot all be killed safely. Options.UIDBase gives each parallel slot a
-// dedicated uid instead (UIDBase+slot): the process limit is then per
-// submission, and after each submission every process of that uid is
-// killed, which also catches a process that escaped its process group.
-// Without it, the grader kills the process group and the server's
-// descendants, and verifies that none is left.
+// Where cgroups can be made (Options.Cgroups, as root), each submission
+// also gets a cgroup of its own, from the first instruction of its build
+// to the end of its checks. It bounds the submission as a whole: its
+// processes and threads (pids.max = ProcLimit), its CPU (Options.CPUs,
+// one CPU by default) and its memory (MemoryLimit). So a fork bomb or a
+// spinner cannot take its neighbours' processes or CPU under -j, whatever
+// uid they share, and after each submission every process in its cgroup
+// is killed, even one that left its process group and session.
+//
+// Without cgroups, RLIMIT_NPROC counts every process of a real uid: a
+// shared user such as nobody then shares one process budget among
+// parallel submissions, and its processes cannot all be killed safely.
+// Options.UIDBase gives each parallel slot a dedicated uid instead
+// (UIDBase+slot): the process limit is then per submission, and after each
+// submission every process of that uid is killed. Without either, the
+// grader kills the process group and the server's descendants, and
+// verifies that none is left.
 //
 // Scores come from a report.Rubric; a submission that does not build
 // scores 0. Results are written per submission (results.json for

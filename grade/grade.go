@@ -40,7 +40,7 @@ type Result struct {
 	// Flaky lists checks whose repeated runs (Options.Repeat) disagreed.
 	Flaky []string
 	// Leftovers counts processes that outlived the submission's process
-	// group and could not be killed (always 0 with a dedicated uid).
+	// group and could not be killed (always 0 with a cgroup or a dedicated uid).
 	Leftovers int
 	// Notes are grader remarks ("killed 3 processes left by the build").
 	Notes []string

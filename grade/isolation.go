@@ -15,10 +15,6 @@ const (
 	CgroupsOff      = "off"      // process groups and sessions only
 )
 
-// DefaultCPUs is Options.CPUs: how many CPUs' worth of time one
-// submission's processes may use together.
-const DefaultCPUs = 1.0
-
 // killTimeout bounds the killing of what a submission left in its cgroup.
 const killTimeout = 5 * time.Second
 

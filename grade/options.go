@@ -74,8 +74,10 @@ type Options struct {
 	// process it started is killed at its end, whatever process group,
 	// session or uid it ran in.
 	Cgroups string
-	// CPUs is how many CPUs' worth of time a submission's processes may use
-	// together, with cgroups (default DefaultCPUs).
+	// CPUs, when > 0, caps the CPU time a submission's processes may use
+	// together, in CPUs, with cgroups. 0 sets no cap: a submission's cgroup
+	// then gets the same share of a busy CPU as any other, however many
+	// processes it runs.
 	CPUs float64
 	// WorkDir is where private copies are built (default os.TempDir()).
 	WorkDir string
@@ -175,11 +177,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Cgroups == "" {
 		o.Cgroups = CgroupsAuto
 	}
-	if o.CPUs == 0 {
-		o.CPUs = DefaultCPUs
-	}
-	if o.CPUs < 0.01 || o.CPUs > 1024 {
-		return o, fmt.Errorf("invalid --cpus %g: want 0.01..1024", o.CPUs)
+	if o.CPUs != 0 && (o.CPUs < 0.01 || o.CPUs > 1024) {
+		return o, fmt.Errorf("invalid --cpus %g: want 0 (no cap) or 0.01..1024", o.CPUs)
 	}
 	return o, nil
 }

@@ -93,6 +93,9 @@ var _ = Describe("echoconf", func() {
 		Entry("--restart without --exec", "need --exec", "check", "--restart", "127.0.0.1:7"),
 		Entry("unwritable --output", "--output", "check", "--output", "/nonexistent/dir/out.txt", "127.0.0.1:7"),
 		Entry("list with an argument", "no arguments", "list", "extra"),
+		Entry("grade: unknown --cgroups mode", "--cgroups must be auto, required or off", "grade", "--cgroups", "yes", "."),
+		Entry("grade: --cpus too small", "--cpus must be 0 (no cap) or in 0.01..1024", "grade", "--cpus", "0.001", "."),
+		Entry("grade: no directory", "want one SUBMISSIONS_DIR", "grade"),
 	)
 
 	It("lists the catalogue with IDs, levels and requirements", func() {

@@ -83,7 +83,7 @@ func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	fs.IntVar(&f.procs, "procs", grade.DefaultProcLimit, "process and thread limit (RLIMIT_NPROC)")
 	fs.IntVar(&f.fds, "fds", grade.DefaultFDLimit, "open file limit of each process (RLIMIT_NOFILE)")
 	fs.StringVar(&f.cgroups, "cgroups", grade.CgroupsAuto, "a cgroup per submission: `MODE` auto (where they can be made), required, or off")
-	fs.Float64Var(&f.cpus, "cpus", grade.DefaultCPUs, "with cgroups, the CPUs' worth of time one submission may use at once, `F`")
+	fs.Float64Var(&f.cpus, "cpus", 0, "with cgroups, cap each submission at `F` CPUs (0: no cap, an equal share of a busy CPU)")
 	fs.DurationVar(&f.startup, "startup-timeout", 5*time.Second, "how long a server has to start accepting")
 	return fs
 }
@@ -115,8 +115,8 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "grade: --timeout, --build-timeout, --cpu and --startup-timeout must be positive")
 	case f.cgroups != grade.CgroupsAuto && f.cgroups != grade.CgroupsRequired && f.cgroups != grade.CgroupsOff:
 		return usageError(stderr, "grade: --cgroups must be auto, required or off, got %q", f.cgroups)
-	case f.cpus < 0.01 || f.cpus > 1024:
-		return usageError(stderr, "grade: --cpus must be in 0.01..1024, got %g", f.cpus)
+	case f.cpus != 0 && (f.cpus < 0.01 || f.cpus > 1024):
+		return usageError(stderr, "grade: --cpus must be 0 (no cap) or in 0.01..1024, got %g", f.cpus)
 	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
 		return usageError(stderr, "grade: --memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
 	}
