@@ -264,7 +264,9 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 	if rep != nil && rep.Server != nil {
 		groups = append(groups, rep.Server.PID)
 	}
-	left := len(sweep(groups, id)) + box.kill()
+	// The cgroup first: it holds every process, and sweep then finds none.
+	left := box.kill()
+	left += len(sweep(groups, id))
 	if left > 0 {
 		res.Leftovers += left
 		hint := ""
