@@ -45,19 +45,13 @@ func (o Options) isolation() (Isolation, error) {
 	default:
 		return Isolation{}, fmt.Errorf("invalid --cgroups %q: want auto, required or off", o.Cgroups)
 	}
-	if err := cgroup.Available(); err != nil {
+	// Available has made and removed a group in every hierarchy it uses.
+	v, err := cgroup.Available()
+	if err != nil {
 		if o.Cgroups == CgroupsRequired {
 			return Isolation{}, fmt.Errorf("--cgroups required: %w", err)
 		}
 		return Isolation{Reason: err.Error()}, nil
-	}
-	g, err := cgroup.New("probe", cgroup.Limits{})
-	if err != nil {
-		return Isolation{}, err
-	}
-	v := g.Version()
-	if err := g.Close(); err != nil {
-		return Isolation{}, err
 	}
 	return Isolation{Cgroups: true, Version: v}, nil
 }

@@ -39,26 +39,29 @@ type Limits struct {
 type Group struct {
 	version int
 	name    string
-	// dirs are the group's directories: one (v2), or one per v1 hierarchy;
-	// parents are the cgroups of this process that hold them (v1).
-	dirs, parents []string
+	// dirs are the group's directories: one (v2), or one per v1 hierarchy.
+	dirs []string
 	// released is closed by Close, after killing the group.
 	released chan struct{}
-	// procsDir lists the group's processes; cpuDir, pidsDir and memDir hold
-	// each controller's files ("" for memory when it is not used).
-	procsDir, cpuDir, pidsDir, memDir string
-	memReason                         string
-	mu                                sync.Mutex
-	closed                            bool
+	// cpuDir, pidsDir and memDir hold each controller's files ("" for
+	// memory when it is not used); pidsDir also lists the processes.
+	cpuDir, pidsDir, memDir string
+	memReason               string
+	mu                      sync.Mutex
+	closed                  bool
 }
 
 // seq numbers the groups this process makes, so their names never repeat.
 var seq atomic.Int64
 
-// Available returns nil when groups can be made here, or why not.
-func Available() error {
-	_, err := discover()
-	return err
+// Available returns the cgroup version that groups are made with here (1
+// or 2), or why none can be made.
+func Available() (int, error) {
+	h, err := discover()
+	if err != nil {
+		return 0, err
+	}
+	return h.version, nil
 }
 
 // New makes a group with limits l. name (a submission's name, say) is part
@@ -74,11 +77,10 @@ func New(name string, l Limits) (*Group, error) {
 	if h.version == 2 {
 		d := filepath.Join(h.v2, leaf)
 		// memDir is cleared below when memory is not enabled for children.
-		g.procsDir, g.cpuDir, g.pidsDir, g.memDir = d, d, d, d
+		g.cpuDir, g.pidsDir, g.memDir = d, d, d
 	} else {
 		g.cpuDir = filepath.Join(h.cpu, leaf)
 		g.pidsDir = filepath.Join(h.pids, leaf)
-		g.procsDir = g.pidsDir
 		if h.memory != "" {
 			g.memDir = filepath.Join(h.memory, leaf)
 		} else {
@@ -94,7 +96,6 @@ func New(name string, l Limits) (*Group, error) {
 			return nil, fmt.Errorf("make cgroup: %w", err)
 		}
 		g.dirs = append(g.dirs, d)
-		g.parents = append(g.parents, filepath.Dir(d))
 	}
 	if h.version == 2 {
 		if _, err := os.Stat(filepath.Join(g.memDir, "memory.max")); err != nil {
@@ -175,9 +176,6 @@ func (g *Group) setLimits(l Limits) error {
 	return nil
 }
 
-// Version is the cgroup version of the group, 1 or 2.
-func (g *Group) Version() int { return g.version }
-
 // Name is the group's directory name.
 func (g *Group) Name() string { return g.name }
 
@@ -203,7 +201,7 @@ func (g *Group) Start(cmd *exec.Cmd) error {
 
 // startV2 starts cmd with clone3(CLONE_INTO_CGROUP).
 func (g *Group) startV2(cmd *exec.Cmd) error {
-	fd, err := syscall.Open(g.procsDir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(g.pidsDir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open cgroup: %w", err)
 	}
@@ -229,11 +227,15 @@ func (g *Group) startV1(cmd *exec.Cmd) error {
 	go func() {
 		runtime.LockOSThread()
 		tid := strconv.Itoa(syscall.Gettid())
-		err := g.moveThread(tid, g.dirs)
+		err := moveThread(tid, g.dirs)
 		if err == nil {
 			err = cmd.Start()
 		}
-		back := g.moveThread(tid, g.parents)
+		parents := make([]string, len(g.dirs))
+		for i, d := range g.dirs {
+			parents[i] = filepath.Dir(d) // this process's own cgroup there
+		}
+		back := moveThread(tid, parents)
 		errc <- err
 		if back != nil {
 			<-g.released
@@ -244,10 +246,10 @@ func (g *Group) startV1(cmd *exec.Cmd) error {
 }
 
 // moveThread writes tid into the tasks file of each of dirs.
-func (g *Group) moveThread(tid string, dirs []string) error {
+func moveThread(tid string, dirs []string) error {
 	for _, d := range dirs {
 		if err := writeFile(filepath.Join(d, "tasks"), tid); err != nil {
-			return fmt.Errorf("move the starting thread into cgroup %s: %w", d, err)
+			return fmt.Errorf("move the starting thread to cgroup %s: %w", d, err)
 		}
 	}
 	return nil
@@ -256,7 +258,7 @@ func (g *Group) moveThread(tid string, dirs []string) error {
 // PIDs lists the live processes in the group (not zombies, which hold
 // nothing but their exit status).
 func (g *Group) PIDs() ([]int, error) {
-	b, err := os.ReadFile(filepath.Join(g.procsDir, "cgroup.procs"))
+	b, err := os.ReadFile(filepath.Join(g.pidsDir, "cgroup.procs"))
 	if err != nil {
 		return nil, fmt.Errorf("list cgroup processes: %w", err)
 	}
@@ -294,7 +296,7 @@ func zombie(pid int) bool {
 // whole group at once where the kernel has cgroup.kill.
 func (g *Group) Kill(timeout time.Duration) (int, error) {
 	if g.version == 2 {
-		_ = writeFile(filepath.Join(g.procsDir, "cgroup.kill"), "1") // Linux 5.14+; else the rounds below
+		_ = writeFile(filepath.Join(g.pidsDir, "cgroup.kill"), "1") // Linux 5.14+; else the rounds below
 	}
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(5 * time.Millisecond)

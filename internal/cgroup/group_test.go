@@ -18,7 +18,7 @@ import (
 // requireCgroups skips a spec where this process cannot make groups.
 func requireCgroups() {
 	GinkgoHelper()
-	if err := cgroup.Available(); err != nil {
+	if _, err := cgroup.Available(); err != nil {
 		Skip("cgroups cannot be made here (they need root and a cgroup file system): " + err.Error())
 	}
 }

@@ -279,7 +279,7 @@ func removeStale(h *hierarchy) {
 				continue
 			}
 			d := filepath.Join(parent, e.Name())
-			g := &Group{version: h.version, name: e.Name(), dirs: []string{d}, procsDir: d, released: make(chan struct{})}
+			g := &Group{version: h.version, name: e.Name(), dirs: []string{d}, pidsDir: d, released: make(chan struct{})}
 			_ = g.Close() // best effort: it is retried by the next process
 		}
 	}
