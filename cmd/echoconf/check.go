@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -17,6 +14,7 @@ import (
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/stdio"
 )
 
 const checkUsage = `Usage:
@@ -209,14 +207,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone}
 	streaming := f.format == "text" && f.output == ""
 	color := streaming && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
+
+	ctx, stdout, stderr, stop := runContext(stdout, stderr)
+	defer stop()
 	if streaming {
 		opts.Progress = report.NewProgress(stdout, color)
 	}
-
-	// SIGPIPE too: when our stdout goes away (echoconf ... | head), stop
-	// like an interrupt, so that every server we started is still stopped.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
-	defer stop()
 	var builtin string
 	if target.Addr == "" && target.Exec == nil {
 		srv, err := startReference()
@@ -238,7 +234,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		rep.Target = builtin
 	}
 	if ctx.Err() != nil {
-		return usageError(stderr, "check: interrupted")
+		return usageError(stderr, "check: %s", interruption(ctx))
 	}
 
 	write := report.Formats[f.format]
@@ -278,7 +274,7 @@ func startReference() (srv *echotest.Server, err error) {
 }
 
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := stdio.File(w)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 

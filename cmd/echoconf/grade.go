@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/echoconf/echoconf/conformance/report"
@@ -128,7 +125,6 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
 		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
 		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,
-		Progress: grade.ProgressPrinter(stderr, isTerminal(stderr)),
 	}
 	if f.rubric != "" {
 		rb, err := report.LoadRubric(f.rubric, spec.All())
@@ -151,10 +147,9 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	case !is.Cgroups:
 		fmt.Fprintf(stderr, "echoconf: grade: note: %s\n", is)
 	}
-	// SIGPIPE too: when our stdout goes away (echoconf ... | head), stop
-	// like an interrupt, so that every server we started is still stopped.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	ctx, stdout, stderr, stop := runContext(stdout, stderr)
 	defer stop()
+	o.Progress = grade.ProgressPrinter(stderr, isTerminal(stderr))
 	results, err := grade.Grade(ctx, pos[0], o)
 	if err != nil && results == nil {
 		return usageError(stderr, "grade: %v", err)
@@ -177,7 +172,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "echoconf: grade: interrupted")
+		fmt.Fprintf(stderr, "echoconf: grade: %s\n", interruption(ctx))
 		return exitUsage
 	}
 	return code

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/echoconf/echoconf/impl"
+	"github.com/echoconf/echoconf/internal/stdio"
 )
 
 // Exit codes.
@@ -46,7 +47,10 @@ func main() {
 	if code, ok := impl.RunChildIfRequested(); ok {
 		os.Exit(code)
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Duplicates of fd 1 and 2: a closed stdout is then a write error that
+	// stops the run cleanly, not a SIGPIPE death (see runContext).
+	stdout, stderr := stdio.Detach()
+	os.Exit(run(os.Args[1:], stdout, stderr))
 }
 
 // run dispatches args to a subcommand and returns the exit code.

@@ -24,9 +24,14 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/echoconf/echoconf/internal/stdio"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	stdout, stderr := stdio.Detach()
+	os.Exit(run(os.Args[1:], stdout, stderr))
+}
 
 // step timeouts: generous, since the machine may be loaded.
 const (
@@ -46,10 +51,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "demo: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	// A closed stdout (demo | head) raises SIGPIPE: treat it like an
-	// interrupt, so the servers are still stopped before the demo ends.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	// A closed stdout (demo | head) is a write error on it, which stops the
+	// demo like an interrupt, so the servers are still stopped. SIGPIPE is
+	// not asked for: an EPIPE on any socket would then look like Ctrl-C.
+	sctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, cancel := context.WithCancelCause(sctx)
+	defer cancel(nil)
+	stdout = stdio.Watch(stdout, "stdout", cancel)
 
 	d := &demo{bin: *bin, out: stdout}
 	defer d.stopAll()
