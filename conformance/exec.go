@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/echoconf/echoconf/internal/reap"
 )
 
 // Exec-mode time limits.
@@ -50,6 +52,9 @@ type serverProc struct {
 	pipe       *os.File
 	drained    chan struct{}
 	started    time.Time
+	// mark is in the environment of the process and of everything it
+	// starts, so stop finds even a daemon that left its session.
+	mark string
 }
 
 // exited reports whether the process has ended, without blocking.
@@ -76,7 +81,8 @@ func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
 	full := withLimits(argv, x)
 	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Dir = x.Dir
-	cmd.Env = append(os.Environ(), x.Env...)
+	mark := reap.NewMark()
+	cmd.Env = append(append(os.Environ(), x.Env...), reap.Env(mark))
 	// Setsid: the server leads its own session and so its own process
 	// group, and, where the kernel groups the scheduler by session
 	// (sched_autogroup, on by default), its own CPU share: a fork bomb's
@@ -110,6 +116,7 @@ func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
 		pipe:    pr,
 		drained: make(chan struct{}),
 		started: time.Now(),
+		mark:    mark,
 	}
 	go drain(pr, out, p.drained)
 	go func() {
@@ -250,9 +257,12 @@ func shortNetErr(err error) string {
 }
 
 // stop ends p's whole process group: SIGTERM, up to stopGrace for the
-// leader to exit, then SIGKILL to the group and to any descendant that
-// left it, then reaps the leader and closes the output pipe. It is
-// idempotent and safe to call after the process died on its own.
+// leader to exit, then SIGKILL to the group, to any descendant that left
+// it, and to every process that carries p's mark, however it detached (a
+// daemon that double-forked and called setsid); then it reaps the leader,
+// and the marked processes re-parented to this one (a subreaper), and
+// closes the output pipe. It is idempotent and safe to call after the
+// process died on its own.
 func (p *serverProc) stop() {
 	p.stopOnce.Do(p.doStop)
 }
@@ -274,6 +284,7 @@ func (p *serverProc) doStop() {
 		t.Stop()
 	}
 	p.killGroup(strays)
+	reap.Kill(p.mark, p.pid, reapTimeout)
 	t := time.NewTimer(reapTimeout)
 	select {
 	case <-p.done:

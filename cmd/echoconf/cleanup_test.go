@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,4 +82,64 @@ var _ = Describe("an exec'd server outlives no echoconf", func() {
 		_ = cmd.Wait()
 		Eventually(func() []string { return processesRunning(serverBin) }).WithTimeout(5 * time.Second).Should(BeEmpty())
 	})
+})
+
+var _ = Describe("a server that daemonizes outlives no echoconf (issue 10)", func() {
+	var daemon string
+
+	BeforeEach(func() {
+		daemon = buildGallery("daemon")["daemon"]
+	})
+
+	// gone asserts that no process runs whose command line holds s, polling
+	// /proc for a bounded time.
+	gone := func(s string) {
+		GinkgoHelper()
+		Eventually(func() []string { return processesRunning(s) }).WithTimeout(5*time.Second).WithPolling(20*time.Millisecond).
+			Should(BeEmpty(), "nothing of %s is left running", s)
+	}
+
+	DescribeTable("check --exec kills the daemon, whether the started process stays or exits",
+		func(args string, code int) {
+			out := filepath.Join(GinkgoT().TempDir(), "r.json")
+			s := echoconf(2*time.Minute, "check", "--format", "json", "--output", out, "--exec", daemon+" {port}"+args)
+			Expect(s.ExitCode()).To(Equal(code), string(s.Err.Contents()))
+			gone(daemon)
+		},
+		Entry("the started process stays: the daemon serves, every check passes", " stay", 0),
+		Entry("the started process exits at once, as daemon(3) callers do", "", 1),
+	)
+
+	It("check --exec kills an orphan that also cleared its environment (the subreaper)", func() {
+		// setsid -f forks a child in a new session and its parent exits;
+		// env -i drops every variable, echoconf's mark included. Only the
+		// parent links to echoconf, a subreaper, still lead to it.
+		tag := fmt.Sprintf("%d", 900000+GinkgoParallelProcess())
+		script := fmt.Sprintf("setsid -f env -i sleep %s; exec %s \"$1\" stay", tag, daemon)
+		s := echoconf(2*time.Minute, "check", "--run", "basic/small-message", "--format", "json", "--output", filepath.Join(GinkgoT().TempDir(), "r.json"),
+			"--exec", fmt.Sprintf("sh -c '%s' sh {port}", script))
+		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		gone("sleep\x00" + tag)
+		gone(daemon)
+	})
+
+	DescribeTable("grade kills the daemon of a submission",
+		func(cgroups string) {
+			class := GinkgoT().TempDir()
+			Expect(os.Chmod(class, 0o755)).To(Succeed())
+			sub := filepath.Join(class, "daemonizes")
+			Expect(os.Mkdir(sub, 0o755)).To(Succeed())
+			src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "c", "misbehaving", "daemon.c"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(os.WriteFile(filepath.Join(sub, "daemon.c"), src, 0o644)).To(Succeed())
+			bin := "i10-daemon-" + cgroups
+			s := echoconf(5*time.Minute, "grade", "--cgroups", cgroups, "--binary", bin, "--run", "./"+bin+" {port} stay",
+				"--out", GinkgoT().TempDir(), class)
+			Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+			Expect(string(s.Out.Contents())).To(ContainSubstring("daemonizes,100,100,pass"))
+			gone(bin)
+		},
+		Entry("with --cgroups off: the mark and the subreaper", "off"),
+		Entry("with --cgroups auto: the cgroup where there is one", "auto"),
+	)
 })

@@ -17,8 +17,10 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/echoconf/echoconf/impl"
+	"github.com/echoconf/echoconf/internal/reap"
 	"github.com/echoconf/echoconf/internal/stdio"
 )
 
@@ -28,6 +30,10 @@ const (
 	exitFail  = 1 // not conformant
 	exitUsage = 2 // usage or internal error
 )
+
+// finalSweepTimeout bounds the killing of what is left below echoconf
+// when it exits.
+const finalSweepTimeout = 5 * time.Second
 
 // command is one subcommand: it parses its own flags and returns an exit code.
 type command struct {
@@ -47,10 +53,19 @@ func main() {
 	if code, ok := impl.RunChildIfRequested(); ok {
 		os.Exit(code)
 	}
+	// A subreaper: a server that daemonizes (double fork, setsid) is
+	// re-parented to echoconf, not to init, so it can still be killed.
+	// Best effort: without it, the mark in each server's environment
+	// still finds such a daemon (see internal/reap).
+	_ = reap.Subreaper()
 	// Duplicates of fd 1 and 2: a closed stdout is then a write error that
 	// stops the run cleanly, not a SIGPIPE death (see runContext).
 	stdout, stderr := stdio.Detach()
-	os.Exit(run(os.Args[1:], stdout, stderr))
+	code := run(os.Args[1:], stdout, stderr)
+	// Whatever is still below echoconf now (an orphan that cleared its
+	// environment) goes too; every child echoconf started is reaped.
+	reap.KillDescendants(finalSweepTimeout)
+	os.Exit(code)
 }
 
 // run dispatches args to a subcommand and returns the exit code.

@@ -1,0 +1,229 @@
+// Package reap finds and kills every process that an untrusted program
+// started, however it detached: a child that left the process group, a
+// daemon that double-forked and called setsid, and, once the caller is a
+// child subreaper, the orphans the kernel re-parents to it.
+//
+// Two mechanisms, because neither alone is enough:
+//   - a mark: a random token put in the program's environment (MarkEnv),
+//     which every descendant inherits whatever its parent or session;
+//     /proc/PID/environ shows it even after the process was re-parented
+//     to init. A process that clears its environment and execs loses it.
+//   - ancestry: with Subreaper, orphans re-parent to the caller instead
+//     of init, so every descendant, marked or not, has the caller among
+//     its ancestors; KillDescendants kills and reaps them all.
+//
+// It reads /proc and is Linux-only. It never calls wait on -1: it reaps
+// only processes it killed and that are not the caller's own exec'd
+// children (those are reaped by os/exec).
+package reap
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// MarkEnv is the environment variable that carries a mark.
+const MarkEnv = "ECHOCONF_MARK"
+
+// NewMark returns a fresh random mark.
+func NewMark() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return hex.EncodeToString(b)
+}
+
+// Env returns the "ECHOCONF_MARK=mark" entry to add to a program's
+// environment.
+func Env(mark string) string { return MarkEnv + "=" + mark }
+
+// Subreaper makes the calling process a child subreaper
+// (PR_SET_CHILD_SUBREAPER): an orphaned descendant is re-parented to it
+// instead of to init, so it stays findable, and killable, through the
+// parent links. The caller must then reap what it adopts: see Kill and
+// KillDescendants.
+func Subreaper() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// proc is one process of /proc.
+type proc struct {
+	pid, ppid, pgid int
+	state           byte
+}
+
+func (p proc) live() bool { return p.state != 'Z' && p.state != 'X' }
+
+// scan reads /proc/*/stat; processes that vanish meanwhile are left out.
+func scan() []proc {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, _ := d.Readdirnames(1 << 20)
+	out := make([]proc, 0, len(names))
+	for _, n := range names {
+		if n == "" || n[0] < '0' || n[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + n + "/stat")
+		if err != nil {
+			continue
+		}
+		if p, ok := parseStat(b); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseStat parses "pid (comm) state ppid pgrp ...": comm may hold spaces
+// and parentheses, so the fields are found after the last ')'.
+func parseStat(b []byte) (proc, bool) {
+	open := bytes.IndexByte(b, '(')
+	end := bytes.LastIndexByte(b, ')')
+	if open <= 0 || end < open {
+		return proc{}, false
+	}
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(b[:open])))
+	if err != nil {
+		return proc{}, false
+	}
+	f := bytes.Fields(b[end+1:])
+	if len(f) < 3 || len(f[0]) != 1 {
+		return proc{}, false
+	}
+	ppid, err1 := strconv.Atoi(string(f[1]))
+	pgid, err2 := strconv.Atoi(string(f[2]))
+	if err1 != nil || err2 != nil {
+		return proc{}, false
+	}
+	return proc{pid: pid, ppid: ppid, pgid: pgid, state: f[0][0]}, true
+}
+
+// marked reports whether pid's environment holds the mark.
+func marked(pid int, entry []byte) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	for e := range bytes.SplitSeq(b, []byte{0}) {
+		if bytes.Equal(e, entry) {
+			return true
+		}
+	}
+	return false
+}
+
+// closure returns the processes in roots and all their descendants.
+func closure(procs []proc, in func(proc) bool) []proc {
+	children := make(map[int][]proc)
+	for _, p := range procs {
+		children[p.ppid] = append(children[p.ppid], p)
+	}
+	seen := make(map[int]bool)
+	var out, queue []proc
+	for _, p := range procs {
+		if in(p) {
+			seen[p.pid] = true
+			queue = append(queue, p)
+		}
+	}
+	for len(queue) > 0 && len(out) <= len(procs) {
+		p := queue[0]
+		queue = queue[1:]
+		out = append(out, p)
+		for _, c := range children[p.pid] {
+			if !seen[c.pid] {
+				seen[c.pid] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	return out
+}
+
+// Kill SIGKILLs every process that carries mark, and every descendant of
+// one, round after round until none is left alive or timeout passes, and
+// reaps those of them that were re-parented to the caller, except keep
+// (the caller's own exec'd child, which os/exec reaps; 0 for none). It
+// returns how many marked processes were still alive at the end.
+func Kill(mark string, keep int, timeout time.Duration) int {
+	entry := []byte(Env(mark))
+	self := os.Getpid()
+	return sweep(timeout, keep, func(procs []proc) []proc {
+		return closure(procs, func(p proc) bool {
+			return p.pid != self && p.live() && marked(p.pid, entry)
+		})
+	})
+}
+
+// KillDescendants SIGKILLs every descendant of the calling process, the
+// re-parented orphans of a subreaper included, until none is left or
+// timeout passes, and reaps them. It is for the end of a program, when
+// every child it started itself has been waited for: it would otherwise
+// steal their exit statuses from os/exec. It returns how many were still
+// alive at the end.
+func KillDescendants(timeout time.Duration) int {
+	self := os.Getpid()
+	return sweep(timeout, 0, func(procs []proc) []proc {
+		return closure(procs, func(p proc) bool { return p.ppid == self })
+	})
+}
+
+// sweep kills what find returns until it returns nothing alive, then reaps
+// the caller's children among what it killed (but keep).
+func sweep(timeout time.Duration, keep int, find func([]proc) []proc) int {
+	self := os.Getpid()
+	deadline := time.Now().Add(timeout)
+	killed := make(map[int]bool)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	alive := 0
+	for round := 0; ; round++ {
+		procs := scan()
+		found := find(procs)
+		alive = 0
+		for _, p := range found {
+			if p.pid == self {
+				continue
+			}
+			if p.ppid == self && p.pid != keep {
+				killed[p.pid] = true
+			}
+			if !p.live() {
+				continue
+			}
+			alive++
+			if p.pgid == p.pid && p.pgid > 1 {
+				_ = syscall.Kill(-p.pgid, syscall.SIGKILL) // a whole group at once outruns a fork bomb
+			}
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		reapDead(killed)
+		if (alive == 0 && len(killed) == 0) || time.Now().After(deadline) {
+			return alive
+		}
+		<-tick.C
+	}
+}
+
+// reapDead reaps, without blocking, the children in pids that have ended,
+// and forgets those that are gone.
+func reapDead(pids map[int]bool) {
+	for pid := range pids {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if got == pid || errors.Is(err, unix.ECHILD) {
+			delete(pids, pid)
+		}
+	}
+}

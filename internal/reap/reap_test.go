@@ -1,0 +1,84 @@
+package reap_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/internal/reap"
+)
+
+// alive reports whether pid runs (a zombie does not count).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+var _ = Describe("Kill", func() {
+	It("kills a marked daemon that left its session and was re-parented, and nothing unmarked", func() {
+		mark := reap.NewMark()
+		Expect(mark).To(HaveLen(32))
+		Expect(reap.NewMark()).NotTo(Equal(mark))
+		// The daemon: setsid -f forks into a new session and its parent
+		// exits, so the sleep is re-parented away from the shell.
+		cmd := exec.Command("sh", "-c", "setsid -f sleep 30071; echo started; exec sleep 301")
+		cmd.Env = append(os.Environ(), reap.Env(mark))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		out, err := cmd.StdoutPipe()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cmd.Start()).To(Succeed())
+		DeferCleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+		line, err := bufio.NewReader(out).ReadString('\n')
+		Expect(err).NotTo(HaveOccurred())
+		Expect(line).To(Equal("started\n"))
+
+		bystander := exec.Command("sleep", "302")
+		bystander.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		Expect(bystander.Start()).To(Succeed())
+		DeferCleanup(func() { _ = bystander.Process.Kill(); _ = bystander.Wait() })
+
+		var daemon int
+		Eventually(func() int { daemon = findCmdline("sleep\x0030071\x00"); return daemon }).
+			WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).ShouldNot(BeZero())
+		Expect(alive(daemon)).To(BeTrue())
+
+		Expect(reap.Kill(mark, cmd.Process.Pid, 5*time.Second)).To(BeZero())
+		Expect(alive(daemon)).To(BeFalse(), "the daemon is gone")
+		Expect(cmd.Wait()).To(MatchError(ContainSubstring("killed")), "the leader was killed too; os/exec reaps it")
+		Expect(alive(bystander.Process.Pid)).To(BeTrue(), "an unmarked process is left alone")
+	})
+
+	It("returns at once when nothing carries the mark", func() {
+		Expect(reap.Kill(reap.NewMark(), 0, time.Second)).To(BeZero())
+	})
+})
+
+// findCmdline returns the pid of a process whose command line is exactly
+// cmdline, or 0.
+func findCmdline(cmdline string) int {
+	entries, err := os.ReadDir("/proc")
+	Expect(err).NotTo(HaveOccurred())
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && string(b) == cmdline {
+			return pid
+		}
+	}
+	return 0
+}
