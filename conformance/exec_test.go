@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -209,4 +211,70 @@ var _ = Describe("StartProcess", func() {
 		Entry("it exits at once", "sh -c 'exit 3' {port}", "exit status 3"),
 		Entry("no {port} in the command", "./server 7", "{port}"),
 	)
+})
+
+// resultView is what a progress event and the final report must agree on.
+type resultView struct {
+	ID, Status, Message, ServerDied string
+	Runs, Failures                  int
+}
+
+func viewOf(r conformance.Result) resultView {
+	v := resultView{ID: r.Check.ID, Status: string(r.Status), ServerDied: r.ServerDied, Runs: r.Runs, Failures: r.Failures}
+	if r.Err != nil {
+		v.Message = r.Err.Error()
+	}
+	return v
+}
+
+var _ = Describe("progress with --restart (issue 10)", func() {
+	// killer kills the server and waits until it is gone; its own
+	// observation passes, but the server died while it was in flight.
+	killer := spec.Check{ID: "robustness/killer", Requirement: "kills", Timeout: 5 * time.Second, Exclusive: true,
+		Run: func(ctx context.Context, env *spec.Env) error {
+			if err := syscall.Kill(env.Process.PID(), syscall.SIGKILL); err != nil {
+				return err
+			}
+			for range 500 {
+				if gone, _ := env.Process.Exited(); gone {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			return errors.New("the server did not die")
+		}}
+	alive := spec.Check{ID: "robustness/server-alive", Requirement: "alive", Timeout: time.Second,
+		Run: func(context.Context, *spec.Env) error { return nil }}
+
+	It("streams every check's final result: what the report says, never PASS then FAIL", func(ctx SpecContext) {
+		for _, repeat := range []int{1, 2} {
+			var mu sync.Mutex
+			streamed := make(map[string]resultView)
+			checks := append(append(exclusiveEchoes(1), killer), append(exclusiveEchoes(3)[2:], alive)...)
+			x := conformance.ExecSpec{Command: testServerBin + " -port {port}", Restart: true}
+			rep, err := conformance.Run(ctx, conformance.Target{Exec: &x}, conformance.Options{Checks: checks, Repeat: repeat,
+				Progress: func(ev conformance.ProgressEvent) {
+					if ev.Kind == conformance.ProgressEnd {
+						mu.Lock()
+						streamed[ev.Check.ID] = viewOf(*ev.Result)
+						mu.Unlock()
+					}
+				}})
+			Expect(err).NotTo(HaveOccurred())
+			final := make(map[string]resultView)
+			for _, r := range rep.Results {
+				final[r.Check.ID] = viewOf(r)
+			}
+			Expect(cmp.Diff(final, streamed)).To(BeEmpty(), "progress events (+) against the final report (-), repeat %d", repeat)
+			Expect(final["robustness/killer"].Status).To(Equal("fail"))
+			Expect(final["robustness/killer"].ServerDied).To(Equal("signal: killed"))
+			Expect(final["basic/echo-3"].Status).To(Equal("pass"), "the restarted server serves the next check")
+			Expect(final["robustness/server-alive"].Status).To(Equal("fail"))
+			Expect(final["robustness/server-alive"].Message).To(ContainSubstring("died during robustness/killer"))
+		}
+	}, SpecTimeout(60*time.Second))
 })

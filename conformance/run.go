@@ -180,9 +180,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 	e.pool(phases[3], 1)
 
 	if e.srv != nil {
-		info, deaths := e.srv.shutdown()
-		e.info = info
-		e.applyDeaths(deaths, order)
+		e.info, _ = e.srv.shutdown()
 	}
 }
 
@@ -239,6 +237,7 @@ type outcome struct {
 	status Status
 	err    error
 	dur    time.Duration
+	died   string // how the server died while this run was in flight
 }
 
 // runCheck runs check i Repeat times and returns its aggregated result.
@@ -280,9 +279,10 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 			return e.classify(c, serverDownFailure(err)), true
 		}
 		env.Process = procView{p: p}
-		e.srv.begin(c.ID)
+		mark := e.srv.begin(c.ID)
 		defer func() {
-			if out.status != StatusPass && out.status != StatusSkip {
+			failed := out.status != StatusPass && out.status != StatusSkip
+			if failed {
 				// The server may be dying of what this check did: its
 				// sockets close a moment before it can be reaped. Wait a
 				// little, so its death is attributed to this check and
@@ -294,7 +294,14 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 				}
 				t.Stop()
 			}
-			e.srv.end(c.ID, out.status != StatusPass && out.status != StatusSkip)
+			// Fold the death in now, so the progress event that follows
+			// carries the check's final result.
+			if d, ok := e.srv.finish(c.ID, p, mark, failed); ok {
+				out = diedDuring(out, d)
+			}
+			if c.ID == serverAliveID {
+				out = e.aliveThroughout(out)
+			}
 		}()
 	}
 	tr := &connTracker{}
@@ -377,6 +384,9 @@ func aggregate(c spec.Check, outs []outcome) Result {
 	for k := range outs {
 		o := &outs[k]
 		res.Duration += o.dur
+		if res.ServerDied == "" {
+			res.ServerDied = o.died
+		}
 		switch o.status {
 		case StatusFail, StatusWarn:
 			res.Failures++
@@ -420,47 +430,37 @@ func aggregate(c spec.Check, outs []outcome) Result {
 	return res
 }
 
-// applyDeaths records each server death on the checks it is attributed
-// to. A check that was in flight when the server died fails even if its
-// own observation passed; a check that had just ended is marked but keeps
-// its status. robustness/server-alive fails when any death happened.
-func (e *engine) applyDeaths(deaths []death, order map[string]int) {
+// diedDuring folds into out a server death that happened while the run
+// was in flight: the run fails even if its own observation passed, and
+// keeps its own failure if it had one.
+func diedDuring(out outcome, d death) outcome {
+	out.died = d.how
+	if out.status == StatusPass || out.status == StatusError {
+		out.status = StatusFail
+		out.err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
+			Expected: "the server to keep running", Actual: "it " + d.String()}
+	}
+	return out
+}
+
+// aliveThroughout fails robustness/server-alive when the server died at
+// any point of the run so far, even if --restart brought it back. It runs
+// last, so its result is final when it is reported.
+func (e *engine) aliveThroughout(out outcome) outcome {
+	deaths := e.srv.deathList()
+	if len(deaths) == 0 || (out.status != StatusPass && out.status != StatusSkip) {
+		return out
+	}
+	var all []string
 	for _, d := range deaths {
-		ids := d.during
-		if len(ids) == 0 {
-			ids = d.after
-		}
-		for _, id := range ids {
-			r := &e.results[order[id]]
-			if r.ServerDied == "" {
-				r.ServerDied = d.how
-			}
-			if len(d.during) > 0 && (r.Status == StatusPass || r.Status == StatusError) {
-				r.Status = StatusFail
-				r.Err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
-					Expected: "the server to keep running", Actual: "it " + d.String()}
-			}
-		}
+		all = append(all, d.String())
 	}
-	if len(deaths) == 0 {
-		return
-	}
-	i, ok := order[serverAliveID]
-	if !ok || !e.sel[i] {
-		return
-	}
-	r := &e.results[i]
-	if r.Status == StatusPass || r.Status == StatusSkip {
-		var all []string
-		for _, d := range deaths {
-			all = append(all, d.String())
-		}
-		r.Status = StatusFail
-		r.Err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
-			Expected: "the server to stay alive throughout the run",
-			Actual:   fmt.Sprintf("it died %d time(s) and was restarted", len(deaths)),
-			Detail:   strings.Join(all, "; ")}
-	}
+	out.status = StatusFail
+	out.err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
+		Expected: "the server to stay alive throughout the run",
+		Actual:   fmt.Sprintf("it died %d time(s) and was restarted", len(deaths)),
+		Detail:   strings.Join(all, "; ")}
+	return out
 }
 
 // progress calls Options.Progress, serialised.

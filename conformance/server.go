@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,7 +104,10 @@ func (s *execServer) watch(p *serverProc) {
 // noteDeathLocked records p's death once, attributed to the checks in
 // flight; when none is, to the checks that ended within recentWindow and
 // failed (they saw it die), else to those that passed (it died just after
-// them, as of SIGPIPE). It reports whether it recorded the death now.
+// them, as of SIGPIPE). Only a check in flight has its result changed
+// (see finish); the others are named in the death's description, which
+// robustness/server-alive reports. It reports whether it recorded the
+// death now.
 func (s *execServer) noteDeathLocked(p *serverProc) bool {
 	if p.stopping.Load() || p.deathNoted {
 		return false
@@ -197,20 +201,42 @@ func (d death) String() string {
 	return "died between checks: " + d.how
 }
 
-// begin and end bracket one run of a check, for attributing deaths.
-func (s *execServer) begin(id string) {
+// begin and finish bracket one run of a check, for attributing deaths.
+// begin returns the position finish needs.
+func (s *execServer) begin(id string) int {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.inflight[id]++
-	s.mu.Unlock()
+	return len(s.deaths)
 }
 
-func (s *execServer) end(id string, failed bool) {
+// finish ends one run of check id against incarnation p, begun at mark.
+// If p has ended, its death is recorded now, while id is still in flight,
+// so that the run's own result can carry it: finish returns the first
+// death recorded while this run was in flight, if any.
+func (s *execServer) finish(id string, p *serverProc, mark int, failed bool) (death, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.exited() && s.noteDeathLocked(p) {
+		go p.stop()
+	}
 	if s.inflight[id]--; s.inflight[id] <= 0 {
 		delete(s.inflight, id)
 	}
 	s.recent[id] = recentEnd{at: time.Now(), failed: failed}
-	s.mu.Unlock()
+	for _, d := range s.deaths[min(mark, len(s.deaths)):] {
+		if slices.Contains(d.during, id) {
+			return d, true
+		}
+	}
+	return death{}, false
+}
+
+// deathList returns the deaths recorded so far.
+func (s *execServer) deathList() []death {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]death(nil), s.deaths...)
 }
 
 // recentEnd is when a check last ended, and whether that run failed.
