@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/echoconf/echoconf/spec"
@@ -270,6 +271,11 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		return outcome{status: StatusError, err: notRunError(e.runCtx)}, true
 	}
 	if e.down != nil {
+		if e.srv == nil {
+			if sk := e.skipsUnreachable(c); sk != nil {
+				return outcome{status: StatusSkip, err: sk}, true
+			}
+		}
 		return e.classify(c, e.down), true
 	}
 	env := &spec.Env{Scale: e.o.TimeoutScale, Seed: e.o.Seed}
@@ -352,6 +358,36 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 	}
 	out = e.classify(c, err)
 	return out, out.status == StatusSkip
+}
+
+// skipsUnreachable asks check c, against an unreachable HOST:PORT target,
+// whether it applies at all: it runs c with no process and a dialer that
+// fails at once with the preflight's error, bounded by a second. A check
+// that skips then (one that needs --exec) is skipped with its own reason
+// instead of failing for a target it would not have checked anyway.
+func (e *engine) skipsUnreachable(c spec.Check) *spec.Skipped {
+	ctx, cancel := context.WithTimeout(e.runCtx, time.Second)
+	defer cancel()
+	env := &spec.Env{Scale: e.o.TimeoutScale, Seed: e.o.Seed,
+		Dial: func(context.Context) (net.Conn, error) { return nil, e.down }}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("panic: %v", r)
+			}
+		}()
+		done <- c.Run(ctx, env)
+	}()
+	select {
+	case err := <-done:
+		var sk *spec.Skipped
+		if errors.As(err, &sk) {
+			return sk
+		}
+	case <-ctx.Done():
+	}
+	return nil
 }
 
 // classify maps a check's error to a status: nil passes, *spec.Skipped
@@ -510,6 +546,12 @@ func preflight(ctx context.Context, addr string, timeout time.Duration) *spec.Fa
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err == nil {
 		_ = c.Close()
+		return nil
+	}
+	if errors.Is(err, syscall.ECONNRESET) {
+		// The handshake completed and the server then reset the
+		// connection, before the dial returned: the target is reachable,
+		// and the checks will say what it does wrong.
 		return nil
 	}
 	return &spec.Failure{
