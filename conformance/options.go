@@ -58,6 +58,10 @@ func (t Target) String() string {
 	return t.Addr
 }
 
+// MaxRepeat bounds Options.Repeat: 1000 runs of every check already take
+// hours against a correct server, and a flaky check shows within far fewer.
+const MaxRepeat = 1000
+
 // ExecSpec describes a server that Run starts itself (exec mode).
 //
 // The command is split into words with shell-like quoting ('…', "…", \);
@@ -160,14 +164,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.TimeoutScale == 0 {
 		o.TimeoutScale = 1
 	}
-	if o.TimeoutScale < 0 || o.TimeoutScale > 1000 {
+	if !(o.TimeoutScale > 0 && o.TimeoutScale <= 1000) { // NaN too
 		return o, fmt.Errorf("timeout scale %g out of range (0, 1000]", o.TimeoutScale)
 	}
 	if o.Repeat == 0 {
 		o.Repeat = 1
 	}
-	if o.Repeat < 0 || o.Repeat > 10000 {
-		return o, fmt.Errorf("repeat %d out of range [1, 10000]", o.Repeat)
+	if o.Repeat < 0 || o.Repeat > MaxRepeat {
+		return o, fmt.Errorf("repeat %d out of range [1, %d]", o.Repeat, MaxRepeat)
 	}
 	if o.Seed == 0 {
 		o.Seed = DefaultSeed
@@ -253,7 +257,14 @@ func (e *ExecSpec) withDefaults() (ExecSpec, error) {
 	case x.FDLimit < 8:
 		return x, fmt.Errorf("fd limit %d too low to run a server (need at least 8)", x.FDLimit)
 	}
-	if _, err := commandArgv(x.Command, "0"); err != nil {
+	argv, err := commandArgv(x.Command, "0")
+	if err != nil {
+		return x, err
+	}
+	if err := checkRunnable(argv, x.Dir, x.Env); err != nil {
+		return x, err
+	}
+	if err := checkFDLimit(&x); err != nil {
 		return x, err
 	}
 	return x, nil

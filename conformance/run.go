@@ -36,8 +36,11 @@ const serverAliveID = "robustness/server-alive"
 // Run checks the target against the catalogue and returns the report.
 //
 // Run returns an error only when it cannot run at all: invalid options,
-// an invalid address, a malformed or unmatched selection pattern, or an
-// exec command without {port}. An unreachable target, a server that never
+// an invalid address, a malformed or unmatched selection pattern, an exec
+// command without {port}, or one that cannot be run (ErrCommand: its
+// program is not found or not executable, its limits cannot be set, or it
+// ends with exit status 126 or 127, the shell's "cannot execute" and
+// "not found", before it listens). An unreachable target, a server that never
 // listens, or one that dies is a Report whose checks fail.
 //
 // Guarantees: Run never panics because of a check (a panic is recovered
@@ -82,6 +85,9 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	rep := &Report{Target: t.String(), Started: time.Now(), Strict: o.Strict}
 	e.run(ctx, t.Addr)
+	if e.cmdErr != nil {
+		return nil, e.cmdErr
+	}
 	rep.Results = e.results
 	if e.srv != nil {
 		rep.Server = e.info
@@ -105,6 +111,7 @@ type engine struct {
 	info    *ServerInfo
 	addr    func() string
 	down    *spec.Failure // set when every check fails fast (unreachable)
+	cmdErr  error         // set when the exec command cannot be run at all
 	runCtx  context.Context
 	progMu  sync.Mutex
 	started map[string]time.Time
@@ -155,6 +162,10 @@ func (e *engine) run(ctx context.Context, addr string) {
 		e.addr = e.srv.addr
 		if err := e.srv.start(runCtx); err != nil {
 			e.down = startupFailure(err)
+			if e.cmdErr = e.srv.notRunnable(err); e.cmdErr != nil {
+				e.info, _ = e.srv.shutdown()
+				return
+			}
 		}
 	} else {
 		e.addr = func() string { return addr }

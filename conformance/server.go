@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -173,6 +174,37 @@ func (s *execServer) ensure(ctx context.Context) (*serverProc, error) {
 		return nil, s.fatal
 	}
 	return s.cur, nil
+}
+
+// notRunnable returns an ErrCommand error when the first incarnation
+// failed to start because its command could not be run: it ended with
+// exit status 126 or 127 (the shell's "cannot execute" and "not found")
+// before listening. It quotes the last line of the output, which says why.
+func (s *execServer) notRunnable(err error) error {
+	var de *deathError
+	if !errors.As(err, &de) || de.startup == nil || !de.startup.exited {
+		return nil
+	}
+	if de.startup.how != "exit status 127" && de.startup.how != "exit status 126" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.restarts > 0 || s.first == nil {
+		return nil
+	}
+	out, _ := s.out.snapshot()
+	line := strings.TrimSpace(out)
+	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
+		line = strings.TrimSpace(line[i+1:])
+	}
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	if line == "" {
+		return fmt.Errorf("%w: %s ended with %s before it listened", ErrCommand, s.first.command, de.startup.how)
+	}
+	return fmt.Errorf("%w: %s ended with %s before it listened: %s", ErrCommand, s.first.command, de.startup.how, line)
 }
 
 // died reports whether the server has died (or is down for good).

@@ -15,6 +15,7 @@ import (
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/internal/stdio"
+	"github.com/echoconf/echoconf/spec"
 )
 
 const checkUsage = `Usage:
@@ -144,9 +145,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "check: the --exec command has no {port} placeholder: %q", f.exec)
 	case !set["exec"] && (set["restart"] || set["fd-limit"] || set["startup-timeout"]):
 		return usageError(stderr, "check: --restart, --fd-limit and --startup-timeout need --exec")
-	case f.repeat < 1:
-		return usageError(stderr, "check: --repeat must be at least 1, got %d", f.repeat)
-	case f.scale <= 0 || f.scale > 1000:
+	case f.repeat < 1 || f.repeat > conformance.MaxRepeat:
+		return usageError(stderr, "check: --repeat must be in 1..%d, got %d", conformance.MaxRepeat, f.repeat)
+	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
 		return usageError(stderr, "check: --timeout-scale must be in (0, 1000], got %g", f.scale)
 	case f.fdLimit < 8:
 		return usageError(stderr, "check: --fd-limit must be at least 8, got %d", f.fdLimit)
@@ -157,6 +158,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	if _, err := report.Lookup(f.format); err != nil {
 		return usageError(stderr, "check: --format: %v", err)
+	}
+	// The selection is checked before anything starts or is printed.
+	if _, err := conformance.Select(spec.All(), f.run, f.skip); err != nil {
+		return usageError(stderr, "check: %v", err)
 	}
 	for _, r := range f.reports {
 		if _, err := report.Lookup(r.format); err != nil {

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 )
 
@@ -44,13 +46,15 @@ var _ = Describe("an exec'd server outlives no echoconf", func() {
 
 	// start runs echoconf on the reference server in exec mode with its
 	// stdout on a pipe, and returns once the first progress line arrived.
+	var errOut *gbytes.Buffer
 	start := func() (*exec.Cmd, *os.File) {
 		GinkgoHelper()
 		cmd := exec.Command(echoconfBin, "check", "--no-color", "--exec", serverBin+" -addr 127.0.0.1:{port}")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		r, w, err := os.Pipe()
 		Expect(err).NotTo(HaveOccurred())
-		cmd.Stdout, cmd.Stderr = w, GinkgoWriter
+		errOut = gbytes.NewBuffer()
+		cmd.Stdout, cmd.Stderr = w, io.MultiWriter(errOut, GinkgoWriter)
 		Expect(cmd.Start()).To(Succeed())
 		Expect(w.Close()).To(Succeed())
 		DeferCleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
@@ -72,6 +76,7 @@ var _ = Describe("an exec'd server outlives no echoconf", func() {
 		var exit *exec.ExitError
 		Expect(err).To(BeAssignableToTypeOf(exit), "echoconf exits with a status, not a signal")
 		Expect(err.(*exec.ExitError).ExitCode()).To(Equal(2))
+		Expect(string(errOut.Contents())).To(Equal("echoconf: check: stopped: stdout was closed or failed: write /dev/stdout: broken pipe\n"))
 		Eventually(func() []string { return processesRunning(serverBin) }).WithTimeout(5 * time.Second).Should(BeEmpty())
 	})
 

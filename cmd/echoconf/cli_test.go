@@ -96,7 +96,51 @@ var _ = Describe("echoconf", func() {
 		Entry("grade: unknown --cgroups mode", "--cgroups must be auto, required or off", "grade", "--cgroups", "yes", "."),
 		Entry("grade: --cpus too small", "--cpus must be 0 (no cap) or in 0.01..1024", "grade", "--cpus", "0.001", "."),
 		Entry("grade: no directory", "want one SUBMISSIONS_DIR", "grade"),
+		// Issue 10 §6: rejected before anything starts or is printed, with
+		// no target too (the built-in reference server is not started).
+		Entry("timeout scale NaN", "--timeout-scale must be in (0, 1000], got NaN", "check", "--timeout-scale", "NaN"),
+		Entry("timeout scale Inf", "--timeout-scale must be in (0, 1000], got +Inf", "check", "--timeout-scale", "Inf"),
+		Entry("timeout scale -Inf", "--timeout-scale", "check", "--timeout-scale", "-Inf"),
+		Entry("negative timeout scale", "--timeout-scale", "check", "--timeout-scale", "-1"),
+		Entry("no target, --run matching nothing", `pattern "nosuch" matches no check`, "check", "--run", "nosuch"),
+		Entry("no target, malformed --run", `invalid pattern "["`, "check", "--run", "["),
+		Entry("no target, malformed --skip", `invalid pattern "basic/["`, "check", "--skip", "basic/["),
+		Entry("no target, --repeat too large", "--repeat must be in 1..1000, got 1000000000", "check", "--repeat", "1000000000"),
+		Entry("--repeat just above the bound", "--repeat must be in 1..1000, got 1001", "check", "--repeat", "1001", "127.0.0.1:7"),
+		Entry("--exec of a program not in PATH", "cannot run the exec command: nonexistent-i10: command not found (not in PATH)",
+			"check", "--exec", "nonexistent-i10 {port}"),
+		Entry("--exec of a missing file", "cannot run the exec command: ./nonexistent-i10: no such file",
+			"check", "--exec", "./nonexistent-i10 {port}"),
+		Entry("--exec of a file that is not executable", "cannot run the exec command: /etc/passwd: not executable",
+			"check", "--exec", "/etc/passwd {port}"),
+		Entry("--exec through sh of a program that is not found", "ended with exit status 127 before it listened: ",
+			"check", "--exec", "sh -c 'exec nonexistent-i10' {port}"),
+		Entry("--fd-limit above the system's maximum", "the fd limit 99999999 is above the system's maximum",
+			"check", "--fd-limit", "99999999", "--exec", "sleep {port}"),
+		Entry("grade: --timeout-scale NaN", "--timeout-scale must be in (0, 1000], got NaN", "grade", "--timeout-scale", "NaN", "."),
+		Entry("grade: --cpus NaN", "--cpus must be 0 (no cap) or in 0.01..1024, got NaN", "grade", "--cpus", "NaN", "."),
+		Entry("grade: --repeat too large", "--repeat must be in 1..1000", "grade", "--repeat", "1000000000", "."),
 	)
+
+	It("skips, with their reason, the checks that need --exec against an unreachable target (issue 10)", func() {
+		s := echoconf(20*time.Second, "check", "--format", "json", "127.0.0.1:1")
+		Expect(s.ExitCode()).To(Equal(1))
+		var doc struct {
+			Checks []struct{ ID, Status, Message string }
+		}
+		Expect(json.Unmarshal(s.Out.Contents(), &doc)).To(Succeed())
+		statuses := make(map[string]string)
+		for _, c := range doc.Checks {
+			statuses[c.ID] = c.Status
+			if c.Status == "skip" {
+				Expect(c.Message).To(ContainSubstring("run the server with --exec"), c.ID)
+			}
+		}
+		for _, id := range []string{"robustness/server-alive", "robustness/no-zombies", "robustness/fd-stable"} {
+			Expect(statuses).To(HaveKeyWithValue(id, "skip"))
+		}
+		Expect(statuses).To(HaveKeyWithValue("basic/small-message", "fail"))
+	})
 
 	It("lists the catalogue with IDs, levels and requirements", func() {
 		for _, args := range [][]string{{"list"}, {"check", "--list"}} {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
 	"github.com/echoconf/echoconf/spec"
@@ -102,17 +103,17 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(pos) != 1:
 		return usageError(stderr, "grade: want one SUBMISSIONS_DIR, got %d arguments", len(pos))
-	case f.repeat < 1:
-		return usageError(stderr, "grade: --repeat must be at least 1, got %d", f.repeat)
+	case f.repeat < 1 || f.repeat > conformance.MaxRepeat:
+		return usageError(stderr, "grade: --repeat must be in 1..%d, got %d", conformance.MaxRepeat, f.repeat)
 	case f.jobs < 1 || f.jobs > 64:
 		return usageError(stderr, "grade: -j must be in 1..64, got %d", f.jobs)
-	case f.scale <= 0 || f.scale > 1000:
+	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
 		return usageError(stderr, "grade: --timeout-scale must be in (0, 1000], got %g", f.scale)
 	case f.timeout <= 0 || f.buildTimeout <= 0 || f.cpu <= 0 || f.startup <= 0:
 		return usageError(stderr, "grade: --timeout, --build-timeout, --cpu and --startup-timeout must be positive")
 	case f.cgroups != grade.CgroupsAuto && f.cgroups != grade.CgroupsRequired && f.cgroups != grade.CgroupsOff:
 		return usageError(stderr, "grade: --cgroups must be auto, required or off, got %q", f.cgroups)
-	case f.cpus != 0 && (f.cpus < 0.01 || f.cpus > 1024):
+	case f.cpus != 0 && !(f.cpus >= 0.01 && f.cpus <= 1024): // NaN too
 		return usageError(stderr, "grade: --cpus must be 0 (no cap) or in 0.01..1024, got %g", f.cpus)
 	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
 		return usageError(stderr, "grade: --memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
