@@ -28,7 +28,8 @@ address or an IPv6 address in brackets ([::1]:7007).
 
 With --exec, echoconf picks a free port on 127.0.0.1, substitutes it for
 {port}, starts the command in its own process group with an open-file
-limit, waits until it accepts, runs the checks and then kills the group.
+limit, waits until it accepts, runs the checks and then kills the group
+and every descendant, even one that daemonized.
 Its stdout and stderr go into the report.
 
 Flags:
@@ -37,7 +38,10 @@ Flags:
 const checkFooter = `
 Exit codes: 0 conformant (no check failed or errored; SHOULD failures only
 warn unless --strict), 1 not conformant (including an unreachable target or
-a server that never listens), 2 usage or internal error.
+a server that never listens), 2 usage or internal error, an --exec command
+that cannot be run (not found, not executable, exit status 126 or 127
+before listening, an --fd-limit that cannot be set), or an interrupt
+(SIGINT, SIGTERM, or a failed write to stdout or stderr).
 `
 
 // checkFlags are the parsed flags of echoconf check.

@@ -7,7 +7,9 @@
 //	echoconf help [COMMAND]                print help
 //
 // Exit codes: 0 conformant, 1 not conformant (including an unreachable
-// target or an exec'd server that never listens), 2 usage or internal error.
+// target or an exec'd server that never listens), 2 usage or internal error,
+// an --exec command that cannot be run, or an interrupt (a signal, or a
+// failed write to stdout or stderr).
 package main
 
 import (
