@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -141,7 +143,15 @@ var _ = Describe("a server that daemonizes outlives no echoconf (issue 10)", fun
 			s := echoconf(5*time.Minute, "grade", "--cgroups", cgroups, "--binary", bin, "--run", "./"+bin+" {port} stay",
 				"--out", GinkgoT().TempDir(), class)
 			Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
-			Expect(string(s.Out.Contents())).To(ContainSubstring("daemonizes,100,100,pass"))
+			// The daemon served: the basic checks passed. (Its score is not
+			// the point, and its fork per client under the grade's limits
+			// can lose a robustness check on a loaded machine.)
+			rows, err := csv.NewReader(bytes.NewReader(s.Out.Contents())).ReadAll()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(rows).To(HaveLen(2))
+			Expect(rows[1][0]).To(Equal("daemonizes"))
+			Expect(rows[1][5]).To(Equal("true"), "it built")
+			Expect(rows[1][4]).NotTo(ContainSubstring("basic/"), "the daemon served the basic checks")
 			gone(bin)
 		},
 		Entry("with --cgroups off: the mark and the subreaper", "off"),
