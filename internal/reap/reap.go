@@ -55,8 +55,8 @@ func Subreaper() error {
 
 // proc is one process of /proc.
 type proc struct {
-	pid, ppid, pgid int
-	state           byte
+	pid, ppid, pgid, sid int
+	state                byte
 }
 
 func (p proc) live() bool { return p.state != 'Z' && p.state != 'X' }
@@ -85,7 +85,7 @@ func scan() []proc {
 	return out
 }
 
-// parseStat parses "pid (comm) state ppid pgrp ...": comm may hold spaces
+// parseStat parses "pid (comm) state ppid pgrp session ...": comm may hold spaces
 // and parentheses, so the fields are found after the last ')'.
 func parseStat(b []byte) (proc, bool) {
 	open := bytes.IndexByte(b, '(')
@@ -98,15 +98,16 @@ func parseStat(b []byte) (proc, bool) {
 		return proc{}, false
 	}
 	f := bytes.Fields(b[end+1:])
-	if len(f) < 3 || len(f[0]) != 1 {
+	if len(f) < 4 || len(f[0]) != 1 {
 		return proc{}, false
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
 	pgid, err2 := strconv.Atoi(string(f[2]))
-	if err1 != nil || err2 != nil {
+	sid, err3 := strconv.Atoi(string(f[3]))
+	if err1 != nil || err2 != nil || err3 != nil {
 		return proc{}, false
 	}
-	return proc{pid: pid, ppid: ppid, pgid: pgid, state: f[0][0]}, true
+	return proc{pid: pid, ppid: ppid, pgid: pgid, sid: sid, state: f[0][0]}, true
 }
 
 // marked reports whether pid's environment holds the mark.
@@ -151,17 +152,25 @@ func closure(procs []proc, in func(proc) bool) []proc {
 	return out
 }
 
-// Kill SIGKILLs every process that carries mark, and every descendant of
-// one, round after round until none is left alive or timeout passes, and
-// reaps those of them that were re-parented to the caller, except keep
-// (the caller's own exec'd child, which os/exec reaps; 0 for none). It
-// returns how many marked processes were still alive at the end.
-func Kill(mark string, keep int, timeout time.Duration) int {
+// Kill SIGKILLs every process that carries mark or is in the session
+// that leader leads, and every descendant of one, round after round until
+// none is left alive or timeout passes. It reaps those of them that were
+// re-parented to the caller, zombies included (the finished children of a
+// server that died), except leader itself: the caller's own exec'd child,
+// which os/exec reaps. leader 0 means no session. It returns how many were
+// still alive at the end.
+func Kill(mark string, leader int, timeout time.Duration) int {
 	entry := []byte(Env(mark))
 	self := os.Getpid()
-	return sweep(timeout, keep, func(procs []proc) []proc {
+	return sweep(timeout, leader, func(procs []proc) []proc {
 		return closure(procs, func(p proc) bool {
-			return p.pid != self && p.live() && marked(p.pid, entry)
+			if p.pid == self {
+				return false
+			}
+			if leader > 0 && p.sid == leader {
+				return true
+			}
+			return p.live() && marked(p.pid, entry)
 		})
 	})
 }
@@ -179,11 +188,14 @@ func KillDescendants(timeout time.Duration) int {
 	})
 }
 
-// sweep kills what find returns until it returns nothing alive, then reaps
-// the caller's children among what it killed (but keep).
+// sweep kills what find returns until it returns nothing alive, and reaps
+// every child of the caller (but keep) that find ever returned: a process
+// found as a descendant and re-parented to the caller once its parent was
+// killed is reaped too.
 func sweep(timeout time.Duration, keep int, find func([]proc) []proc) int {
 	self := os.Getpid()
 	deadline := time.Now().Add(timeout)
+	seen := make(map[int]bool)
 	killed := make(map[int]bool)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -191,15 +203,17 @@ func sweep(timeout time.Duration, keep int, find func([]proc) []proc) int {
 	for round := 0; ; round++ {
 		procs := scan()
 		found := find(procs)
-		alive = 0
 		for _, p := range found {
-			if p.pid == self {
-				continue
-			}
-			if p.ppid == self && p.pid != keep {
+			seen[p.pid] = true
+		}
+		for _, p := range procs {
+			if p.ppid == self && p.pid != keep && seen[p.pid] {
 				killed[p.pid] = true
 			}
-			if !p.live() {
+		}
+		alive = 0
+		for _, p := range found {
+			if p.pid == self || !p.live() {
 				continue
 			}
 			alive++

@@ -60,10 +60,66 @@ var _ = Describe("Kill", func() {
 		Expect(alive(bystander.Process.Pid)).To(BeTrue(), "an unmarked process is left alone")
 	})
 
+	It("reaps the finished children of a killed session leader, which re-parent to a subreaper", func() {
+		Expect(reap.Subreaper()).To(Succeed())
+		// sleep 0 ends at once, and its parent, now sleep 30072, never
+		// waits for it: a zombie of the leader.
+		cmd := exec.Command("sh", "-c", "sleep 0 & echo started; exec sleep 30072")
+		cmd.Env = append(os.Environ(), reap.Env(reap.NewMark()))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		out, err := cmd.StdoutPipe()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cmd.Start()).To(Succeed())
+		leader := cmd.Process.Pid
+		_, err = bufio.NewReader(out).ReadString('\n')
+		Expect(err).NotTo(HaveOccurred())
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		DeferCleanup(func() {
+			_ = syscall.Kill(-leader, syscall.SIGKILL)
+			Eventually(waited).WithTimeout(5 * time.Second).Should(Receive())
+		})
+		Eventually(func() []int { return zombiesOf(leader) }).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).
+			Should(HaveLen(1))
+		zombie := zombiesOf(leader)[0]
+
+		// A mark nothing carries: the session alone finds them.
+		Expect(reap.Kill(reap.NewMark(), leader, 5*time.Second)).To(BeZero())
+		var werr error
+		Eventually(waited).WithTimeout(5*time.Second).Should(Receive(&werr), "the leader was killed")
+		Expect(werr).To(MatchError(ContainSubstring("killed")))
+		waited <- werr // for the cleanup
+		_, err = os.Stat("/proc/" + strconv.Itoa(zombie))
+		Expect(os.IsNotExist(err)).To(BeTrue(), "the zombie was re-parented to this process and reaped")
+	})
+
 	It("returns at once when nothing carries the mark", func() {
 		Expect(reap.Kill(reap.NewMark(), 0, time.Second)).To(BeZero())
 	})
 })
+
+// zombiesOf returns the zombie children of pid.
+func zombiesOf(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	Expect(err).NotTo(HaveOccurred())
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 && f[0] == "Z" && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
 
 // findCmdline returns the pid of a process whose command line is exactly
 // cmdline, or 0.
