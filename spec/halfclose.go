@@ -47,5 +47,8 @@ func testHalfCloseLarge(ctx context.Context, p *probe) error {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, p.payload(0, 1, halfCloseLarge), xfer{end: endEOF}))
+	if wb, ok := c.conn.(interface{ SetWriteBuffer(int) error }); ok {
+		_ = wb.SetWriteBuffer(slowSendSpace) // a hint: it only bounds what a budget cut leaves in flight
+	}
+	return fail(c.exchange(ctx, p.payload(0, 1, halfCloseLarge), xfer{end: endEOF, budget: halfCloseBudget}))
 }

@@ -38,7 +38,7 @@ func testPromptEcho(ctx context.Context, p *probe) error {
 		if f == nil {
 			continue
 		}
-		if f.Kind == KindTimeout && c.received == from && ctx.Err() == nil {
+		if f.Kind == KindTimeout && c.received == from && ctx.Err() == nil && !c.lineHinted {
 			f.Detail = whatItWaitsFor(ctx, c)
 		}
 		return f
@@ -55,7 +55,7 @@ func whatItWaitsFor(ctx context.Context, c *echoConn) string {
 	c.want.add(nl)
 	if c.write(ctx, nl, xfer{}, g) == nil {
 		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
-			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: the server reads lines (fgets, getline, a line scanner) instead of echoing whatever each read() returns", wait)
+			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: %s", wait, readsLines)
 		}
 	}
 	if c.closeWrite() == nil {
