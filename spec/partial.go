@@ -9,9 +9,9 @@ import (
 var partialChecks = []entry{
 	{Check{ID: "partial/prompt-echo", Requirement: "A 1-byte message is echoed promptly, without the client sending more or closing.", Level: Must, Timeout: 15 * time.Second}, testPromptEcho},
 	{Check{ID: "partial/single-byte-writes", Requirement: "A message written one byte at a time is echoed in full.", Level: Must, Timeout: 15 * time.Second}, testSingleByteWrites},
-	{Check{ID: "partial/odd-sizes", Requirement: "Writes of odd, uneven sizes are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testOddSizes},
+	{Check{ID: "partial/odd-sizes", Requirement: "Writes of odd, uneven sizes are echoed in full and in order.", Level: Must, Timeout: 40 * time.Second}, testOddSizes},
 	{Check{ID: "partial/paused-writes", Requirement: "Writes separated by pauses are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testPausedWrites},
-	{Check{ID: "partial/buffer-boundaries", Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.", Level: Must, Timeout: 20 * time.Second}, testBufferBoundaries},
+	{Check{ID: "partial/buffer-boundaries", Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.", Level: Must, Timeout: 40 * time.Second}, testBufferBoundaries},
 }
 
 // promptRounds is how many 1-byte messages partial/prompt-echo sends, one

@@ -8,9 +8,9 @@ import (
 )
 
 var robustnessChecks = []entry{
-	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 20 * time.Second}, testResetMidEcho},
-	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 20 * time.Second}, testCloseWithoutReading},
-	{Check{ID: "robustness/reset-pending-write", Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not take the server down (SIGPIPE).", Level: Must, Timeout: 20 * time.Second}, testResetPendingWrite},
+	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 40 * time.Second}, testResetMidEcho},
+	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 40 * time.Second}, testCloseWithoutReading},
+	{Check{ID: "robustness/reset-pending-write", Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not take the server down (SIGPIPE).", Level: Must, Timeout: 40 * time.Second}, testResetPendingWrite},
 	{Check{ID: "robustness/sequential-connections", Requirement: "At least 1500 sequential connections each get their echo and EOF.", Level: Must, Timeout: 60 * time.Second, Exclusive: true}, testSequentialConnections},
 	{Check{ID: "robustness/server-alive", Requirement: "The server process stays alive throughout the run.", Level: Must, Timeout: 5 * time.Second}, testServerAlive},
 	{Check{ID: "robustness/no-zombies", Requirement: "Finished connections leave no zombie child processes.", Level: Should, Timeout: 15 * time.Second, Exclusive: true}, testNoZombies},
@@ -26,6 +26,9 @@ const (
 	rudeStall    = 150 * time.Millisecond
 	probeClients = 3
 	probeSize    = 64 << 10
+	// aftermath is how long the server has to meet the rude clients'
+	// ends (and die of them) before the fresh clients probe it.
+	aftermath = time.Second
 )
 
 // testResetMidEcho makes clients reset (SO_LINGER 0) while the server is
@@ -87,6 +90,18 @@ func rudeThenProbeN(ctx context.Context, p *probe, n int, how string, rude func(
 		return err
 	}
 	when := fmt.Sprintf("after %d clients %s", n, how)
+	// The server meets the rude clients' ends in its own time (a busy
+	// machine can delay it by much more than the probes take): the probes
+	// start only after a bounded aftermath, which ends early when the
+	// process is seen to die.
+	if dead, how := p.ended(ctx, p.env.D(aftermath)); dead {
+		f := &Failure{Offset: -1, Expected: "the server process to keep running"}
+		died(f, how, when)
+		return f
+	}
+	if p.env.Process == nil && !pause(ctx, p.env.D(aftermath), nil) {
+		return ctx.Err()
+	}
 	for i := 0; i < probeClients; i++ {
 		c, f := p.dial(ctx, fmt.Sprintf("fresh client %d of %d, %s", i+1, probeClients, when))
 		if f == nil {
