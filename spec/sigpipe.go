@@ -32,7 +32,7 @@ import (
 // Linux), it resets after step 1.
 const (
 	pendingClients = 3
-	pendingChunk   = 16 << 10
+	pendingChunk   = 64 << 10
 	pendingLimit   = 16 * mib
 	// pendingDrain is how long written bytes may take to be acknowledged
 	// before the server counts as no longer taking data. Once the server
@@ -42,7 +42,7 @@ const (
 	// pendingSettle bounds steps 2 and 3.
 	pendingSettle = 2 * time.Second
 	pendingBite   = 4 << 10
-	pendingStep   = 4 << 10
+	pendingStep   = 16 << 10
 	// pendingPoll is how often the socket's state is looked at.
 	pendingPoll = 2 * time.Millisecond
 	// pendingStill is how many writes in a row must find the server
@@ -63,15 +63,15 @@ func testResetPendingWrite(ctx context.Context, p *probe) error {
 // an error ends the abuse early with the reset.
 func (c *echoConn) resetPending(ctx context.Context, p payload) {
 	defer c.abort()
-	c.buffers(pendingChunk)
+	c.buffers(maxBuf)
 	chunk := c.wbuf[:min(pendingChunk, len(c.wbuf))]
 	p.fill(chunk, 0)
 	drain := max(c.env.D(pendingDrain), pendingDrain)
-	lastWnd, lastIn, still, flowing := 0, -1, 0, true
+	lastWnd, maxWnd, lastIn, still, flowing := 0, 0, -1, 0, true
 	for sent := int64(0); sent < p.Len(); {
 		n := len(chunk)
-		if !flowing {
-			// No echo arrives any more: approach the server's limit in
+		if !flowing && lastWnd < maxWnd {
+			// The server has stopped reading: approach its limit in
 			// small steps, so the window is seen shrinking before it
 			// closes.
 			n = pendingStep
@@ -94,6 +94,7 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 			continue
 		}
 		flowing = in != lastIn
+		maxWnd = max(maxWnd, w)
 		// Stuck: no echo arrived and the window shrank by what was
 		// written, several writes in a row.
 		if !flowing && w <= lastWnd-k/2 {
