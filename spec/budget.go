@@ -23,11 +23,11 @@ import (
 const (
 	guaranteedRate = 50_000 // bytes per second
 	// largeBudget bounds the streaming large checks.
-	largeBudget = 8 * time.Second
+	largeBudget = 5 * time.Second
 	// halfCloseBudget bounds the writing of halfclose/large-pending; the
 	// data then in flight (at most slowSendSpace in the client's send
 	// buffer, plus the server's receive buffer) must still come back.
-	halfCloseBudget = 4 * time.Second
+	halfCloseBudget = 3 * time.Second
 	// slowSendSpace is the send buffer of a budgeted half-close exchange,
 	// small so that little is in flight when the budget cuts the payload.
 	slowSendSpace = 64 << 10

@@ -43,7 +43,7 @@ func streamLarge(ctx context.Context, p *probe, size int64) error {
 const (
 	minThroughput    = 1_000_000 // bytes per second
 	throughputSize   = 16 * mib
-	throughputBudget = 4 * time.Second
+	throughputBudget = 3 * time.Second
 )
 
 // testThroughput measures the echo rate of a full-duplex stream.
