@@ -111,6 +111,9 @@ type echoConn struct {
 	// that it ended on its budget (see budget.go).
 	started     time.Time
 	budgetSpent bool
+	// graces counts the idle periods added to the current wait because
+	// the machine's CPUs were saturated (see pressure.go).
+	graces int
 	// lineHinted records that a failure was already explained by the
 	// line probe (lineHint).
 	lineHinted bool
@@ -210,6 +213,7 @@ func (c *echoConn) idle() time.Duration { return c.env.D(idleTimeout) }
 // writeGate lets the reader stop the writer without racing the writer's own
 // deadline updates.
 type writeGate struct {
+	graces   int // the writer's own grace count (see pressure.go)
 	mu       sync.Mutex
 	stopped  bool
 	done     chan struct{}
@@ -220,6 +224,18 @@ type writeGate struct {
 func newWriteGate(conn net.Conn) *writeGate {
 	return &writeGate{done: make(chan struct{}), conn: conn, progress: make(chan struct{}, 1)}
 }
+
+// grace is echoConn.grace for the writer, which runs beside the reader.
+func (g *writeGate) grace() bool {
+	if g.graces >= maxGraces || !cpuStarved() {
+		return false
+	}
+	g.graces++
+	return true
+}
+
+// progressed resets the writer's graces.
+func (g *writeGate) progressed() { g.graces = 0 }
 
 // advanced records that a write completed, without ever blocking the writer.
 func (g *writeGate) advanced() {
@@ -316,13 +332,15 @@ func (c *echoConn) write(ctx context.Context, p payload, x xfer, g *writeGate) e
 		off += int64(k)
 		c.sent += int64(k)
 		if err != nil {
-			if k > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
-				// Bytes were accepted within the progress deadline: a
-				// slow server, not a stuck one. Write on.
+			if errors.Is(err, os.ErrDeadlineExceeded) && (k > 0 || g.grace()) {
+				// Bytes were accepted within the progress deadline (a
+				// slow server, not a stuck one), or the machine's CPUs
+				// were saturated: write on.
 				continue
 			}
 			return err
 		}
+		g.progressed()
 		g.advanced()
 		if x.pause > 0 && off < p.Len() && !pause(ctx, x.pause, g.done) {
 			if err := ctx.Err(); err != nil {
@@ -360,9 +378,6 @@ func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult 
 		if err := ctx.Err(); err != nil {
 			return readResult{diff: -1, err: err}
 		}
-		if x.budget > 0 && x.end != endEOF && time.Since(c.started) > c.env.D(x.budget) {
-			return readResult{diff: -1, budgetSpent: true}
-		}
 		n := int64(len(c.rbuf))
 		if rest := target - c.received; n > rest {
 			n = rest
@@ -383,8 +398,18 @@ func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult 
 			}
 			c.received += int64(k)
 		}
+		if k > 0 {
+			c.progressed()
+		}
 		if err != nil {
+			if k == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.grace() {
+				continue
+			}
 			return readResult{ending: endingOf(err), err: err, diff: -1}
+		}
+		// The budget ends an exchange only right after the echo moved.
+		if x.budget > 0 && x.end != endEOF && c.received < target && time.Since(c.started) > c.env.D(x.budget) {
+			return readResult{diff: -1, budgetSpent: true}
 		}
 		if k < trickle && c.received < target && x.readPause == 0 && !pause(ctx, tricklePause, nil) {
 			return readResult{diff: -1, err: ctx.Err()}
@@ -431,6 +456,10 @@ func (c *echoConn) listen(d time.Duration) readResult {
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(d))
 	k, err := c.conn.Read(c.rbuf)
+	for k == 0 && d >= c.idle() && errors.Is(err, os.ErrDeadlineExceeded) && c.grace() {
+		_ = c.conn.SetReadDeadline(time.Now().Add(d))
+		k, err = c.conn.Read(c.rbuf)
+	}
 	if k > 0 {
 		at := c.received
 		c.received += int64(k)
