@@ -44,9 +44,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./impl/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./grade/
 
-## accuracy: the verdict on every C server in testdata/, as a table
+## accuracy: the verdict on every C server in testdata/, as a table (ACCURACY_FLAGS='-repeat 5 -hogs 2': on a loaded machine)
 accuracy:
-	$(GO) run ./internal/cmd/accuracy
+	$(GO) run ./internal/cmd/accuracy $(ACCURACY_FLAGS)
 
 ## demo: build everything, start the servers on free ports, exchange messages, run the suite, stop everything
 demo: build

@@ -14,7 +14,7 @@ const quietPeriod = 300 * time.Millisecond
 var basicChecks = []entry{
 	{Check{ID: "basic/no-greeting", Requirement: "The server sends nothing before it receives data.", Level: Must, Timeout: 10 * time.Second}, testNoGreeting},
 	{Check{ID: "basic/small-message", Requirement: "A small message comes back exactly.", Level: Must, Timeout: 10 * time.Second}, testSmallMessage},
-	{Check{ID: "basic/many-messages", Requirement: "Many messages pass on one connection, each echoed exactly with no extra bytes.", Level: Must, Timeout: 20 * time.Second}, testManyMessages},
+	{Check{ID: "basic/many-messages", Requirement: "Many messages pass on one connection, each echoed exactly with no extra bytes.", Level: Must, Timeout: 40 * time.Second}, testManyMessages},
 	{Check{ID: "basic/all-byte-values", Requirement: "All 256 byte values, NUL included, come back unchanged.", Level: Must, Timeout: 10 * time.Second}, testAllByteValues},
 	{Check{ID: "basic/line-endings", Requirement: "Payloads with and without a trailing newline, and with CRLF, come back byte for byte.", Level: Must, Timeout: 20 * time.Second}, testLineEndings},
 }

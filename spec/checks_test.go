@@ -188,14 +188,70 @@ var _ = Describe("against faulty servers", func() {
 		Entry("dying when a client resets", fault{handler: dieOnReset, process: healthyProcess, check: "robustness/reset-mid-echo",
 			kind: spec.KindServerDied, detail: "SIGPIPE"}),
 		Entry("dying when a client resets, no process to ask", fault{handler: dieOnReset, check: "robustness/close-without-reading",
-			kind: spec.KindRefused, detail: "stopped accepting connections"}),
+			kind: spec.KindRefused, detail: "stopped answering after 5 clients sent a lot and closed without reading: new connections are refused"}),
 		Entry("running out of file descriptors", fault{handler: echoCorrect, opts: []func(*fakeServer){maxAccepts(250)}, check: "robustness/sequential-connections",
 			kind: spec.KindTimeout, detail: "leaks one per connection", conn: "connection 251 of 1500"}),
 		Entry("leaving zombies", fault{handler: echoCorrect, process: leakyProcess, check: "robustness/no-zombies",
 			kind: spec.KindHygiene, detail: "waitpid"}),
 		Entry("leaking descriptors", fault{handler: echoCorrect, process: leakyProcess, check: "robustness/fd-stable",
 			kind: spec.KindHygiene, detail: "leaks a file descriptor"}),
+		// One fault, one diagnosis, in every check that sees it.
+		Entry("upper-casing, in odd-sized writes", fault{handler: echoToupper, check: "partial/odd-sizes",
+			kind: spec.KindWrongBytes, diag: spec.DiagAltered, detail: "other case"}),
+		Entry("upper-casing, 1-byte writes", fault{handler: echoToupper, check: "partial/single-byte-writes",
+			kind: spec.KindWrongBytes, diag: spec.DiagAltered, detail: "other case"}),
+		Entry("upper-casing, in a stream", fault{handler: echoToupper, check: "large/1mib",
+			kind: spec.KindWrongBytes, diag: spec.DiagAltered, detail: "other case"}),
+		Entry("reading lines, all byte values", fault{handler: echoLines, check: "basic/all-byte-values",
+			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "the server reads lines"}),
+		Entry("reading lines, in a stream", fault{handler: echoLines, check: "large/1mib",
+			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "the server reads lines"}),
+		Entry("reading lines, many messages", fault{handler: echoLines, check: "basic/many-messages",
+			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "the server reads lines", conn: "round 1"}),
+		Entry("SIGPIPE after a half-close and a reset, no process to ask", fault{handler: dieOnEPIPE, check: "robustness/reset-pending-write",
+			kind: spec.KindRefused, detail: "stopped answering after 3 clients half-closed, then reset"}),
+		Entry("SIGPIPE after a half-close and a reset", fault{handler: dieOnEPIPE, process: healthyProcess, check: "robustness/reset-pending-write",
+			kind: spec.KindServerDied, detail: "killed by SIGPIPE"}),
+		Entry("correct but slow", fault{handler: echoSlow, check: "large/throughput",
+			kind: spec.KindSlow, detail: "correct but slow: it echoed at"}),
 	)
+
+	DescribeTable("prints a cause only where it explains the failure",
+		func(handler func(*fakeServer, net.Conn), check string, cause bool) {
+			s := startFake(handler)
+			c, _ := spec.Lookup(check)
+			f := failureOf(c.Run(context.Background(), s.env(faultScale)))
+			if cause {
+				Expect(f.Report()).To(ContainSubstring("cause: "))
+			} else {
+				Expect(f.Report()).NotTo(ContainSubstring("cause: "), f.Report())
+			}
+		},
+		Entry("wrong bytes", echoToupper, "large/1mib", false),
+		Entry("wrong bytes in a message", echoToupper, "basic/small-message", false),
+		Entry("extra bytes", echoAppendLF, "basic/small-message", false),
+		Entry("an early EOF", echoCloseAfterOne, "partial/paused-writes", false),
+		Entry("a reset", echoRSTAtEOF, "halfclose/small-pending", true),
+	)
+
+	It("passes a correct but slow server on the large MUST checks, within their budgets", func() {
+		s := startFake(echoSlow)
+		for _, id := range []string{"large/16mib", "large/slow-reader", "halfclose/large-pending"} {
+			c, _ := spec.Lookup(id)
+			ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+			err := c.Run(ctx, s.env(faultScale))
+			cancel()
+			Expect(err).NotTo(HaveOccurred(), id)
+		}
+	})
+
+	It("still fails a server that stops echoing, however much it echoed first", func() {
+		s := startFake(echoTruncated)
+		c, _ := spec.Lookup("large/16mib")
+		f := failureOf(c.Run(context.Background(), s.env(faultScale)))
+		Expect(f.Kind).To(Equal(spec.KindTimeout), f.Report())
+		Expect(f.Detail).To(ContainSubstring("then nothing for"), f.Report())
+	})
 
 	It("reports a dead server in robustness/server-alive, with how it died", func() {
 		s := startFake(echoCorrect)

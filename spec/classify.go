@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 )
 
 // window is how many bytes each hex window shows on either side of the
@@ -51,6 +52,9 @@ func (c *echoConn) judge(ctx context.Context, o obs) *Failure {
 		f.Err = o.werr
 	}
 	if r.diff >= 0 {
+		// The bytes explain the failure; what ended the read afterwards
+		// (EOF, a write timeout once the reader stopped) does not.
+		f.Err = nil
 		c.describeDiff(f, o)
 		return f
 	}
@@ -59,6 +63,9 @@ func (c *echoConn) judge(ctx context.Context, o obs) *Failure {
 		f.Expected = fmt.Sprintf("%d bytes echoed", o.target)
 		f.Actual = fmt.Sprintf("%d bytes when the check's time limit ran out", c.received)
 		f.Detail = "the check ran out of time (its watchdog or the run's deadline)"
+		if got := c.received - o.from; got > 0 && !c.started.IsZero() && o.phase == phaseEcho {
+			f.Detail = slowDetail(got, o.target-o.from, time.Since(c.started))
+		}
 		return f
 	}
 	ending := r.ending
@@ -73,6 +80,9 @@ func (c *echoConn) judge(ctx context.Context, o obs) *Failure {
 		c.describeShort(f, o, ending)
 	default:
 		c.describeNoEOF(f, o, ending)
+	}
+	if ev := endingOf(f.Err); ev == EventEOF || ev == EventTimeout {
+		f.Err = nil // Ending and Actual already say it; a cause would add nothing
 	}
 	return f
 }
@@ -251,6 +261,11 @@ func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, strin
 		return DiagExtra, extraDetail(tail, "after the complete echo")
 	}
 	exp := want.bytesAt(d, d+int64(len(tail))+maxShift)
+	// Letters in the other case, and nothing else changed, anywhere in
+	// what followed: one fault, named the same in every check.
+	if caseChanged(tail, exp) {
+		return DiagAltered, caseDetail(d)
+	}
 	if j, ok := realigned(tail, exp); ok {
 		if caseChanged(tail[:j], exp[:j]) {
 			return DiagAltered, caseDetail(d)
@@ -270,19 +285,16 @@ func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, strin
 		}
 	}
 	if len(tags) > 0 {
-		if det, diag, ok := diagnoseTags(want, d, tags); ok {
+		if det, diag, ok := diagnoseTags(want, d, tags, tail); ok {
 			return diag, det
 		}
-	}
-	if caseChanged(tail, exp) {
-		return DiagAltered, caseDetail(d)
 	}
 	return DiagAltered, fmt.Sprintf("the bytes from offset %d differ from what was sent and match nothing the client sent: the server changes the data", d)
 }
 
 // diagnoseTags uses the first tag after a difference to tell dropped,
 // duplicated, reordered and altered data apart.
-func diagnoseTags(want *stream, d int64, tags []tagAt) (string, Diagnosis, bool) {
+func diagnoseTags(want *stream, d int64, tags []tagAt, tail []byte) (string, Diagnosis, bool) {
 	first := tags[0]
 	e, ok := want.locate(first.tag)
 	if !ok {
@@ -291,7 +303,11 @@ func diagnoseTags(want *stream, d int64, tags []tagAt) (string, Diagnosis, bool)
 	pos := d + int64(first.pos)
 	switch shift := e - pos; {
 	case shift == 0:
-		return fmt.Sprintf("bytes from offset %d to %d were changed in place; the data after them is right", d, pos), DiagAltered, true
+		rest := tail[first.pos:]
+		if bytes.Equal(rest, want.bytesAt(e, e+int64(len(rest)))) {
+			return fmt.Sprintf("bytes from offset %d to %d were changed in place; the data after them is right", d, pos), DiagAltered, true
+		}
+		return fmt.Sprintf("the bytes from offset %d on differ from what was sent, though they keep its length and some of its bytes (the payload's tags): the server changes the data", d), DiagAltered, true
 	case shift > 0:
 		for _, t := range tags[1:] {
 			if at, ok := want.locate(t.tag); ok && at >= pos && at < e {

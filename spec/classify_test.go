@@ -29,6 +29,20 @@ var _ = Describe("diagnosing a difference", func() {
 	for i := 1000; i < 1010; i++ {
 		altered[i] ^= 0x5a
 	}
+	upper := bytes.Clone(e)
+	for i, x := range upper {
+		if x >= 'a' && x <= 'z' {
+			upper[i] = x - 'a' + 'A'
+		}
+	}
+	// scrambled keeps the tags (block headers) but changes every data
+	// byte after offset 1000.
+	scrambled := bytes.Clone(e)
+	for i := 1000; i < len(scrambled); i++ {
+		if i%256 >= 16 {
+			scrambled[i] ^= 0x01
+		}
+	}
 
 	// diagnoseReceived finds the first difference of received against the
 	// stream and diagnoses it from up to 64 KiB of what follows.
@@ -56,7 +70,9 @@ var _ = Describe("diagnosing a difference", func() {
 		Entry("a few bytes duplicated", func() []byte { return cat(e[:1000], e[990:]) }, nil, spec.DiagDuplicated, "came back twice"),
 		Entry("a chunk duplicated", func() []byte { return cat(e[:8192], e[4096:]) }, nil, spec.DiagDuplicated, "at offset 8192 the bytes sent at offset 4096 came back again"),
 		Entry("chunks reordered", func() []byte { return cat(e[:4096], e[8192:12288], e[4096:8192], e[12288:]) }, nil, spec.DiagReordered, "the bytes sent at offset 4096 came back at offset 8192"),
-		Entry("bytes changed in place", func() []byte { return altered }, nil, spec.DiagAltered, "changed in place"),
+		Entry("bytes changed in place", func() []byte { return altered }, nil, spec.DiagAltered, "changed in place; the bytes after them are right"),
+		Entry("letters upper-cased in a tagged stream", func() []byte { return upper }, nil, spec.DiagAltered, "letters came back in the other case"),
+		Entry("every data byte changed, the tags kept", func() []byte { return scrambled }, nil, spec.DiagAltered, "though they keep its length"),
 		Entry("a newline inserted", func() []byte { return cat(e[:1000], []byte("\n"), e[1000:]) }, nil, spec.DiagExtra, `added a line ending "\n"`),
 		Entry("a line ending appended", func() []byte { return cat(e, []byte("\r\n")) }, nil, spec.DiagExtra, "after the complete echo"),
 		Entry("the echo sent twice", func() []byte { return cat(e, e) }, nil, spec.DiagDuplicated, "after the complete echo"),

@@ -48,6 +48,14 @@ const (
 	// writer goroutine: it always fits in the socket buffers, so it cannot
 	// deadlock against a correct server.
 	inlineWrite = 4 << 10
+	// trickle is the read size below which the reader, with more to come,
+	// lets tricklePause pass before it reads again: a server that writes
+	// a byte at a time would otherwise cost the client a wakeup per byte,
+	// and on a busy machine take the CPU it needs to echo. The pause
+	// delays the reading of bytes that have already arrived, never judges
+	// them.
+	trickle      = 1024
+	tricklePause = time.Millisecond
 )
 
 // endMode says what an exchange does after the whole echo has arrived.
@@ -72,6 +80,9 @@ type xfer struct {
 	readPause time.Duration // pause between reads (a slow reader)
 	holdReads bool          // read nothing until the writer is done or stalled
 	end       endMode
+	// budget, scaled, bounds how long a large exchange verifies before it
+	// stops with what it has (see budget.go); 0 means no budget.
+	budget time.Duration
 }
 
 // errStopped reports that the writer was told to stop because the reader
@@ -96,6 +107,16 @@ type echoConn struct {
 
 	rbuf, ebuf, wbuf []byte
 	stopWatch        func()
+	// started is when the current exchange began; budgetSpent records
+	// that it ended on its budget (see budget.go).
+	started     time.Time
+	budgetSpent bool
+	// graces counts the idle periods added to the current wait because
+	// the machine's CPUs were saturated (see pressure.go).
+	graces int
+	// lineHinted records that a failure was already explained by the
+	// line probe (lineHint).
+	lineHinted bool
 }
 
 // dial opens a connection for a check, closed on ctx's end. label names it
@@ -192,6 +213,7 @@ func (c *echoConn) idle() time.Duration { return c.env.D(idleTimeout) }
 // writeGate lets the reader stop the writer without racing the writer's own
 // deadline updates.
 type writeGate struct {
+	graces   int // the writer's own grace count (see pressure.go)
 	mu       sync.Mutex
 	stopped  bool
 	done     chan struct{}
@@ -202,6 +224,18 @@ type writeGate struct {
 func newWriteGate(conn net.Conn) *writeGate {
 	return &writeGate{done: make(chan struct{}), conn: conn, progress: make(chan struct{}, 1)}
 }
+
+// grace is echoConn.grace for the writer, which runs beside the reader.
+func (g *writeGate) grace() bool {
+	if g.graces >= maxGraces || !cpuStarved() {
+		return false
+	}
+	g.graces++
+	return true
+}
+
+// progressed resets the writer's graces.
+func (g *writeGate) progressed() { g.graces = 0 }
 
 // advanced records that a write completed, without ever blocking the writer.
 func (g *writeGate) advanced() {
@@ -287,6 +321,9 @@ func (c *echoConn) write(ctx context.Context, p payload, x xfer, g *writeGate) e
 		if n > int64(len(c.wbuf)) {
 			n = int64(len(c.wbuf))
 		}
+		if x.budget > 0 && x.end == endEOF && off > 0 && time.Since(c.started) > c.env.D(x.budget) {
+			return errBudget
+		}
 		p.fill(c.wbuf[:n], off)
 		if !g.arm(c.idle()) {
 			return errStopped
@@ -295,8 +332,15 @@ func (c *echoConn) write(ctx context.Context, p payload, x xfer, g *writeGate) e
 		off += int64(k)
 		c.sent += int64(k)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && (k > 0 || g.grace()) {
+				// Bytes were accepted within the progress deadline (a
+				// slow server, not a stuck one), or the machine's CPUs
+				// were saturated: write on.
+				continue
+			}
 			return err
 		}
+		g.progressed()
 		g.advanced()
 		if x.pause > 0 && off < p.Len() && !pause(ctx, x.pause, g.done) {
 			if err := ctx.Err(); err != nil {
@@ -314,6 +358,9 @@ type readResult struct {
 	err    error
 	diff   int64  // stream offset of the first wrong byte, or -1
 	tail   []byte // received bytes from diff on, at most tailLimit
+	// budgetSpent reports that the read stopped, with every byte so far
+	// right, because the exchange's budget was spent.
+	budgetSpent bool
 }
 
 var readOK = readResult{diff: -1}
@@ -351,8 +398,21 @@ func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult 
 			}
 			c.received += int64(k)
 		}
+		if k > 0 {
+			c.progressed()
+		}
 		if err != nil {
+			if k == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.grace() {
+				continue
+			}
 			return readResult{ending: endingOf(err), err: err, diff: -1}
+		}
+		// The budget ends an exchange only right after the echo moved.
+		if x.budget > 0 && x.end != endEOF && c.received < target && time.Since(c.started) > c.env.D(x.budget) {
+			return readResult{diff: -1, budgetSpent: true}
+		}
+		if k < trickle && c.received < target && x.readPause == 0 && !pause(ctx, tricklePause, nil) {
+			return readResult{diff: -1, err: ctx.Err()}
 		}
 		if x.readPause > 0 && x.bite > 0 && c.received < target {
 			due := time.Duration(float64(c.received-base) / float64(x.bite) * float64(x.readPause))
@@ -396,6 +456,10 @@ func (c *echoConn) listen(d time.Duration) readResult {
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(d))
 	k, err := c.conn.Read(c.rbuf)
+	for k == 0 && d >= c.idle() && errors.Is(err, os.ErrDeadlineExceeded) && c.grace() {
+		_ = c.conn.SetReadDeadline(time.Now().Add(d))
+		k, err = c.conn.Read(c.rbuf)
+	}
 	if k > 0 {
 		at := c.received
 		c.received += int64(k)
@@ -440,10 +504,15 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 	c.want.add(p)
 	target := c.want.Len()
 	c.buffers(p.Len())
+	c.started, c.budgetSpent = time.Now(), false
 
 	g := newWriteGate(c.conn)
+	var cut bool // the writer stopped on the budget, before the end of p
 	write := func() error {
 		err := c.write(ctx, p, x, g)
+		if errors.Is(err, errBudget) {
+			cut, err = true, nil
+		}
 		if err == nil && x.end == endEOF {
 			err = c.closeWrite()
 		}
@@ -469,7 +538,7 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 	if werr == nil || endingOf(werr) == EventReset {
 		r = c.readTo(ctx, target, x)
 	}
-	if r.diff >= 0 || r.err != nil {
+	if r.diff >= 0 || r.err != nil || r.budgetSpent {
 		g.stop()
 	}
 	wg.Wait()
@@ -479,7 +548,29 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 	if errors.Is(werr, errStopped) {
 		werr = nil
 	}
+	if r.budgetSpent && r.diff < 0 {
+		c.budgetSpent = true
+		return nil // every byte that came back was right, and it kept coming
+	}
+	if cut {
+		// The stream ends where the writer stopped: the server must echo
+		// that much, then close.
+		c.want.truncate(c.sent)
+		target = c.want.Len()
+		if r.diff < 0 && c.received == target {
+			if r.ending == EventEOF {
+				c.budgetSpent = true
+				return nil
+			}
+			return c.judge(ctx, obs{phase: phaseEOF, from: from, target: target, res: r})
+		}
+	}
 	if f := c.judge(ctx, obs{phase: phaseEcho, from: from, target: target, res: r, werr: werr}); f != nil {
+		if f.Kind == KindTimeout && f.Ending == EventTimeout {
+			if det, ok := c.lineHint(ctx, from, target); ok {
+				f.Detail = det
+			}
+		}
 		return f
 	}
 	return c.finish(ctx, x.end, from)

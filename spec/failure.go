@@ -20,6 +20,7 @@ const (
 	KindNoEOF      Kind = "no-eof"      // everything was echoed, but the server never closed
 	KindServerDied Kind = "server-died" // the server process ended
 	KindHygiene    Kind = "hygiene"     // the server leaked a resource (fds, zombies)
+	KindSlow       Kind = "slow"        // the echo was right but slower than a SHOULD rate
 )
 
 // Event is what ended the exchange on the connection that failed.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -442,6 +443,66 @@ func dieOnReset(s *fakeServer, c net.Conn) {
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.die("signal: broken pipe")
+			}
+			return
+		}
+	}
+}
+
+// echoToupper upper-cases ASCII letters, as C's toupper() does: every other
+// byte is echoed unchanged and the length is kept.
+var echoToupper = perRead(func(_ int, b []byte) []byte {
+	for i, x := range b {
+		if x >= 'a' && x <= 'z' {
+			b[i] = x - 'a' + 'A'
+		}
+	}
+	return b
+})
+
+// dieOnEPIPE echoes each read and stops at the first error, as a C server
+// does that checks its calls; but a write that fails with EPIPE, where C
+// would get SIGPIPE, kills the whole server. A reset alone gives the first
+// write ECONNRESET, which it survives.
+func dieOnEPIPE(s *fakeServer, c net.Conn) {
+	buf := make([]byte, fakeBuf)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				if errors.Is(werr, syscall.EPIPE) {
+					s.die("signal: broken pipe")
+				}
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// slowChunk and slowPause make echoSlow echo about 100 KB/s.
+const (
+	slowChunk = 1024
+	slowPause = 10 * time.Millisecond
+)
+
+// echoSlow is correct but slow: it echoes at most slowChunk bytes per
+// slowPause.
+func echoSlow(_ *fakeServer, c net.Conn) {
+	buf := make([]byte, slowChunk)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, werr := c.Write(buf[:n]); werr != nil {
+				return
+			}
+			time.Sleep(slowPause) // the fault under test: slowness
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				_ = c.(*net.TCPConn).CloseWrite()
 			}
 			return
 		}

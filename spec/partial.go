@@ -9,9 +9,9 @@ import (
 var partialChecks = []entry{
 	{Check{ID: "partial/prompt-echo", Requirement: "A 1-byte message is echoed promptly, without the client sending more or closing.", Level: Must, Timeout: 15 * time.Second}, testPromptEcho},
 	{Check{ID: "partial/single-byte-writes", Requirement: "A message written one byte at a time is echoed in full.", Level: Must, Timeout: 15 * time.Second}, testSingleByteWrites},
-	{Check{ID: "partial/odd-sizes", Requirement: "Writes of odd, uneven sizes are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testOddSizes},
+	{Check{ID: "partial/odd-sizes", Requirement: "Writes of odd, uneven sizes are echoed in full and in order.", Level: Must, Timeout: 40 * time.Second}, testOddSizes},
 	{Check{ID: "partial/paused-writes", Requirement: "Writes separated by pauses are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testPausedWrites},
-	{Check{ID: "partial/buffer-boundaries", Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.", Level: Must, Timeout: 20 * time.Second}, testBufferBoundaries},
+	{Check{ID: "partial/buffer-boundaries", Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.", Level: Must, Timeout: 40 * time.Second}, testBufferBoundaries},
 }
 
 // promptRounds is how many 1-byte messages partial/prompt-echo sends, one
@@ -38,7 +38,7 @@ func testPromptEcho(ctx context.Context, p *probe) error {
 		if f == nil {
 			continue
 		}
-		if f.Kind == KindTimeout && c.received == from && ctx.Err() == nil {
+		if f.Kind == KindTimeout && c.received == from && ctx.Err() == nil && !c.lineHinted {
 			f.Detail = whatItWaitsFor(ctx, c)
 		}
 		return f
@@ -55,7 +55,7 @@ func whatItWaitsFor(ctx context.Context, c *echoConn) string {
 	c.want.add(nl)
 	if c.write(ctx, nl, xfer{}, g) == nil {
 		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
-			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: the server reads lines (fgets, getline, a line scanner) instead of echoing whatever each read() returns", wait)
+			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: %s", wait, readsLines)
 		}
 	}
 	if c.closeWrite() == nil {

@@ -186,6 +186,20 @@ func (s *stream) add(p payload) {
 // Len returns the stream's length in bytes.
 func (s *stream) Len() int64 { return s.n }
 
+// truncate shortens the stream to n bytes, which must lie within its last
+// payload.
+func (s *stream) truncate(n int64) {
+	if len(s.segs) == 0 || n >= s.n {
+		return
+	}
+	last := &s.segs[len(s.segs)-1]
+	if n < last.start {
+		return
+	}
+	last.p.size = n - last.start
+	s.n = n
+}
+
 // fill copies the stream's bytes [off, off+len(b)) into b; the range must lie
 // within the stream.
 func (s *stream) fill(b []byte, off int64) {

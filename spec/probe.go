@@ -103,6 +103,9 @@ func (p *probe) ended(ctx context.Context, wait time.Duration) (bool, string) {
 func died(f *Failure, how, when string) {
 	f.Kind, f.Ending = KindServerDied, EventExit
 	f.Actual = "the server process ended: " + how
+	if strings.Contains(how, "broken pipe") {
+		f.Actual = "the server process was killed by SIGPIPE (" + how + ")"
+	}
 	f.Detail = strings.TrimSpace(fmt.Sprintf("the server process ended (%s) %s", how, when)) + deathHint(how)
 }
 

@@ -8,8 +8,9 @@ import (
 )
 
 var robustnessChecks = []entry{
-	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 20 * time.Second}, testResetMidEcho},
-	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 20 * time.Second}, testCloseWithoutReading},
+	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 40 * time.Second}, testResetMidEcho},
+	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 40 * time.Second}, testCloseWithoutReading},
+	{Check{ID: "robustness/reset-pending-write", Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not take the server down (SIGPIPE).", Level: Must, Timeout: 40 * time.Second}, testResetPendingWrite},
 	{Check{ID: "robustness/sequential-connections", Requirement: "At least 1500 sequential connections each get their echo and EOF.", Level: Must, Timeout: 60 * time.Second, Exclusive: true}, testSequentialConnections},
 	{Check{ID: "robustness/server-alive", Requirement: "The server process stays alive throughout the run.", Level: Must, Timeout: 5 * time.Second}, testServerAlive},
 	{Check{ID: "robustness/no-zombies", Requirement: "Finished connections leave no zombie child processes.", Level: Should, Timeout: 15 * time.Second, Exclusive: true}, testNoZombies},
@@ -25,41 +26,58 @@ const (
 	rudeStall    = 150 * time.Millisecond
 	probeClients = 3
 	probeSize    = 64 << 10
+	// aftermath is how long the server has to meet the rude clients'
+	// ends (and die of them) before the fresh clients probe it.
+	aftermath = time.Second
 )
 
 // testResetMidEcho makes clients reset (SO_LINGER 0) while the server is
 // echoing to them, then checks the server still serves fresh clients.
 func testResetMidEcho(ctx context.Context, p *probe) error {
-	return rudeThenProbe(ctx, p, "reset", func(i int, c *echoConn) { c.abort() })
+	return rudeThenProbe(ctx, p, "sent a lot and reset", fillThen(func(i int, c *echoConn) { c.abort() }))
 }
 
 // testCloseWithoutReading makes clients close with their echo unread (some
 // after a half-close), then checks the server still serves fresh clients.
 func testCloseWithoutReading(ctx context.Context, p *probe) error {
-	return rudeThenProbe(ctx, p, "closed without reading", func(i int, c *echoConn) {
+	return rudeThenProbe(ctx, p, "sent a lot and closed without reading", fillThen(func(i int, c *echoConn) {
 		if i%2 == 1 {
 			_ = c.closeWrite() // the FIN first, then the close
 		}
 		_ = c.Close() // leaving is the point
-	})
+	}))
 }
 
-// rudeThenProbe runs the rude clients at once, ending each with leave, then
-// probes the server with fresh clients.
-func rudeThenProbe(ctx context.Context, p *probe, how string, leave func(int, *echoConn)) error {
+// fillThen returns a rude client's behaviour: it writes until its writes
+// stall (the server is then blocked writing the echo), then leaves.
+func fillThen(leave func(int, *echoConn)) func(context.Context, *probe, int, *echoConn) {
+	return func(ctx context.Context, p *probe, i int, c *echoConn) {
+		_, _ = c.fill(ctx, p.payload(i, 1, rudeLimit), p.env.D(rudeStall)) // how the server copes is measured next
+		leave(i, c)
+	}
+}
+
+// rudeThenProbe runs the rude clients at once, each doing rude (which must
+// end its connection), then probes the server with fresh clients. how
+// says what the rude clients did ("sent a lot and reset").
+func rudeThenProbe(ctx context.Context, p *probe, how string, rude func(context.Context, *probe, int, *echoConn)) error {
+	return rudeThenProbeN(ctx, p, rudeClients, how, rude)
+}
+
+// rudeThenProbeN is rudeThenProbe with n rude clients.
+func rudeThenProbeN(ctx context.Context, p *probe, n int, how string, rude func(context.Context, *probe, int, *echoConn)) error {
 	var wg sync.WaitGroup
-	fails := make([]*Failure, rudeClients)
-	for i := 0; i < rudeClients; i++ {
+	fails := make([]*Failure, n)
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, f := p.dial(ctx, fmt.Sprintf("client %d of %d that %s", i+1, rudeClients, how))
+			c, f := p.dial(ctx, fmt.Sprintf("client %d of %d that %s", i+1, n, how))
 			if f != nil {
 				fails[i] = f
 				return
 			}
-			_, _ = c.fill(ctx, p.payload(i, 1, rudeLimit), p.env.D(rudeStall)) // how the server copes is measured next
-			leave(i, c)
+			rude(ctx, p, i, c)
 		}()
 	}
 	wg.Wait()
@@ -71,11 +89,23 @@ func rudeThenProbe(ctx context.Context, p *probe, how string, leave func(int, *e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	when := fmt.Sprintf("after %d clients sent a lot and %s", rudeClients, how)
+	when := fmt.Sprintf("after %d clients %s", n, how)
+	// The server meets the rude clients' ends in its own time (a busy
+	// machine can delay it by much more than the probes take): the probes
+	// start only after a bounded aftermath, which ends early when the
+	// process is seen to die.
+	if dead, how := p.ended(ctx, p.env.D(aftermath)); dead {
+		f := &Failure{Offset: -1, Expected: "the server process to keep running"}
+		died(f, how, when)
+		return f
+	}
+	if p.env.Process == nil && !pause(ctx, p.env.D(aftermath), nil) {
+		return ctx.Err()
+	}
 	for i := 0; i < probeClients; i++ {
 		c, f := p.dial(ctx, fmt.Sprintf("fresh client %d of %d, %s", i+1, probeClients, when))
 		if f == nil {
-			f = c.exchange(ctx, p.payload(rudeClients+i, 1, probeSize), xfer{end: endDrain})
+			f = c.exchange(ctx, p.payload(n+i, 1, probeSize), xfer{end: endDrain})
 			_ = c.Close() // done with it either way
 		}
 		if f != nil {
@@ -89,6 +119,10 @@ func rudeThenProbe(ctx context.Context, p *probe, how string, leave func(int, *e
 	}
 	return nil
 }
+
+// sigpipeAdvice is the fix for the commonest way a server dies when a
+// client leaves.
+const sigpipeAdvice = "if it was killed by SIGPIPE when writing to a client that had gone, ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) or write with send(..., MSG_NOSIGNAL), and treat EPIPE and ECONNRESET from write() as the end of that client only"
 
 // afterAbuse refines a failure seen after clients misbehaved: a dead server
 // is named as such.
@@ -106,8 +140,11 @@ func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failur
 			_ = c.Close() // it only had to connect
 		}
 	}
-	if f.Kind == KindRefused {
-		f.Detail = fmt.Sprintf("the server stopped accepting connections %s: it probably crashed (killed by SIGPIPE when writing to a client that had gone?) or exited", when)
+	switch {
+	case f.Kind == KindRefused:
+		f.Detail = fmt.Sprintf("the server stopped answering %s: new connections are refused, so it probably crashed or exited; %s", when, sigpipeAdvice)
+	case p.env.Process == nil && f.Kind == KindTimeout && f.Received == 0 && ctx.Err() == nil:
+		f.Detail = fmt.Sprintf("the server stopped answering %s: it accepts the connection but echoes nothing for %s; %s", when, p.env.D(idleTimeout), sigpipeAdvice)
 	}
 	return f
 }

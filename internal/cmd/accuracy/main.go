@@ -13,7 +13,19 @@
 //
 // Usage:
 //
-//	accuracy [-parallel N] [-only REGEXP] [-v]
+//	accuracy [-parallel N] [-only REGEXP] [-v] [-repeat N] [-hogs K]
+//
+// -repeat N runs the whole gallery N times, and -hogs K does so beside K
+// CPU-bound neighbour processes (each in its own process group, killed at
+// the end), to show that verdicts hold on a loaded machine. With N > 1 the
+// table is replaced by one line per repeat, each server whose result
+// differed from its manifest entry, and the summary
+//
+//	repeats: N, beside K CPU-bound neighbours: wrong verdicts V of R server runs, other differences D
+//
+// where a wrong verdict is a pass for a server expected to fail or the
+// reverse, and another difference is any other status that differs from
+// the manifest (or processes left running).
 //
 // Exit codes: 0 every expectation is met; 1 some expectation is not met;
 // 2 bad usage, or the gallery could not be loaded or built.
@@ -46,7 +58,16 @@ const (
 	exitSetup    = 2
 )
 
+// Bounds of -repeat and -hogs.
+const (
+	maxRepeat = 100
+	maxHogs   = 64
+)
+
 func main() {
+	if os.Getenv(hogEnv) == "1" {
+		spin()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -55,6 +76,8 @@ type config struct {
 	parallel int
 	only     *regexp.Regexp
 	verbose  bool
+	repeat   int
+	hogs     int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -65,6 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.parallel, "parallel", gallery.DefaultParallel, "how many servers to check at once")
 	fs.StringVar(&only, "only", "", "check only the servers whose name matches this regular expression")
 	fs.BoolVar(&c.verbose, "v", false, "print each failed check's summary under its server")
+	fs.IntVar(&c.repeat, "repeat", 1, "run the whole gallery this many times")
+	fs.IntVar(&c.hogs, "hogs", 0, "run beside this many CPU-bound neighbour processes")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -73,6 +98,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.parallel < 1 {
 		return c, fmt.Errorf("-parallel must be at least 1, got %d", c.parallel)
+	}
+	if c.repeat < 1 || c.repeat > maxRepeat {
+		return c, fmt.Errorf("-repeat must be between 1 and %d, got %d", maxRepeat, c.repeat)
+	}
+	if c.hogs < 0 || c.hogs > maxHogs {
+		return c, fmt.Errorf("-hogs must be between 0 and %d, got %d", maxHogs, c.hogs)
 	}
 	if only != "" {
 		re, err := regexp.Compile(only)
@@ -134,21 +165,92 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "accuracy: built %d servers with %s %s; checking %d at a time\n",
 		len(servers), gallery.Compiler(), strings.Join(gallery.BaseCFlags, " "), cfg.parallel)
 
-	var mu sync.Mutex
-	progress := func(r gallery.ServerRun) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(stderr, "accuracy: %-16s done in %s\n", r.Program.Name, r.Elapsed.Round(100*time.Millisecond))
-	}
-	runs := gallery.RunAll(ctx, servers, bins, cfg.parallel, conformance.Options{}, nil, progress)
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "accuracy: interrupted\n")
+	h, err := startHogs(cfg.hogs)
+	if err != nil {
+		fmt.Fprintf(stderr, "accuracy: %v\n", err)
 		return exitSetup
 	}
-	if allMet := printTable(stdout, runs, ids, cfg.verbose); !allMet {
+	defer h.stop()
+	if cfg.hogs > 0 {
+		fmt.Fprintf(stderr, "accuracy: %d CPU-bound neighbours running\n", cfg.hogs)
+	}
+
+	var mu sync.Mutex
+	var rounds [][]gallery.ServerRun
+	for r := 1; r <= cfg.repeat; r++ {
+		progress := func(sr gallery.ServerRun) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(stderr, "accuracy: %-20s done in %s (repeat %d of %d)\n", sr.Program.Name, sr.Elapsed.Round(100*time.Millisecond), r, cfg.repeat)
+		}
+		start := time.Now()
+		runs := gallery.RunAll(ctx, servers, bins, cfg.parallel, conformance.Options{}, nil, progress)
+		if cfg.repeat > 1 {
+			fmt.Fprintf(stderr, "accuracy: repeat %d of %d took %s\n", r, cfg.repeat, time.Since(start).Round(100*time.Millisecond))
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "accuracy: interrupted\n")
+			return exitSetup
+		}
+		rounds = append(rounds, runs)
+	}
+	if cfg.repeat == 1 {
+		if allMet := printTable(stdout, rounds[0], ids, cfg.verbose); !allMet {
+			return exitMismatch
+		}
+		return exitOK
+	}
+	if allMet := printRepeats(stdout, rounds, ids, cfg.hogs); !allMet {
 		return exitMismatch
 	}
 	return exitOK
+}
+
+// printRepeats writes one line per repeat, a line for every server run
+// that differed from its manifest entry, and the summary; it reports
+// whether every run met its expectation.
+func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, ids []string, hogs int) bool {
+	wrong, other, total := 0, 0, 0
+	for i, runs := range rounds {
+		var lines []string
+		rw, ro := 0, 0
+		var took time.Duration
+		for _, r := range runs {
+			total++
+			took = max(took, r.Elapsed)
+			p := r.Program
+			switch {
+			case r.Err != nil:
+				rw++
+				lines = append(lines, fmt.Sprintf("  %s: error: %v", p.Name, r.Err))
+				continue
+			case len(r.Leftovers) > 0:
+				ro++
+				lines = append(lines, fmt.Sprintf("  %s: processes left running: %v", p.Name, r.Leftovers))
+			}
+			o := p.Evaluate(r.Report, ids)
+			if o.Met {
+				continue
+			}
+			if string(o.Verdict) != p.Expect.Verdict() {
+				rw++
+				lines = append(lines, fmt.Sprintf("  %s: WRONG VERDICT %s, expected %s: %s", p.Name, o.Verdict, p.Expect.Verdict(), strings.Join(o.Problems, "; ")))
+			} else {
+				ro++
+				lines = append(lines, fmt.Sprintf("  %s: verdict right, but %s", p.Name, strings.Join(o.Problems, "; ")))
+			}
+		}
+		fmt.Fprintf(w, "repeat %d of %d: %d servers, wrong verdicts %d, other differences %d, slowest %s\n",
+			i+1, len(rounds), len(runs), rw, ro, took.Round(100*time.Millisecond))
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
+		wrong += rw
+		other += ro
+	}
+	fmt.Fprintf(w, "repeats: %d, beside %d CPU-bound neighbours: wrong verdicts %d of %d server runs, other differences %d\n",
+		len(rounds), hogs, wrong, total, other)
+	return wrong == 0 && other == 0
 }
 
 // printTable writes the table and the summary; it reports whether every

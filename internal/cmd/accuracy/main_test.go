@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,6 +77,45 @@ var _ = Describe("the accuracy table", func() {
 		Expect(out.String()).To(ContainSubstring("no gcc"))
 	})
 
+	It("summarises repeats, telling wrong verdicts from other differences", func() {
+		var out bytes.Buffer
+		ok := fakeRun(good, ids, time.Second, nil)
+		wrong := fakeRun(bad, ids, time.Second, nil) // passes, but must fail
+		warnMissing := fakeRun(zomb, ids, time.Second, nil)
+		caught := fakeRun(bad, ids, time.Second, map[string]conformance.Status{"large/1mib": conformance.StatusFail})
+		met := printRepeats(&out, [][]gallery.ServerRun{{ok, caught}, {ok, wrong, warnMissing}}, ids, 2)
+		Expect(met).To(BeFalse())
+		Expect(out.String()).To(ContainSubstring("repeat 1 of 2: 2 servers, wrong verdicts 0, other differences 0"))
+		Expect(out.String()).To(ContainSubstring("repeat 2 of 2: 3 servers, wrong verdicts 1, other differences 1"))
+		Expect(out.String()).To(ContainSubstring("bad: WRONG VERDICT pass, expected fail"))
+		Expect(out.String()).To(ContainSubstring("zomb: verdict right, but robustness/no-zombies: pass, expected warn"))
+		Expect(out.String()).To(HaveSuffix("repeats: 2, beside 2 CPU-bound neighbours: wrong verdicts 1 of 5 server runs, other differences 1\n"))
+
+		out.Reset()
+		Expect(printRepeats(&out, [][]gallery.ServerRun{{ok}, {ok}}, ids, 0)).To(BeTrue())
+		Expect(out.String()).To(HaveSuffix("wrong verdicts 0 of 2 server runs, other differences 0\n"))
+	})
+
+	It("starts CPU-bound neighbours in their own process groups and always stops them", func() {
+		h, err := startHogs(2)
+		Expect(err).NotTo(HaveOccurred())
+		defer h.stop()
+		Expect(h.cmds).To(HaveLen(2))
+		var pids []int
+		for _, cmd := range h.cmds {
+			pid := cmd.Process.Pid
+			pids = append(pids, pid)
+			pgid, err := syscall.Getpgid(pid)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(pgid).To(Equal(pid), "a neighbour leads its own process group")
+		}
+		h.stop()
+		Expect(h.cmds).To(BeEmpty())
+		for _, pid := range pids {
+			Expect(syscall.Kill(pid, 0)).To(MatchError(syscall.ESRCH), "neighbour %d was reaped", pid)
+		}
+	})
+
 	It("counts many failed checks by category", func() {
 		Expect(list([]string{"basic/a", "basic/b", "large/c", "robustness/d"}, []string{"robustness/e"})).
 			To(Equal("5: basic 2, large 1, robustness 1+1 warn"))
@@ -94,6 +134,9 @@ var _ = Describe("the command", func() {
 		Entry("an unknown flag", []string{"-bogus"}, "flag provided but not defined"),
 		Entry("a stray argument", []string{"extra"}, `unexpected argument "extra"`),
 		Entry("no parallelism", []string{"-parallel", "0"}, "-parallel must be at least 1"),
+		Entry("no repeat", []string{"-repeat", "0"}, "-repeat must be between 1 and 100"),
+		Entry("too many repeats", []string{"-repeat", "1000000"}, "-repeat must be between 1 and 100"),
+		Entry("negative neighbours", []string{"-hogs", "-1"}, "-hogs must be between 0 and 64"),
 		Entry("a bad pattern", []string{"-only", "("}, "-only"),
 		Entry("a pattern that matches nothing", []string{"-only", "^no-such-server$"}, "no server matches -only"),
 	)

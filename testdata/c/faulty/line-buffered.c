@@ -9,8 +9,10 @@
  *
  * Must be caught by: partial/prompt-echo (a 1-byte message without a
  * newline is never echoed), basic/many-messages, basic/all-byte-values
- * (the bytes after its one newline wait), the large transfers, and
- * basic/line-endings (the payload without a newline).
+ * (the bytes after its one newline wait), large/1mib, and
+ * basic/line-endings (the payload without a newline).  The larger
+ * transfers catch it too when they reach the end of their stream within
+ * their time budget, which a busy machine may not allow.
  *
  * Otherwise a sound fork-per-client server.
  * Build: gcc -Wall -Wextra -O2 -o line-buffered line-buffered.c
