@@ -35,7 +35,9 @@ passes or warns; a SHOULD violation warns unless --strict. A submission that
 does not build scores 0.
 
 With --out DIR, writes DIR/NAME/{results.json,junit.xml,report.txt,report.html}
-for each submission, and DIR/summary.csv and DIR/index.html for the class.
+for each submission, and DIR/summary.csv, DIR/checks.csv and DIR/index.html
+(a chart of every check across the class, and a histogram of the scores)
+for the class.
 
 Flags:
 `

@@ -2,13 +2,14 @@
 //
 // Every format is a Writer, func(io.Writer, *conformance.Report) error,
 // registered by name in Formats: "text" for people, "json" for tools, and
-// the grading and CI formats (junit, tap, gradescope, html). Write looks a
-// format up by name.
+// the grading and CI formats (junit, tap, tap13, gradescope, html). Lookup
+// and Write take a name in any case.
 //
 // # JSON schema, version 1
 //
-// The json format writes one object. Fields are only ever added within a
-// schema version; a removal or a change of meaning bumps schema_version.
+// The json format writes one object. Fields (and status values: unjudged)
+// are only ever added within a schema version; a removal or a change of
+// meaning bumps schema_version.
 //
 //	{
 //	  "schema_version": 1,
