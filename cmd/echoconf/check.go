@@ -237,7 +237,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		if builtin != "" {
 			title = builtin
 		}
-		fmt.Fprintln(stdout, report.TitleLine(&conformance.Report{Target: title}, color))
+		prog.title = report.TitleLine(&conformance.Report{Target: title}, color)
 	}
 	rep, err := conformance.Run(ctx, target, opts)
 	prog.clear()
@@ -253,7 +253,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 	write := report.Formats[f.format]
 	if streaming {
-		write = report.Writer(report.TextWriter(report.TextOptions{Color: color, OmitChecks: true, OmitTitle: true}))
+		write = report.Writer(report.TextWriter(report.TextOptions{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}))
 	}
 	if err := write(out, rep); err != nil {
 		return usageError(stderr, "check: %v", err)

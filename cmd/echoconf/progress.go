@@ -25,6 +25,8 @@ type termProgress struct {
 	stdout io.Writer
 	stderr io.Writer
 	stream bool // print each check's line to stdout
+	title  string
+	titled bool // the title line is out
 	color  bool // colour the stdout lines
 	status bool // draw the status line on stderr
 	colorE bool // colour the stderr lines
@@ -61,10 +63,29 @@ func (p *termProgress) event(ev conformance.ProgressEvent) {
 		p.ended[ev.Index] = true
 		if p.stream && ev.Result != nil {
 			p.erase()
+			p.printTitle()
 			_, _ = fmt.Fprintf(p.stdout, "%s\n", report.CheckLine(*ev.Result, p.color))
 		}
 	}
 	p.draw()
+}
+
+// printTitle writes the text report's title line to stdout, once, before
+// the first check's line: after the run has started, so that a usage
+// error found by the engine leaves stdout empty.
+func (p *termProgress) printTitle() {
+	if p.titled || p.title == "" {
+		return
+	}
+	p.titled = true
+	_, _ = fmt.Fprintln(p.stdout, p.title)
+}
+
+// titleShown reports whether the title line was written.
+func (p *termProgress) titleShown() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.titled
 }
 
 // redraw refreshes the status line every tick until done is closed, so
