@@ -133,6 +133,13 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 		v.Columns = 5
 	}
 	counts := r.Counts()
+	notSelected := 0
+	for _, res := range r.Results {
+		if conformance.NotSelected(res) {
+			notSelected++
+		}
+	}
+	counts[conformance.StatusSkip] -= notSelected
 	for _, c := range []struct {
 		s     conformance.Status
 		label string
@@ -143,6 +150,9 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 		if counts[c.s] > 0 || c.s == conformance.StatusPass || c.s == conformance.StatusFail {
 			v.Counts = append(v.Counts, htmlCount{Status: c.s, Label: c.label, N: counts[c.s]})
 		}
+	}
+	if notSelected > 0 {
+		v.Counts = append(v.Counts, htmlCount{Status: conformance.StatusSkip, Label: "not selected", N: notSelected})
 	}
 	groupIndex := make(map[string]int)
 	for _, res := range r.Results {
