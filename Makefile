@@ -8,7 +8,7 @@ BIN     := bin
 # The race detector and vet run on every `make test`.
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build c test vet lint fmt bench accuracy demo examples clean
+.PHONY: all build c test vet lint fmt bench accuracy demo examples clean screenshots
 
 all: build
 
@@ -22,8 +22,16 @@ $(BIN)/c/%: testdata/c/%.c
 	@mkdir -p $(BIN)/c
 	$(CC) $(CFLAGS) -o $@ $<
 
+# The npm readers of the reports (tap-parser, test-results-parser), pinned
+# by the lock file and installed beside it; without npm those tests skip.
+VALIDATORS := testdata/validators/node_modules/.package-lock.json
+
+$(VALIDATORS): testdata/validators/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd testdata/validators && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the tests that read reports with tap-parser and test-results-parser will skip"; fi
+
 ## test: go vet, then every package's tests under the race detector, then the example module
-test: vet
+test: vet $(VALIDATORS)
 	$(GO) test $(TESTFLAGS) ./...
 	cd examples/echoserver && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
@@ -51,6 +59,12 @@ accuracy:
 ## demo: build everything, start the servers on free ports, exchange messages, run the suite, stop everything
 demo: build
 	$(GO) run ./internal/cmd/demo -bin $(BIN)
+
+## screenshots: the README's screenshots, from real runs: a failure report and the class page
+screenshots: $(VALIDATORS)
+	@mkdir -p docs
+	ECHOCONF_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 ./cmd/echoconf/ -ginkgo.focus 'HTML report of a real failure'
+	ECHOCONF_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 ./grade/ -ginkgo.focus 'sample class'
 
 clean:
 	rm -rf $(BIN) out

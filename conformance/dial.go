@@ -15,13 +15,26 @@ const defaultDialTimeout = 10 * time.Second
 var errWatchdog = errors.New("dial after the check's watchdog fired")
 
 // connTracker records every connection one run of a check dials, so the
-// watchdog can close them and unblock I/O that ignores the context. The
-// connections are the dialer's own *net.TCPConn values, unwrapped, so
-// checks can half-close and reset them.
+// watchdog can close them and unblock I/O that ignores the context, and
+// records their I/O for the failure's timeline. The connections wrap the
+// dialer's *net.TCPConn and keep its methods, so checks can half-close
+// and reset them.
 type connTracker struct {
 	mu     sync.Mutex
 	conns  []net.Conn
 	closed bool
+	rec    *recorder
+}
+
+// timeline returns the recorded exchange, or nil.
+func (t *connTracker) timeline() *Timeline {
+	t.mu.Lock()
+	rec := t.rec
+	t.mu.Unlock()
+	if rec == nil {
+		return nil
+	}
+	return rec.timeline()
 }
 
 // dialer returns an Env.Dial that dials addr() and tracks the connection.
@@ -34,14 +47,23 @@ func (t *connTracker) dialer(addr func() string, scale float64) func(ctx context
 		}
 		t.mu.Lock()
 		closed := t.closed
+		if t.rec == nil {
+			t.rec = newRecorder()
+		}
+		rec := t.rec
 		t.mu.Unlock()
 		if closed {
 			return nil, errWatchdog
 		}
 		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", addr())
+		raw, err := d.DialContext(ctx, "tcp", addr())
 		if err != nil {
+			rec.add(0, "connect", 0, err)
 			return nil, err
+		}
+		var c net.Conn = raw
+		if tc, ok := raw.(*net.TCPConn); ok {
+			c = &recordedConn{TCPConn: tc, rec: rec, id: rec.newConn()}
 		}
 		t.mu.Lock()
 		defer t.mu.Unlock()

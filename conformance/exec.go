@@ -240,7 +240,7 @@ func waitReady(ctx context.Context, p *serverProc, timeout time.Duration) error 
 	if ctx.Err() != nil {
 		return &startupError{msg: fmt.Sprintf("the run ended while waiting for the server to listen on %s", p.addr)}
 	}
-	msg := fmt.Sprintf("the server did not accept connections on %s within %v (startup timeout)", p.addr, timeout)
+	msg := fmt.Sprintf("no connection accepted on %s within %v (the startup timeout)", p.addr, timeout)
 	if lastErr != nil {
 		msg += ": " + shortNetErr(lastErr)
 	}

@@ -101,7 +101,7 @@ var _ = Describe("exec mode", func() {
 		for _, r := range rep.Results {
 			Expect(r.Status).To(Equal(conformance.StatusFail))
 			Expect(r.Failure().Kind).To(Equal(spec.KindRefused))
-			Expect(r.Failure().Actual).To(ContainSubstring("did not accept connections"))
+			Expect(r.Failure().Actual).To(ContainSubstring("no connection accepted on"))
 		}
 		Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
 	}, SpecTimeout(20*time.Second))

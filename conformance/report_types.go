@@ -16,6 +16,11 @@ const (
 	StatusWarn  Status = "warn"  // a SHOULD requirement is violated and the run is not strict
 	StatusSkip  Status = "skip"  // the check does not apply to this target, or was not selected to run
 	StatusError Status = "error" // the check could not run (the engine's fault, not the server's)
+	// StatusUnjudged: a SHOULD check whose requirement could not be judged,
+	// because the server did not serve the check's traffic at all (refused,
+	// timed out, reset...). It is neither a pass nor a warning; it fails
+	// the verdict exactly when a warning would (under Strict).
+	StatusUnjudged Status = "unjudged"
 )
 
 // Verdict is the answer to "is this server conformant?".
@@ -40,6 +45,9 @@ type Result struct {
 	// ServerDied, when the server process ended during this check, says how
 	// ("exit status 1", "signal: segmentation fault").
 	ServerDied string
+	// Timeline is the start and end of the exchange, on a result that did
+	// not pass; nil otherwise, or when the check made no connection.
+	Timeline *Timeline
 }
 
 // Failure returns the result's *spec.Failure, or nil.
@@ -74,12 +82,20 @@ type Report struct {
 	Results []Result
 	// Server is set in exec mode.
 	Server *ServerInfo
+	// Seed and TimeoutScale are the payload seed and the timeout scale of
+	// the run, so that a failure can be replayed with the same payloads
+	// and the same timing.
+	Seed         uint64
+	TimeoutScale float64
+	// Exec is true when Target is an exec command (with {port}).
+	Exec bool
 }
 
-// Verdict returns VerdictPass when no result failed or errored.
+// Verdict returns VerdictPass when no result failed or errored and, in a
+// strict run, none could not be judged.
 func (r *Report) Verdict() Verdict {
 	for _, res := range r.Results {
-		if res.Status == StatusFail || res.Status == StatusError {
+		if res.Status == StatusFail || res.Status == StatusError || (r.Strict && res.Status == StatusUnjudged) {
 			return VerdictFail
 		}
 	}

@@ -83,7 +83,8 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	default:
 		return nil, errors.New("no target: give an address or an exec command")
 	}
-	rep := &Report{Target: t.String(), Started: time.Now(), Strict: o.Strict}
+	rep := &Report{Target: t.String(), Started: time.Now(), Strict: o.Strict,
+		Seed: o.Seed, TimeoutScale: o.TimeoutScale, Exec: t.Exec != nil}
 	e.run(ctx, t.Addr)
 	if e.cmdErr != nil {
 		return nil, e.cmdErr
@@ -246,10 +247,11 @@ func (e *engine) pool(idx []int, n int) {
 
 // outcome is one run of a check.
 type outcome struct {
-	status Status
-	err    error
-	dur    time.Duration
-	died   string // how the server died while this run was in flight
+	status   Status
+	err      error
+	dur      time.Duration
+	died     string // how the server died while this run was in flight
+	timeline *Timeline
 }
 
 // runCheck runs check i Repeat times and returns its aggregated result.
@@ -368,6 +370,9 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		}
 	}
 	out = e.classify(c, err)
+	if out.status != StatusPass && out.status != StatusSkip {
+		out.timeline = tr.timeline()
+	}
 	return out, out.status == StatusSkip
 }
 
@@ -413,6 +418,9 @@ func (e *engine) classify(c spec.Check, err error) outcome {
 	case errors.As(err, &sk):
 		return outcome{status: StatusSkip, err: sk}
 	case errors.As(err, &f):
+		if unjudged(c, f) {
+			return outcome{status: StatusUnjudged, err: f}
+		}
 		if c.Level == spec.Should && !e.o.Strict {
 			return outcome{status: StatusWarn, err: f}
 		}
@@ -435,7 +443,7 @@ func aggregate(c spec.Check, outs []outcome) Result {
 			res.ServerDied = o.died
 		}
 		switch o.status {
-		case StatusFail, StatusWarn:
+		case StatusFail, StatusWarn, StatusUnjudged:
 			res.Failures++
 			if firstFail == nil {
 				firstFail = o
@@ -455,9 +463,9 @@ func aggregate(c spec.Check, outs []outcome) Result {
 		res.Status, res.Err = StatusSkip, outs[0].err
 		res.Failures = 0
 	case firstFail != nil:
-		res.Status, res.Err = firstFail.status, firstFail.err
+		res.Status, res.Err, res.Timeline = firstFail.status, firstFail.err, firstFail.timeline
 	case firstErr != nil:
-		res.Status, res.Err = StatusError, firstErr.err
+		res.Status, res.Err, res.Timeline = StatusError, firstErr.err, firstErr.timeline
 	default:
 		res.Status = StatusPass
 	}
@@ -578,7 +586,7 @@ func preflight(ctx context.Context, addr string, timeout time.Duration) *spec.Fa
 // became ready.
 func startupFailure(err error) *spec.Failure {
 	f := &spec.Failure{Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused,
-		Expected: "the server to accept connections", Actual: err.Error(),
+		Expected: "the server to accept connections within its startup timeout", Actual: err.Error(),
 		Detail: "the server failed to start; no check could run"}
 	var de *deathError
 	if errors.As(err, &de) && de.startup != nil && de.startup.exited {

@@ -70,15 +70,17 @@ var _ = Describe("Run", func() {
 
 	Describe("status mapping", func() {
 		failure := &spec.Failure{Kind: spec.KindWrongBytes, Offset: 3}
+		leak := &spec.Failure{Kind: spec.KindHygiene, Offset: -1}
 		checks := []spec.Check{
 			echoCheck("basic/pass"),
 			errCheck("basic/skip", spec.Must, &spec.Skipped{Reason: "not here"}),
 			errCheck("basic/must-fail", spec.Must, failure),
-			errCheck("basic/should-fail", spec.Should, failure),
+			errCheck("basic/should-fail", spec.Should, leak),
 			errCheck("basic/wrapped-fail", spec.Must, errors.Join(errors.New("ctx"), failure)),
 			errCheck("basic/error", spec.Must, errPlain),
 			{ID: "basic/panic", Requirement: "r", Timeout: time.Second,
 				Run: func(context.Context, *spec.Env) error { panic("boom") }},
+			errCheck("basic/should-unjudged", spec.Should, failure),
 		}
 
 		It("maps errors to statuses, SHOULD failures to warnings", func() {
@@ -86,6 +88,7 @@ var _ = Describe("Run", func() {
 			Expect(statuses(rep)).To(Equal(map[string]conformance.Status{
 				"basic/pass": "pass", "basic/skip": "skip", "basic/must-fail": "fail",
 				"basic/should-fail": "warn", "basic/wrapped-fail": "fail", "basic/error": "error", "basic/panic": "error",
+				"basic/should-unjudged": "unjudged",
 			}))
 			Expect(rep.Results[2].Failure()).To(BeIdenticalTo(failure))
 			Expect(rep.Results[4].Failure()).To(BeIdenticalTo(failure))
@@ -103,6 +106,16 @@ var _ = Describe("Run", func() {
 		It("passes a run with only warnings", func() {
 			rep := run(echo.Addr, conformance.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-fail", "basic/skip"}})
 			Expect(rep.Verdict()).To(Equal(conformance.VerdictPass))
+		})
+
+		It("cannot judge a SHOULD check whose failure is not a measurement of its requirement", func() {
+			rep := run(echo.Addr, conformance.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-unjudged"}})
+			Expect(statuses(rep)["basic/should-unjudged"]).To(Equal(conformance.StatusUnjudged))
+			Expect(rep.Results[7].Failure()).To(BeIdenticalTo(failure))
+			Expect(rep.Verdict()).To(Equal(conformance.VerdictPass), "not judged is not a failure of a run that is not strict")
+			strict := run(echo.Addr, conformance.Options{Checks: checks, Strict: true, Run: []string{"basic/should-unjudged"}})
+			Expect(statuses(strict)["basic/should-unjudged"]).To(Equal(conformance.StatusUnjudged))
+			Expect(strict.Verdict()).To(Equal(conformance.VerdictFail), "under --strict it fails the verdict, as a warning would")
 		})
 	})
 

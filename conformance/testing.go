@@ -114,6 +114,8 @@ func (e *CheckError) Error() string {
 		verb = "could not run"
 	case StatusWarn:
 		verb = "failed (warning only: the run is not strict)"
+	case StatusUnjudged:
+		verb = "could not be judged (the server did not serve the check's traffic correctly)"
 	}
 	fmt.Fprintf(&b, "%s (%s) %s: %s", r.Check.ID, r.Check.Level, verb, r.Check.Requirement)
 	var body string
@@ -158,7 +160,7 @@ func CheckServer(addr string, opts ...Option) error {
 	}
 	var errs []error
 	for _, r := range rep.Results {
-		if r.Status == StatusFail || r.Status == StatusError {
+		if r.Status == StatusFail || r.Status == StatusError || (rep.Strict && r.Status == StatusUnjudged) {
 			errs = append(errs, &CheckError{Result: r})
 		}
 	}
@@ -328,6 +330,7 @@ func TestServer(t *testing.T, addr string, opts ...Option) {
 type deliver struct {
 	result Result
 	notRun string
+	strict bool
 }
 
 // fromReport finds c's result in rep, or explains why there is none.
@@ -338,7 +341,7 @@ func fromReport(rep *Report, err error, c spec.Check) deliver {
 	if rep != nil {
 		for _, r := range rep.Results {
 			if r.Check.ID == c.ID {
-				return deliver{result: r}
+				return deliver{result: r, strict: rep.Strict}
 			}
 		}
 	}
@@ -368,6 +371,12 @@ func reportResult(t *testing.T, d deliver) {
 		t.Skip(reason)
 	case StatusWarn:
 		t.Logf("warning: %v\n(a SHOULD requirement: not a failure unless WithStrict is given)", &CheckError{Result: r})
+	case StatusUnjudged:
+		if d.strict {
+			t.Error(&CheckError{Result: r})
+		} else {
+			t.Skip((&CheckError{Result: r}).Error())
+		}
 	case StatusFail, StatusError:
 		t.Error(&CheckError{Result: r})
 	default:

@@ -20,6 +20,8 @@ import (
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/internal/validate"
+	"github.com/echoconf/echoconf/spec"
 )
 
 // classDir is the sample class: correct, faulty and hostile submissions.
@@ -209,6 +211,62 @@ var _ = Describe("grading the sample class", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(strings.Count(string(index), `<tr class="submission"`)).To(Equal(len(expectedScores)))
 		Expect(string(index)).To(ContainSubstring(`href="correct/report.html"`))
+	})
+
+	It("writes JUnit that the Ant, Jenkins xunit and junit-4 schemas accept, for every submission", func() {
+		for name := range expectedScores {
+			for _, schema := range validate.JUnitSchemas {
+				need(validate.XMLLint(schema, filepath.Join(out, name, grade.FileJUnit)))
+			}
+		}
+	})
+
+	It("heads every report with the submission's name, and says when a build failed", func() {
+		for name := range expectedScores {
+			text, err := os.ReadFile(filepath.Join(out, name, grade.FileText))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(text)).To(HavePrefix("Submission "+name+"\n"), name)
+			page, err := os.ReadFile(filepath.Join(out, name, grade.FileHTML))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(page)).To(ContainSubstring(`<h1 class="subject" id="subject">`+name+`</h1>`), name)
+		}
+		page, err := os.ReadFile(filepath.Join(out, "build-failure", grade.FileHTML))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(page)).To(ContainSubstring("The submission did not build"))
+		Expect(string(page)).To(MatchRegexp(`<span class="score-value">0</span><span class="score-max">/ 100 points</span>`))
+		Expect(string(page)).To(MatchRegexp(`(?s)<pre class="build-output">.*error:.*</pre>`))
+		Expect(string(page)).NotTo(ContainSubstring("The server does not conform"))
+		screenshot(filepath.Join(out, "build-failure", grade.FileHTML), "build-failure.png", 1100, 700)
+	})
+
+	It("writes checks.csv beside summary.csv", func() {
+		f, err := os.Open(filepath.Join(out, grade.FileChecks))
+		Expect(err).NotTo(HaveOccurred())
+		defer f.Close()
+		rows, err := csv.NewReader(f).ReadAll()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rows[0]).To(Equal(grade.ChecksHeader))
+		byID := map[string][]string{}
+		for _, row := range rows[1:] {
+			byID[row[0]] = row
+		}
+		idle := byID["concurrency/idle-client"]
+		Expect(idle).NotTo(BeNil())
+		Expect(strings.Split(idle[11], ";")).To(ContainElement("faulty-iterative"))
+		Expect(idle[3]).To(Equal("2"), "correct and correct-make passed")
+		Expect(idle[9]).To(Equal("1"), "build-failure did not run it")
+		Expect(byID["basic/small-message"][11]).NotTo(ContainSubstring("faulty-iterative"))
+	})
+
+	It("draws the class page, self-contained, in chromium", func() {
+		got := probeClassPage(filepath.Join(out, grade.FileIndex))
+		Expect(got.Bars).To(Equal(len(spec.All())))
+		Expect(got.BrokenLinks).To(BeZero())
+		Expect(got.HistTotal).To(Equal(len(expectedScores)))
+		Expect(got.Resources).To(BeZero())
+		Expect(got.ExternalRefs).To(BeZero())
+		Expect(got.Overflow).To(BeFalse())
+		screenshot(filepath.Join(out, grade.FileIndex), "class-page.png", 1200, 1000)
 	})
 
 	It("bounds the endless output it keeps", func() {

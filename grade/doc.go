@@ -31,5 +31,6 @@
 // Scores come from a report.Rubric; a submission that does not build
 // scores 0. Results are written per submission (results.json for
 // Gradescope, junit.xml, report.txt, report.html) and for the class
-// (summary.csv and a sortable index.html).
+// (summary.csv, checks.csv, and index.html: a chart of every check across
+// the class, a histogram of the scores and a sortable table).
 package grade

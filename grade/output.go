@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -121,13 +122,17 @@ func writeSubmission(dir string, res *Result, o Options) error {
 			return report.JUnitWriter(report.JUnitOptions{SuiteName: "echoconf: " + res.Submission})(w, rep)
 		}},
 		{FileText, func(w io.Writer) error {
-			if err := report.Text(w, rep); err != nil {
+			if err := report.TextWriter(report.TextOptions{Title: "Submission " + res.Submission})(w, rep); err != nil {
 				return err
 			}
 			return writeNotes(w, res)
 		}},
 		{FileHTML, func(w io.Writer) error {
-			return report.HTMLWriter(report.HTMLOptions{Title: "echoconf: " + res.Submission, Rubric: o.Rubric})(w, rep)
+			ho := report.HTMLOptions{Title: "echoconf: " + res.Submission, Heading: res.Submission, Rubric: o.Rubric}
+			if res.Report == nil && res.Verdict == VerdictBuildFailed {
+				ho.Build = &report.HTMLBuild{Command: res.BuildCommand, Output: res.BuildOutput}
+			}
+			return report.HTMLWriter(ho)(w, rep)
 		}},
 	}
 	for _, wr := range writers {
@@ -206,9 +211,99 @@ type indexRow struct {
 	Notes                                                       []string
 }
 
-// WriteIndexHTML writes the class index: a self-contained page with a
-// table of the submissions, sortable by any column (a little inline
-// JavaScript; the table reads fine without it), each linking its report.
+type chartCategory struct {
+	Name   string
+	Checks []chartCheck
+}
+
+type chartCheck struct {
+	ID, Name, Anchor, Level       string
+	Passed, Total, Failed, Warned int
+	PassPct, WarnPct, UnjudgedPct float64
+	FailPct                       float64
+	Missed                        bool
+	FailedBy, WarnedBy            []chartLink
+}
+
+type chartLink struct{ Name, Link string }
+
+type histBin struct {
+	Range, Label, Names string
+	Count               int
+	Pct                 float64
+}
+
+func pct(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return math.Round(1000*float64(n)/float64(total)) / 10
+}
+
+// classChart arranges TallyChecks by category, with each bar's segments in
+// percent of the class and links to the reports of the submissions that
+// missed the check, at the check's row.
+func classChart(results []Result) []chartCategory {
+	var cats []chartCategory
+	links := func(names []string, id string) []chartLink {
+		var out []chartLink
+		for _, n := range names {
+			out = append(out, chartLink{Name: n, Link: n + "/" + FileHTML + "#check-" + strings.ReplaceAll(id, "/", "-")})
+		}
+		return out
+	}
+	for _, t := range TallyChecks(results) {
+		if len(cats) == 0 || cats[len(cats)-1].Name != t.Category {
+			cats = append(cats, chartCategory{Name: t.Category})
+		}
+		total := t.Total()
+		_, name, _ := strings.Cut(t.ID, "/")
+		c := chartCheck{
+			ID: t.ID, Name: name, Anchor: strings.ReplaceAll(t.ID, "/", "-"), Level: t.Level,
+			Passed: t.Passed, Total: total, Failed: t.Failed + t.Errors, Warned: t.Warned + t.Unjudged,
+			PassPct: pct(t.Passed, total), WarnPct: pct(t.Warned, total), UnjudgedPct: pct(t.Unjudged, total),
+			FailPct:  pct(t.Failed+t.Errors, total),
+			FailedBy: links(t.FailedBy, t.ID), WarnedBy: links(t.WarnedBy, t.ID),
+		}
+		c.Missed = len(c.FailedBy)+len(c.WarnedBy) > 0
+		cats[len(cats)-1].Checks = append(cats[len(cats)-1].Checks, c)
+	}
+	return cats
+}
+
+func classHistogram(results []Result) []histBin {
+	bins := ScoreHistogram(results)
+	most := 0
+	for _, b := range bins {
+		most = max(most, len(b.Submissions))
+	}
+	var out []histBin
+	for i, b := range bins {
+		hi := "<"
+		if i == len(bins)-1 {
+			hi = "≤"
+		}
+		names := strings.Join(b.Submissions, ", ")
+		if names == "" {
+			names = "none"
+		}
+		out = append(out, histBin{
+			Range: fmt.Sprintf("%s ≤ score %s %s", points(b.Low), hi, points(b.High)),
+			Label: points(b.Low) + "–" + points(b.High), Names: names,
+			Count: len(b.Submissions), Pct: pct(len(b.Submissions), most),
+		})
+	}
+	return out
+}
+
+// WriteIndexHTML writes the class index, a self-contained page (no
+// external resource, font or script source): a chart of every check's
+// results across the class, grouped by category, each bar linking to the
+// list of the submissions that missed the check (each linking to its row in
+// their report); a histogram of the scores; and a table of the
+// submissions, sortable by any column (a little inline JavaScript; the
+// table reads fine without it), each linking its report. It reads only the
+// Results, so merged runs render the same page.
 func WriteIndexHTML(w io.Writer, results []Result) error {
 	var rows []indexRow
 	var passed int
@@ -234,7 +329,10 @@ func WriteIndexHTML(w io.Writer, results []Result) error {
 		Rows                 []indexRow
 		Total, Passed        int
 		Mean, Generated, Max string
-	}{rows, len(results), passed, points(mean), time.Now().UTC().Format("2006-01-02 15:04 UTC"), ""}
+		Categories           []chartCategory
+		Bins                 []histBin
+	}{rows, len(results), passed, points(mean), time.Now().UTC().Format("2006-01-02 15:04 UTC"), "",
+		classChart(results), classHistogram(results)}
 	if len(results) > 0 {
 		data.Max = points(results[0].MaxScore)
 	}
@@ -246,6 +344,9 @@ func WriteIndexHTML(w io.Writer, results []Result) error {
 
 func writeClass(out string, results []Result) error {
 	if err := writeFileAtomic(filepath.Join(out, FileSummary), func(w io.Writer) error { return WriteSummaryCSV(w, results) }); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(out, FileChecks), func(w io.Writer) error { return WriteChecksCSV(w, results) }); err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(out, FileIndex), func(w io.Writer) error { return WriteIndexHTML(w, results) })

@@ -65,13 +65,14 @@ type checkFlags struct {
 func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Var(&f.run, "run", "run only checks whose ID matches `GLOB` (path.Match; \"halfclose\" means \"halfclose/*\"); repeatable or comma-separated")
+	fs.Var(&f.run, "select", "run only checks whose ID matches `GLOB` (path.Match; \"halfclose\" means \"halfclose/*\"); repeatable or comma-separated")
+	fs.Var(&f.run, "run", "the same as --select `GLOB`")
 	fs.Var(&f.skip, "skip", "skip checks whose ID matches `GLOB`; repeatable or comma-separated")
 	fs.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, requirements) and exit")
 	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail the verdict instead of warning")
 	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times to expose flaky results")
 	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every timeout by `F` (for slow machines)")
-	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+strings.Join(report.Names(), ", "))
+	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+report.NamesProse()+" (any case)")
 	fs.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout")
 	fs.Var(&f.reports, "report", "also write a report in `FORMAT=FILE`; repeatable")
 	fs.StringVar(&f.exec, "exec", "", "start the server with `COMMAND`; {port} is replaced by a free port")
@@ -167,10 +168,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if _, err := conformance.Select(spec.All(), f.run, f.skip); err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
-	for _, r := range f.reports {
+	f.format = strings.ToLower(f.format)
+	for i, r := range f.reports {
 		if _, err := report.Lookup(r.format); err != nil {
 			return usageError(stderr, "check: --report: %v", err)
 		}
+		f.reports[i].format = strings.ToLower(r.format)
+	}
+	if err := distinctOutputs(f.output, f.reports); err != nil {
+		return usageError(stderr, "check: %v", err)
 	}
 	var target conformance.Target
 	switch {
@@ -219,9 +225,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stdout, stderr, stop := runContext(stdout, stderr)
 	defer stop()
-	if streaming {
-		opts.Progress = report.NewProgress(stdout, color)
-	}
+	prog := newTermProgress(stdout, stderr, streaming, color, isTerminal(stderr) && !f.noColor && os.Getenv("NO_COLOR") == "")
+	opts.Progress = prog.event
 	var builtin string
 	if target.Addr == "" && target.Exec == nil {
 		srv, err := startReference()
@@ -231,11 +236,16 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		defer srv.Close()
 		target.Addr = srv.Addr
 		builtin = "built-in reference server at " + srv.Addr
-		if streaming {
-			fmt.Fprintf(stdout, "checking the %s\n", builtin)
+	}
+	if streaming {
+		title := target.String()
+		if builtin != "" {
+			title = builtin
 		}
+		prog.title = report.TitleLine(&conformance.Report{Target: title}, color)
 	}
 	rep, err := conformance.Run(ctx, target, opts)
+	prog.clear()
 	if err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
@@ -248,8 +258,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 	write := report.Formats[f.format]
 	if streaming {
-		write = report.Writer(report.TextWriter(report.TextOptions{Color: color, OmitChecks: true}))
-		fmt.Fprintln(stdout)
+		write = report.Writer(report.TextWriter(report.TextOptions{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}))
 	}
 	if err := write(out, rep); err != nil {
 		return usageError(stderr, "check: %v", err)
@@ -265,6 +274,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	files = nil
+	prog.verdict(rep)
 	if rep.Verdict() == conformance.VerdictPass {
 		return exitPass
 	}

@@ -236,7 +236,7 @@ var _ = Describe("echoconf", func() {
 		s := echoconf(20*time.Second, "check", "--no-color", "--startup-timeout", "300ms",
 			"--exec", "sh -c 'echo started; exec sleep 30' {port}")
 		Expect(s.ExitCode()).To(Equal(1))
-		Expect(s.Out).To(gbytes.Say("did not accept connections"))
+		Expect(s.Out).To(gbytes.Say("no connection accepted on"))
 		Expect(s.Out).To(gbytes.Say(`Server sh -c echo started; exec sleep 30 \d+ \(pid (\d+)\)`))
 		Expect(string(s.Out.Contents())).To(ContainSubstring("| started"))
 	})

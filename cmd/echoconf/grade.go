@@ -33,7 +33,9 @@ passes or warns; a SHOULD violation warns unless --strict. A submission that
 does not build scores 0.
 
 With --out DIR, writes DIR/NAME/{results.json,junit.xml,report.txt,report.html}
-for each submission, and DIR/summary.csv and DIR/index.html for the class.
+for each submission, and DIR/summary.csv, DIR/checks.csv and DIR/index.html
+(a chart of every check across the class, and a histogram of the scores)
+for the class.
 
 Flags:
 `
@@ -46,23 +48,25 @@ or internal error.
 
 // gradeFlags are the parsed flags of echoconf grade.
 type gradeFlags struct {
-	binary, run, user, out, rubric string
-	uidBase, jobs, repeat          int
-	procs, fds                     int
-	memMiB                         int64
-	strict, printRubric            bool
-	scale, cpus                    float64
-	cgroups                        string
-	timeout, buildTimeout, cpu     time.Duration
-	startup                        time.Duration
-	selectChecks, skip             globList
+	binary, exec, run, user, out string
+	rubric                       string
+	uidBase, jobs, repeat        int
+	procs, fds                   int
+	memMiB                       int64
+	strict, printRubric          bool
+	scale, cpus                  float64
+	cgroups                      string
+	timeout, buildTimeout, cpu   time.Duration
+	startup                      time.Duration
+	selectChecks, skip           globList
 }
 
 func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&f.binary, "binary", grade.DefaultBinary, "`NAME` of the program the build produces")
-	fs.StringVar(&f.run, "run", "", "how to start the program, `CMD {port}` (default \"./BINARY {port}\")")
+	fs.StringVar(&f.exec, "exec", "", "how to start the program, `CMD {port}` (default \"./BINARY {port}\"), as in echoconf check")
+	fs.StringVar(&f.run, "run", "", "deprecated spelling of --exec `CMD`")
 	fs.StringVar(&f.user, "user", grade.DefaultUser, "run builds and servers as `USER` (name or uid) when root")
 	fs.IntVar(&f.uidBase, "uid-base", 0, "as root, run parallel slot k as the dedicated uid `N`+k (uids that nothing else uses)")
 	fs.IntVar(&f.jobs, "j", 1, "grade `N` submissions in parallel")
@@ -121,8 +125,15 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if fi, err := os.Stat(pos[0]); err != nil || !fi.IsDir() {
 		return usageError(stderr, "grade: %s is not a directory", pos[0])
 	}
+	if f.run != "" {
+		if f.exec != "" && f.exec != f.run {
+			return usageError(stderr, "grade: --run is the old spelling of --exec; give one of them")
+		}
+		fmt.Fprintln(stderr, "echoconf: grade: note: --run is deprecated for the server's command line; use --exec, as in echoconf check (where --run, like --select, selects checks)")
+		f.exec = f.run
+	}
 	o := grade.Options{
-		Binary: f.binary, Run: f.run, User: f.user, UIDBase: f.uidBase, Jobs: f.jobs, Out: f.out,
+		Binary: f.binary, Run: f.exec, User: f.user, UIDBase: f.uidBase, Jobs: f.jobs, Out: f.out,
 		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
 		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
 		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,

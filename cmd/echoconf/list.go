@@ -12,16 +12,18 @@ import (
 	"github.com/echoconf/echoconf/spec"
 )
 
-// runList prints the catalogue: echoconf list [--run GLOB] [--skip GLOB].
+// runList prints the catalogue: echoconf list [--select GLOB] [--skip GLOB]
+// (--run is the same as --select).
 func runList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var runGlobs, skipGlobs globList
-	fs.Var(&runGlobs, "run", "list only checks matching `GLOB`")
+	fs.Var(&runGlobs, "select", "list only checks matching `GLOB`")
+	fs.Var(&runGlobs, "run", "the same as --select `GLOB`")
 	fs.Var(&skipGlobs, "skip", "leave out checks matching `GLOB`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "Usage: echoconf list [--run GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X exclusive, P needs --exec) and requirement.")
+			fmt.Fprintln(stdout, "Usage: echoconf list [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X exclusive, P needs --exec) and requirement.")
 			return exitPass
 		}
 		return usageError(stderr, "%v", err)

@@ -127,6 +127,11 @@ func runCheck(ctx context.Context, addr func() string, o conformance.Options, c 
 		Skip(skipReason(res))
 	case conformance.StatusWarn:
 		AddReportEntry("echoconf warning", (&conformance.CheckError{Result: res}).Error())
+	case conformance.StatusUnjudged:
+		if o.Strict {
+			Fail((&conformance.CheckError{Result: res}).Error())
+		}
+		Skip((&conformance.CheckError{Result: res}).Error())
 	case conformance.StatusFail, conformance.StatusError:
 		Fail((&conformance.CheckError{Result: res}).Error())
 	default:

@@ -54,13 +54,28 @@ func newFixtureReport() *conformance.Report {
 		Kind: spec.KindTimeout, Expected: "an echo within 2s", Actual: "nothing", Sent: 64, Received: 0,
 		Offset: -1, Ending: spec.EventTimeout, Conn: "client 2 of 2", Err: errors.New("i/o timeout"),
 	}
+	timeline := &conformance.Timeline{
+		Conns: 1, Written: 4096, Read: 4096, Omitted: 3,
+		Head: []conformance.ExchangeEvent{
+			{At: 150 * time.Microsecond, Conn: 1, Op: "connect"},
+			{At: 300 * time.Microsecond, Conn: 1, Op: "write", Bytes: 4096},
+		},
+		Tail: []conformance.ExchangeEvent{
+			{At: 2100 * time.Microsecond, Conn: 1, Op: "read", Bytes: 1024},
+			{At: 2200 * time.Microsecond, Conn: 1, Op: "read", Bytes: 0, End: "eof (the server closed)"},
+			{At: 2300 * time.Microsecond, Conn: 1, Op: "close"},
+		},
+	}
 	return &conformance.Report{
-		Target:   "./server {port}",
-		Started:  fixtureStart,
-		Duration: 12345 * time.Millisecond,
+		Target:       "./server {port}",
+		Exec:         true,
+		Seed:         42,
+		TimeoutScale: 2,
+		Started:      fixtureStart,
+		Duration:     12345 * time.Millisecond,
 		Results: []conformance.Result{
 			{Check: fixtureCheck("basic/no-greeting", "The server sends nothing before it receives data.", spec.Must), Status: conformance.StatusPass, Duration: 210 * time.Millisecond, Runs: 1},
-			{Check: fixtureCheck("basic/small-message", "A small message comes back exactly.", spec.Must), Status: conformance.StatusFail, Err: wrong, Duration: 3 * time.Millisecond, Runs: 1, Failures: 1},
+			{Check: fixtureCheck("basic/small-message", "A small message comes back exactly.", spec.Must), Status: conformance.StatusFail, Err: wrong, Duration: 3 * time.Millisecond, Runs: 1, Failures: 1, Timeline: timeline},
 			{Check: fixtureCheck("large/1mib", "1 MiB streamed full-duplex comes back exactly.", spec.Must), Status: conformance.StatusFail, Err: eof, Duration: 1500 * time.Millisecond, Runs: 3, Failures: 2, ServerDied: "signal: segmentation fault"},
 			{Check: fixtureCheck("concurrency/idle-client", "A connected but idle client does not block another client.", spec.Must), Status: conformance.StatusFail, Err: timeout, Duration: 2 * time.Second, Runs: 1, Failures: 1},
 			{Check: fixtureCheck("robustness/no-zombies", "Finished connections leave no zombie child processes.", spec.Should), Status: conformance.StatusWarn, Err: zombies, Duration: 800 * time.Millisecond, Runs: 1, Failures: 1},
@@ -74,6 +89,20 @@ func newFixtureReport() *conformance.Report {
 			OutputTruncated: true,
 		},
 	}
+}
+
+// withUnjudged returns r with its skipped robustness/fd-stable turned into
+// a check that could not be judged: the server timed out on its traffic.
+func withUnjudged(r *conformance.Report) *conformance.Report {
+	for i := range r.Results {
+		if r.Results[i].Check.ID == "robustness/fd-stable" {
+			r.Results[i].Status = conformance.StatusUnjudged
+			r.Results[i].Err = &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Ending: spec.EventTimeout,
+				Expected: "an echo within 3s", Actual: "nothing", Sent: 32, Detail: "could not complete the batch of connections this check measures"}
+			r.Results[i].Duration, r.Results[i].Runs, r.Results[i].Failures = 3*time.Second, 1, 1
+		}
+	}
+	return r
 }
 
 // newPassingReport is an address-mode report where every check passed.

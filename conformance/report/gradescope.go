@@ -100,7 +100,7 @@ func BuildGradescope(r *conformance.Report, rubric *Rubric) *GradescopeResults {
 			Number:     numbers[i],
 			MaxScore:   p,
 			Status:     GradescopeFailed,
-			Output:     StudentDiagnosis(res),
+			Output:     studentDiagnosis(r, res),
 			Visibility: GradescopeVisible,
 			Tags:       []string{res.Check.Category(), strings.ToLower(res.Check.Level.String()), string(res.Status)},
 		}
@@ -146,9 +146,9 @@ func gradescopeSummary(r *conformance.Report, score, maxScore float64) string {
 	var b strings.Builder
 	counts := r.Counts()
 	fmt.Fprintf(&b, "echoconf verdict: %s (score %s of %s)\n", strings.ToUpper(string(r.Verdict())), formatPoints(score), formatPoints(maxScore))
-	fmt.Fprintf(&b, "%d checks: %d passed, %d failed, %d warnings, %d skipped, %d errors\n",
+	fmt.Fprintf(&b, "%d checks: %d passed, %d failed, %d warnings, %d not judged, %d skipped, %d errors\n",
 		len(r.Results), counts[conformance.StatusPass], counts[conformance.StatusFail],
-		counts[conformance.StatusWarn], counts[conformance.StatusSkip], counts[conformance.StatusError])
+		counts[conformance.StatusWarn], counts[conformance.StatusUnjudged], counts[conformance.StatusSkip], counts[conformance.StatusError])
 	if r.Strict {
 		b.WriteString("Strict run: SHOULD requirements count like MUST requirements.\n")
 	}
@@ -190,6 +190,12 @@ func gradescopeSummary(r *conformance.Report, score, maxScore float64) string {
 // requirement, what went wrong (with byte counts and hex windows for a
 // failure) and a hint on what usually causes it.
 func StudentDiagnosis(res conformance.Result) string {
+	return studentDiagnosis(nil, res)
+}
+
+// studentDiagnosis is StudentDiagnosis with, when r is set, the command
+// that replays the check and the timeline of the exchange.
+func studentDiagnosis(r *conformance.Report, res conformance.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Requirement (%s): %s\n", res.Check.Level, res.Check.Requirement)
 	switch res.Status {
@@ -199,13 +205,14 @@ func StudentDiagnosis(res conformance.Result) string {
 		fmt.Fprintf(&b, "Skipped: %s\n", skipReason(res))
 	case conformance.StatusError:
 		fmt.Fprintf(&b, "The checker could not run this check (not your server's fault): %s\n", errText(res.Err))
-	case conformance.StatusWarn, conformance.StatusFail:
-		if res.Status == conformance.StatusWarn {
-			if Earns(res) {
-				b.WriteString("Warning: this SHOULD requirement is violated; it costs no points because the run is not strict.\n")
-			} else {
-				b.WriteString("Warning: this SHOULD requirement could not be verified because the server did not work, so it earns no points.\n")
-			}
+	case conformance.StatusWarn, conformance.StatusFail, conformance.StatusUnjudged:
+		switch {
+		case res.Status == conformance.StatusUnjudged:
+			b.WriteString("Not judged: your server did not serve this check's traffic correctly, so this SHOULD requirement could not be judged; it earns no points.\n")
+		case res.Status == conformance.StatusWarn && Earns(res):
+			b.WriteString("Warning: this SHOULD requirement is violated; it costs no points because the run is not strict.\n")
+		case res.Status == conformance.StatusWarn:
+			b.WriteString("Warning: this SHOULD requirement could not be verified because the server did not work, so it earns no points.\n")
 		}
 		b.WriteString("What went wrong: ")
 		if f := res.Failure(); f != nil {
@@ -219,6 +226,15 @@ func StudentDiagnosis(res conformance.Result) string {
 		}
 		if h := Hint(res); h != "" {
 			fmt.Fprintf(&b, "Hint: %s\n", h)
+		}
+		if r != nil {
+			if cmd := ReplayCommand(r, res); cmd != "" {
+				fmt.Fprintf(&b, "To see it happen, run this check alone against your server, with the same payloads and timing:\n  %s\n", cmd)
+			}
+			if t := timelineText(res); t != "" {
+				b.WriteString("What happened on the connection (time since the first connection):\n")
+				b.WriteString(indentText(t, "  "))
+			}
 		}
 	}
 	if res.Flaky() {

@@ -89,7 +89,7 @@ var _ = Describe("Gradescope", func() {
 		}
 		Expect(cmp.Diff(want, g, cmpopts.IgnoreFields(gsResults{}, "Output"), cmpopts.IgnoreFields(gsTest{}, "Output"))).To(BeEmpty())
 
-		Expect(g.Output).To(HavePrefix("echoconf verdict: FAIL (score 9 of 100)\n7 checks: 1 passed, 3 failed, 1 warnings, 1 skipped, 1 errors\n"))
+		Expect(g.Output).To(HavePrefix("echoconf verdict: FAIL (score 9 of 100)\n7 checks: 1 passed, 3 failed, 1 warnings, 0 not judged, 1 skipped, 1 errors\n"))
 		Expect(g.Output).To(ContainSubstring("Failed: basic/small-message, large/1mib, concurrency/idle-client, halfclose/no-data\n"))
 		Expect(g.Output).To(ContainSubstring("Your server died during the run:\n  died during large/1mib: signal: segmentation fault\n"))
 		Expect(g.Output).To(ContainSubstring("Your server's output (stdout and stderr):\nlistening on 40123\n"))
@@ -100,6 +100,8 @@ var _ = Describe("Gradescope", func() {
 		Expect(small).To(HavePrefix("Requirement (MUST): A small message comes back exactly.\nWhat went wrong: wrong-bytes (altered) at offset 17"))
 		Expect(small).To(ContainSubstring("received from offset 0:\n  00000000  68 65"))
 		Expect(small).To(ContainSubstring("Hint: the echo differs from what was sent."))
+		Expect(small).To(ContainSubstring("with the same payloads and timing:\n  echoconf check --select basic/small-message --seed 42 --timeout-scale 2 --exec './server {port}'\n"))
+		Expect(small).To(MatchRegexp(`What happened on the connection .*:\n  1 connection\(s\), 4096 bytes written, 4096 bytes read\n  \+150µs +conn 1 +connect\n`))
 		Expect(outputs["large/1mib"]).To(ContainSubstring("Your server died during this check: signal: segmentation fault\n"))
 		Expect(outputs["large/1mib"]).To(HaveSuffix("Flaky: failed 2 of 3 runs.\n"))
 		Expect(outputs["concurrency/idle-client"]).To(ContainSubstring("Hint: one client blocked the others."))
@@ -107,6 +109,21 @@ var _ = Describe("Gradescope", func() {
 		Expect(outputs["robustness/no-zombies"]).To(ContainSubstring("Call waitpid()"))
 		Expect(outputs["robustness/fd-stable"]).To(ContainSubstring("Skipped: needs the server process (exec mode)"))
 		Expect(outputs["halfclose/no-data"]).To(ContainSubstring("The checker could not run this check (not your server's fault)"))
+	})
+
+	It("tells a student that a check could not be judged, and gives it no points", func() {
+		var g gsResults
+		Expect(json.Unmarshal(render(withUnjudged(newFixtureReport())), &g)).To(Succeed())
+		for _, t := range g.Tests {
+			if t.Name == "robustness/fd-stable" {
+				Expect(t.Status).To(Equal("failed"))
+				Expect(*t.Score).To(BeZero())
+				Expect(t.Output).To(ContainSubstring("Not judged: your server did not serve this check's traffic correctly"))
+				Expect(t.Tags).To(ContainElement("unjudged"))
+				return
+			}
+		}
+		Fail("no robustness/fd-stable test")
 	})
 
 	It("uses only the specification's status and visibility values and string numbers", func() {

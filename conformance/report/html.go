@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
 )
 
 //go:embed html_report.tmpl
@@ -26,16 +27,31 @@ const maxHTMLServerOutput = 64 << 10
 type HTMLOptions struct {
 	// Title is the page title; default "echoconf: TARGET".
 	Title string
+	// Heading, when set, heads the page (a submission's name) above the
+	// verdict and the target.
+	Heading string
 	// Rubric, when set, adds a score to the banner and a points column.
 	Rubric *Rubric
+	// Build, when set, says that the submission did not build: the page
+	// says so, scores 0 of the rubric's total, and shows the compiler's
+	// output instead of the checks.
+	Build *HTMLBuild
+}
+
+// HTMLBuild is a build that failed.
+type HTMLBuild struct {
+	Command string // the build command, if known
+	Output  string // the compiler's output
 }
 
 // HTML writes r as one self-contained HTML page (the "html" format of
 // --format): inline CSS, no scripts and no external assets. It shows a
 // verdict banner, the counts, the server process in exec mode, and a row per
 // check with its status badge, level, duration and requirement; diagnostics
-// are folded in <details> elements, closed by default. Every text is
-// escaped by html/template.
+// (with the hex windows, whose first differing byte and the differing bytes
+// after it are marked, the replay command and the timeline) are folded in
+// <details> elements, closed on screen and all open on paper (@media print).
+// Every text is escaped by html/template.
 func HTML(w io.Writer, r *conformance.Report) error {
 	return HTMLWriter(HTMLOptions{})(w, r)
 }
@@ -51,16 +67,18 @@ func HTMLWriter(o HTMLOptions) func(io.Writer, *conformance.Report) error {
 }
 
 type htmlView struct {
-	Title, Target, Verdict string
-	Started, Duration      string
-	Strict                 bool
-	Score, MaxScore        string
-	Columns                int
-	Counts                 []htmlCount
-	Rows                   []htmlRow
-	Groups                 []htmlGroup
-	Server                 *htmlServer
-	CSS                    template.CSS
+	Title, Heading    string
+	Target, Verdict   string
+	Build             *HTMLBuild
+	Started, Duration string
+	Strict            bool
+	Score, MaxScore   string
+	Columns           int
+	Counts            []htmlCount
+	Rows              []htmlRow
+	Groups            []htmlGroup
+	Server            *htmlServer
+	CSS               template.CSS
 }
 
 type htmlCount struct {
@@ -79,6 +97,8 @@ type htmlRow struct {
 	Status                          conformance.Status
 	StatusLabel, Duration, Points   string
 	Summary, Diagnosis, Hint, Flaky string
+	Hex                             []htmlHexWindow
+	Replay, Timeline                string
 }
 
 type htmlServer struct {
@@ -91,6 +111,8 @@ type htmlServer struct {
 func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 	v := htmlView{
 		Title:    o.Title,
+		Heading:  o.Heading,
+		Build:    o.Build,
 		Target:   r.Target,
 		Verdict:  string(r.Verdict()),
 		Started:  r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
@@ -104,20 +126,33 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 	}
 	if o.Rubric != nil {
 		score, maxScore := o.Rubric.Score(r)
+		if o.Build != nil {
+			score, maxScore = 0, o.Rubric.Total()
+		}
 		v.Score, v.MaxScore = formatPoints(score), formatPoints(maxScore)
 		v.Columns = 5
 	}
 	counts := r.Counts()
+	notSelected := 0
+	for _, res := range r.Results {
+		if conformance.NotSelected(res) {
+			notSelected++
+		}
+	}
+	counts[conformance.StatusSkip] -= notSelected
 	for _, c := range []struct {
 		s     conformance.Status
 		label string
 	}{
 		{conformance.StatusPass, "passed"}, {conformance.StatusFail, "failed"}, {conformance.StatusWarn, "warnings"},
-		{conformance.StatusSkip, "skipped"}, {conformance.StatusError, "errors"},
+		{conformance.StatusUnjudged, "not judged"}, {conformance.StatusSkip, "skipped"}, {conformance.StatusError, "errors"},
 	} {
 		if counts[c.s] > 0 || c.s == conformance.StatusPass || c.s == conformance.StatusFail {
 			v.Counts = append(v.Counts, htmlCount{Status: c.s, Label: c.label, N: counts[c.s]})
 		}
+	}
+	if notSelected > 0 {
+		v.Counts = append(v.Counts, htmlCount{Status: conformance.StatusSkip, Label: "not selected", N: notSelected})
 	}
 	groupIndex := make(map[string]int)
 	for _, res := range r.Results {
@@ -127,7 +162,7 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 			Level:       res.Check.Level.String(),
 			Requirement: res.Check.Requirement,
 			Status:      res.Status,
-			StatusLabel: strings.ToUpper(string(res.Status)),
+			StatusLabel: StatusWord(res.Status),
 			Duration:    humanDuration(res.Duration),
 		}
 		if res.Duration == 0 {
@@ -141,10 +176,16 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 			row.Points = formatPoints(earned) + " / " + formatPoints(o.Rubric.Points(res.Check.ID))
 		}
 		switch res.Status {
-		case conformance.StatusFail, conformance.StatusWarn, conformance.StatusError:
+		case conformance.StatusFail, conformance.StatusWarn, conformance.StatusError, conformance.StatusUnjudged:
 			row.Summary = oneLine(errText(res.Err))
+			if res.Status == conformance.StatusUnjudged {
+				row.Summary = "Not judged: " + row.Summary
+			}
 			row.Diagnosis = resultDetails(res)
 			row.Hint = Hint(res)
+			row.Hex = hexWindows(res.Failure())
+			row.Replay = ReplayCommand(r, res)
+			row.Timeline = timelineText(res)
 		case conformance.StatusSkip:
 			row.Summary = "Skipped: " + oneLine(skipReason(res))
 			row.Diagnosis = skipReason(res)
@@ -172,18 +213,29 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 	return v
 }
 
-// resultDetails is the folded diagnosis of a result: the failure report (or
-// the error) and the server's death.
+// resultDetails is the folded diagnosis of a result, below its summary:
+// the failure's byte counts and cause (its hex windows are rendered apart, with
+// the differing bytes marked), or the error, and the server's death.
 func resultDetails(res conformance.Result) string {
 	var b strings.Builder
 	if f := res.Failure(); f != nil {
-		b.WriteString(f.Report())
+		fmt.Fprintf(&b, "sent %d bytes, received %d bytes", f.Sent, f.Received)
+		if f.Ending != spec.EventNone {
+			fmt.Fprintf(&b, ", ended by %s", f.Ending)
+		}
+		b.WriteString("\n")
+		if f.Err != nil {
+			fmt.Fprintf(&b, "cause: %v\n", f.Err)
+		}
 	} else {
 		b.WriteString(errText(res.Err))
 		b.WriteString("\n")
 	}
 	if res.Status == conformance.StatusWarn {
 		b.WriteString("This SHOULD requirement is a warning because the run is not strict.\n")
+	}
+	if res.Status == conformance.StatusUnjudged {
+		b.WriteString("The server did not serve this check's traffic correctly, so this SHOULD requirement could not be judged.\n")
 	}
 	if res.Status == conformance.StatusError {
 		b.WriteString("The check could not run: this is the checker's fault, not the server's.\n")

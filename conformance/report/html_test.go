@@ -2,16 +2,14 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/validate"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -53,8 +52,36 @@ const htmlProbe = `<script>
     resources: performance.getEntriesByType("resource").length,
     overflow: document.documentElement.scrollWidth > window.innerWidth,
     serverShown: !!document.getElementById("server"),
-    injected: q("b").length
+    injected: q("b").length,
+    subject: (document.getElementById("subject") || {innerText: ""}).innerText,
+    headlineText: document.querySelector("#verdict .headline").innerText,
+    firstMarks: Array.prototype.map.call(q("pre.hexdump mark.first"), function (m) { return m.textContent; }),
+    diffMarks: Array.prototype.map.call(q("pre.hexdump mark.diff"), function (m) { return m.textContent; }),
+    replays: Array.prototype.map.call(q("pre.replay"), function (m) { return m.textContent; }),
+    buildOutput: (document.querySelector("pre.build-output") || {textContent: ""}).textContent,
+    buildPreformatted: document.querySelector("pre.build-output") ? getComputedStyle(document.querySelector("pre.build-output")).whiteSpace : "",
+    printHidden: -1
   };
+  // Paper: apply the @media print rules on screen, then count the folded
+  // blocks that still show nothing.
+  var printCSS = "";
+  Array.prototype.forEach.call(document.styleSheets, function (sheet) {
+    Array.prototype.forEach.call(sheet.cssRules, function (rule) {
+      if (rule.media && /print/.test(rule.media.mediaText)) {
+        Array.prototype.forEach.call(rule.cssRules, function (r) { printCSS += r.cssText + "\n"; });
+      }
+    });
+  });
+  if (printCSS) {
+    var st = document.createElement("style");
+    st.textContent = printCSS;
+    document.head.appendChild(st);
+    out.printHidden = Array.prototype.filter.call(q("details pre"), function (p) {
+      return !p.checkVisibility() || p.getBoundingClientRect().height < 2;
+    }).length;
+    out.printCSSLength = printCSS.length;
+    st.remove();
+  }
   var pre = document.createElement("pre");
   pre.id = "probe";
   pre.textContent = JSON.stringify(out);
@@ -63,58 +90,40 @@ const htmlProbe = `<script>
 </script>`
 
 type htmlProbeResult struct {
-	Rows         int     `json:"rows"`
-	FailRows     int     `json:"failRows"`
-	Categories   int     `json:"categories"`
-	Verdict      string  `json:"verdict"`
-	Headline     string  `json:"headline"`
-	Score        string  `json:"score"`
-	Details      int     `json:"details"`
-	OpenDetails  int     `json:"openDetails"`
-	HiddenPre    int     `json:"hiddenPre"`
-	BannerImage  string  `json:"bannerImage"`
-	BannerHeight float64 `json:"bannerHeight"`
-	FailBadge    string  `json:"failBadge"`
-	Scripts      int     `json:"scripts"`
-	Resources    int     `json:"resources"`
-	Overflow     bool    `json:"overflow"`
-	ServerShown  bool    `json:"serverShown"`
-	Injected     int     `json:"injected"`
+	Rows         int      `json:"rows"`
+	FailRows     int      `json:"failRows"`
+	Categories   int      `json:"categories"`
+	Verdict      string   `json:"verdict"`
+	Headline     string   `json:"headline"`
+	Score        string   `json:"score"`
+	Details      int      `json:"details"`
+	OpenDetails  int      `json:"openDetails"`
+	HiddenPre    int      `json:"hiddenPre"`
+	BannerImage  string   `json:"bannerImage"`
+	BannerHeight float64  `json:"bannerHeight"`
+	FailBadge    string   `json:"failBadge"`
+	Scripts      int      `json:"scripts"`
+	Resources    int      `json:"resources"`
+	Overflow     bool     `json:"overflow"`
+	Subject      string   `json:"subject"`
+	HeadlineText string   `json:"headlineText"`
+	FirstMarks   []string `json:"firstMarks"`
+	DiffMarks    []string `json:"diffMarks"`
+	Replays      []string `json:"replays"`
+	BuildOutput  string   `json:"buildOutput"`
+	BuildPre     string   `json:"buildPreformatted"`
+	PrintHidden  int      `json:"printHidden"`
+	ServerShown  bool     `json:"serverShown"`
+	Injected     int      `json:"injected"`
 }
 
-// chromiumPath finds Debian's chromium, or skips the spec with the reason.
-func chromiumPath() string {
-	GinkgoHelper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	Skip("chromium is not installed (CI installs it: apt-get install chromium); the HTML report cannot be rendered")
-	return ""
-}
-
-// runChromium runs headless chromium with args in its own process group,
-// bounded to a minute, and returns its stdout.
+// runChromium runs headless chromium with args, or skips the spec when it
+// is not installed (outside CI).
 func runChromium(args ...string) []byte {
 	GinkgoHelper()
-	bin := chromiumPath()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-		"--hide-scrollbars", "--user-data-dir=" + GinkgoT().TempDir()}
-	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	// chromium leaves helper processes behind when it exits; end the group.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	Expect(err).NotTo(HaveOccurred(), "chromium failed: %s", stderr.String())
-	return stdout.Bytes()
+	out, err := validate.RunChromium(args...)
+	need(err)
+	return out
 }
 
 // renderInChromium writes page with the probe to a file, lets chromium
@@ -177,6 +186,47 @@ var _ = Describe("HTML", Label("chromium"), func() {
 		Expect(got.Overflow).To(BeFalse(), "no horizontal scrolling at 1280px")
 		Expect(got.ServerShown).To(BeTrue())
 		Expect(got.Injected).To(Equal(0), "markup in the server output is not rendered")
+		Expect(got.PrintHidden).To(Equal(0), "on paper every folded diagnosis is shown")
+		Expect(got.FirstMarks).To(Equal([]string{"01", ".", "01", "."}), "the byte at the failure's offset (17), in hex and as text, in both windows")
+		Expect(got.DiffMarks).To(Equal([]string{"6f", "o", "4f", "O"}), "the bytes after it that differ")
+		Expect(got.Replays).To(ContainElement("echoconf check --select basic/small-message --seed 42 --timeout-scale 2 --exec './server {port}'"))
+	})
+
+	It("heads a submission's page with its name and marks every differing byte after the first", func() {
+		r := withUnjudged(newFixtureReport())
+		f := r.Results[1].Failure()
+		f.ExpectedWindow = []byte("abcdefghijklmnopqrstuvwxyz")
+		f.ActualWindow = []byte("abcdefghijklmnopqRSTuvwxYz")
+		rb, err := report.DefaultRubric()
+		Expect(err).NotTo(HaveOccurred())
+		var buf bytes.Buffer
+		Expect(report.HTMLWriter(report.HTMLOptions{Heading: "alice", Rubric: rb})(&buf, r)).To(Succeed())
+		got := renderInChromium(buf.Bytes())
+		Expect(got.Subject).To(Equal("alice"))
+		Expect(got.HeadlineText).To(Equal("The server does not conform to RFC 862"))
+		Expect(got.FirstMarks).To(Equal([]string{"72", "r", "52", "R"}), "offset 17 differs first")
+		Expect(got.DiffMarks).To(Equal([]string{"73", "74", "79", "s", "t", "y", "53", "54", "59", "S", "T", "Y"}),
+			"the later differing bytes, and only those")
+		Expect(got.PrintHidden).To(Equal(0))
+	})
+
+	It("says that a submission did not build, scores 0 of the rubric's total and shows the compiler's output", func() {
+		rb, err := report.DefaultRubric()
+		Expect(err).NotTo(HaveOccurred())
+		r := &conformance.Report{Target: "alice", Started: fixtureStart, Duration: time.Second,
+			Results: []conformance.Result{{Check: spec.Check{ID: "build/compile", Requirement: "It builds.", Level: spec.Must},
+				Status: conformance.StatusFail, Err: errors.New("server.c:3: error: expected ';'")}}}
+		var buf bytes.Buffer
+		Expect(report.HTMLWriter(report.HTMLOptions{Heading: "alice", Rubric: rb,
+			Build: &report.HTMLBuild{Command: "make", Output: "server.c: In function 'main':\nserver.c:3: error: expected ';'\n    int x = 1\n            ^\n"}})(&buf, r)).To(Succeed())
+		got := renderInChromium(buf.Bytes())
+		Expect(got.Verdict).To(Equal("FAIL"))
+		Expect(got.Subject).To(Equal("alice"))
+		Expect(got.HeadlineText).To(Equal("The submission did not build"))
+		Expect(got.Score).To(Equal("0\n/ 100 points"), "0 of the rubric's maximum, not 0 / 0")
+		Expect(got.BuildOutput).To(ContainSubstring("    int x = 1\n            ^"), "indentation kept")
+		Expect(got.BuildPre).To(Equal("pre-wrap"))
+		Expect(got.Rows).To(Equal(0), "no check ran")
 	})
 
 	It("renders a passing run with a green PASS banner", func() {
@@ -185,6 +235,7 @@ var _ = Describe("HTML", Label("chromium"), func() {
 		Expect(got.Verdict).To(Equal("PASS"))
 		Expect(got.Headline).To(Equal("The server conforms to RFC 862"))
 		Expect(got.Score).To(Equal("100\n/ 100 points"))
+		Expect(got.PrintHidden).To(Equal(0))
 		Expect(got.BannerImage).To(ContainSubstring("rgb(26, 127, 55)"))
 		Expect(got.Details).To(Equal(0))
 		Expect(got.ServerShown).To(BeFalse())

@@ -23,6 +23,8 @@ type JSONReport struct {
 	Started       time.Time      `json:"started"`
 	DurationMS    float64        `json:"duration_ms"`
 	Strict        bool           `json:"strict"`
+	Seed          uint64         `json:"seed"`
+	TimeoutScale  float64        `json:"timeout_scale"`
 	Counts        map[string]int `json:"counts"`
 	Server        *JSONServer    `json:"server,omitempty"`
 	Checks        []JSONCheck    `json:"checks"`
@@ -41,19 +43,54 @@ type JSONServer struct {
 
 // JSONCheck is one check's result.
 type JSONCheck struct {
-	ID          string       `json:"id"`
-	Category    string       `json:"category"`
-	Level       string       `json:"level"`
-	Requirement string       `json:"requirement"`
-	Status      string       `json:"status"`
-	Selected    bool         `json:"selected"`
-	Message     string       `json:"message"`
-	DurationMS  float64      `json:"duration_ms"`
-	Runs        int          `json:"runs"`
-	Failures    int          `json:"failures"`
-	Flaky       bool         `json:"flaky"`
-	ServerDied  string       `json:"server_died"`
-	Failure     *JSONFailure `json:"failure,omitempty"`
+	ID          string        `json:"id"`
+	Category    string        `json:"category"`
+	Level       string        `json:"level"`
+	Requirement string        `json:"requirement"`
+	Status      string        `json:"status"`
+	Selected    bool          `json:"selected"`
+	Message     string        `json:"message"`
+	DurationMS  float64       `json:"duration_ms"`
+	Runs        int           `json:"runs"`
+	Failures    int           `json:"failures"`
+	Flaky       bool          `json:"flaky"`
+	ServerDied  string        `json:"server_died"`
+	Failure     *JSONFailure  `json:"failure,omitempty"`
+	Replay      string        `json:"replay,omitempty"`
+	Timeline    *JSONTimeline `json:"timeline,omitempty"`
+}
+
+// JSONTimeline is the start and the end of a check's exchange.
+type JSONTimeline struct {
+	Conns   int         `json:"conns"`
+	Written int64       `json:"written"`
+	Read    int64       `json:"read"`
+	Head    []JSONEvent `json:"head"`
+	Omitted int         `json:"omitted"`
+	Tail    []JSONEvent `json:"tail"`
+}
+
+// JSONEvent is one event of a timeline.
+type JSONEvent struct {
+	AtMS  float64 `json:"at_ms"`
+	Conn  int     `json:"conn"`
+	Op    string  `json:"op"`
+	Bytes int     `json:"bytes"`
+	End   string  `json:"end,omitempty"`
+}
+
+func jsonTimeline(t *conformance.Timeline) *JSONTimeline {
+	if t == nil {
+		return nil
+	}
+	conv := func(es []conformance.ExchangeEvent) []JSONEvent {
+		out := make([]JSONEvent, 0, len(es))
+		for _, e := range es {
+			out = append(out, JSONEvent{AtMS: ms(e.At), Conn: e.Conn, Op: e.Op, Bytes: e.Bytes, End: e.End})
+		}
+		return out
+	}
+	return &JSONTimeline{Conns: t.Conns, Written: t.Written, Read: t.Read, Head: conv(t.Head), Omitted: t.Omitted, Tail: conv(t.Tail)}
 }
 
 // JSONFailure is a spec.Failure; byte windows are lower-case hex.
@@ -78,7 +115,7 @@ type JSONFailure struct {
 func BuildJSON(r *conformance.Report) *JSONReport {
 	counts := map[string]int{}
 	for _, s := range []conformance.Status{conformance.StatusPass, conformance.StatusFail,
-		conformance.StatusWarn, conformance.StatusSkip, conformance.StatusError} {
+		conformance.StatusWarn, conformance.StatusUnjudged, conformance.StatusSkip, conformance.StatusError} {
 		counts[string(s)] = 0
 	}
 	for s, n := range r.Counts() {
@@ -92,6 +129,8 @@ func BuildJSON(r *conformance.Report) *JSONReport {
 		Started:       r.Started.UTC(),
 		DurationMS:    ms(r.Duration),
 		Strict:        r.Strict,
+		Seed:          r.Seed,
+		TimeoutScale:  r.TimeoutScale,
 		Counts:        counts,
 		Checks:        make([]JSONCheck, 0, len(r.Results)),
 	}
@@ -113,6 +152,8 @@ func BuildJSON(r *conformance.Report) *JSONReport {
 			Failures:    res.Failures,
 			Flaky:       res.Flaky(),
 			ServerDied:  res.ServerDied,
+			Replay:      ReplayCommand(r, res),
+			Timeline:    jsonTimeline(res.Timeline),
 		}
 		if f := res.Failure(); f != nil {
 			c.Failure = &JSONFailure{

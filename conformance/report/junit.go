@@ -13,40 +13,48 @@ import (
 	"github.com/echoconf/echoconf/spec"
 )
 
-// JUnit XML, in the shape of the Ant schema that Jenkins, GitLab and the
-// GitHub test reporters read:
+// JUnit XML that the Ant schema (JUnit.xsd), the Jenkins xunit schema
+// (junit-10.xsd) and the junit-4.xsd of the JUnit 5 platform all accept,
+// and that test-results-parser counts right:
 //
-//	<testsuites name tests failures errors time>
+//	<testsuites>                     no attributes: the Ant schema allows none
 //	  <testsuite id package name tests failures errors skipped time timestamp hostname>
 //	    <properties><property name value/>...</properties>
 //	    <testcase name="check ID" classname="category" time>
-//	      at most one of <failure message type>, <error message type>, <skipped message>
-//	      <system-out> for warnings and flaky notes
+//	      at most one of <failure message type>, <error message type>, <skipped>
 //	    </testcase>
 //	    <system-out>the server's output (exec mode)</system-out>
 //	    <system-err/>
 //	  </testsuite>
 //	</testsuites>
 //
+// The totals are the suite's attributes; readers that look for them on
+// <testsuites> (test-results-parser) fall back to the suite's when they
+// are absent. A testcase carries no <system-out> (the Ant schema allows it
+// only on the suite), and <skipped> has text but no message attribute
+// (junit-4.xsd allows none).
+//
 // Mapping of statuses:
-//   - pass: an empty testcase.
+//   - pass: an empty testcase: the only green one.
 //   - fail: <failure message="one-line summary" type="failure kind">, whose
-//     text is the requirement and spec.Failure.Report().
-//   - error (the check could not run, not the server's fault): <error>.
-//   - skip: <skipped message="reason">.
-//   - warn (a SHOULD requirement violated in a non-strict run): a passing
-//     testcase, because it does not fail the verdict, whose <system-out>
-//     starts with "WARNING:" and carries the full diagnosis. Under --strict
-//     the engine reports it as fail and it becomes a <failure>.
+//     text is the requirement, the diagnosis, the replay command and the
+//     timeline of the exchange.
+//   - error (the check could not run, the checker's fault): <error>.
+//   - skip: <skipped>reason</skipped>.
+//   - warn (a SHOULD requirement violated in a run that is not strict):
+//     <skipped>, whose text starts with "WARNING:" and carries the full
+//     diagnosis. It does not fail the build, and no reader shows it as a
+//     pass. Under --strict the engine reports it as fail: a <failure>.
+//   - unjudged (a SHOULD requirement that could not be judged because the
+//     server did not serve the check's traffic correctly): <skipped> whose text starts
+//     with "NOT JUDGED:"; under --strict, a <failure> of type "unjudged".
+//
+// So tests counts every check; failures, errors and skipped count the
+// statuses above; the rest passed.
 
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
@@ -77,18 +85,13 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitProblem `xml:"failure"`
 	Error     *junitProblem `xml:"error"`
-	Skipped   *junitSkipped `xml:"skipped"`
-	SystemOut *junitText    `xml:"system-out"`
+	Skipped   *junitText    `xml:"skipped"`
 }
 
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
 }
 
 type junitText struct {
@@ -190,25 +193,36 @@ func buildJUnit(r *conformance.Report, o JUnitOptions) junitSuites {
 	}
 	for _, res := range r.Results {
 		c := junitCase{Name: res.Check.ID, Classname: res.Check.Category(), Time: seconds(res.Duration)}
-		var notes []string
+		flaky := ""
+		if res.Flaky() {
+			flaky = fmt.Sprintf("FLAKY: failed %d of %d runs.\n", res.Failures, res.Runs)
+		}
 		switch res.Status {
 		case conformance.StatusFail:
 			s.Failures++
-			c.Failure = failureElement(res)
+			c.Failure = failureElement(r, res)
+			c.Failure.Text = flaky + c.Failure.Text
 		case conformance.StatusError:
 			s.Errors++
-			c.Error = &junitProblem{Message: oneLine(errText(res.Err)), Type: "error", Text: "The check could not run (the checker's fault, not the server's).\n" + errText(res.Err) + "\n"}
+			c.Error = &junitProblem{Message: oneLine(errText(res.Err)), Type: "error",
+				Text: flaky + "The check could not run (the checker's fault, not the server's).\n" + errText(res.Err) + "\n" + replayText(r, res)}
 		case conformance.StatusSkip:
 			s.Skipped++
-			c.Skipped = &junitSkipped{Message: skipReason(res)}
+			c.Skipped = &junitText{Text: skipReason(res)}
 		case conformance.StatusWarn:
-			notes = append(notes, "WARNING: SHOULD requirement violated (a warning because the run is not strict).\n"+resultDiagnosis(res))
-		}
-		if res.Flaky() {
-			notes = append(notes, fmt.Sprintf("FLAKY: failed %d of %d runs.", res.Failures, res.Runs))
-		}
-		if len(notes) > 0 {
-			c.SystemOut = &junitText{Text: strings.Join(notes, "\n") + "\n"}
+			s.Skipped++
+			c.Skipped = &junitText{Text: flaky + "WARNING: SHOULD requirement violated (a warning, not a failure, because the run is not strict).\n" +
+				resultDiagnosis(r, res)}
+		case conformance.StatusUnjudged:
+			text := flaky + "NOT JUDGED: the server did not serve this check's traffic correctly, so its SHOULD requirement could not be judged.\n" +
+				resultDiagnosis(r, res)
+			if r.Strict {
+				s.Failures++
+				c.Failure = &junitProblem{Message: "not judged: " + oneLine(errText(res.Err)), Type: "unjudged", Text: text}
+			} else {
+				s.Skipped++
+				c.Skipped = &junitText{Text: text}
+			}
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
@@ -231,22 +245,20 @@ func buildJUnit(r *conformance.Report, o JUnitOptions) junitSuites {
 		}
 		s.SystemOut.Text = b.String()
 	}
-	return junitSuites{
-		Name: name, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors,
-		Time: s.Time, Suites: []junitSuite{s},
-	}
+	return junitSuites{Suites: []junitSuite{s}}
 }
 
-func failureElement(res conformance.Result) *junitProblem {
+func failureElement(r *conformance.Report, res conformance.Result) *junitProblem {
 	if f := res.Failure(); f != nil {
-		return &junitProblem{Message: oneLine(f.Error()), Type: string(f.Kind), Text: resultDiagnosis(res)}
+		return &junitProblem{Message: oneLine(f.Error()), Type: string(f.Kind), Text: resultDiagnosis(r, res)}
 	}
-	return &junitProblem{Message: oneLine(errText(res.Err)), Type: "failure", Text: resultDiagnosis(res)}
+	return &junitProblem{Message: oneLine(errText(res.Err)), Type: "failure", Text: resultDiagnosis(r, res)}
 }
 
-// resultDiagnosis is the requirement, the failure's full report and the
-// server's death, for machine-facing formats.
-func resultDiagnosis(res conformance.Result) string {
+// resultDiagnosis is the requirement, the failure's full report, the
+// server's death, a hint, the replay command and the timeline, for
+// machine-facing formats.
+func resultDiagnosis(r *conformance.Report, res conformance.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "requirement (%s): %s\n", res.Check.Level, res.Check.Requirement)
 	var f *spec.Failure
@@ -262,6 +274,7 @@ func resultDiagnosis(res conformance.Result) string {
 	if h := Hint(res); h != "" {
 		fmt.Fprintf(&b, "hint: %s\n", h)
 	}
+	b.WriteString(replayText(r, res))
 	return b.String()
 }
 

@@ -3,8 +3,6 @@ package report_test
 import (
 	"bytes"
 	"encoding/xml"
-	"regexp"
-	"strconv"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/validate"
+	"github.com/echoconf/echoconf/spec"
 )
 
 // The decoding side of the Ant/Jenkins JUnit schema, kept independent of the
@@ -79,78 +79,15 @@ func attrNames(attrs []xml.Attr) []string {
 	return out
 }
 
-var (
-	junitTimestamp = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$`)
-	junitTime      = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
-)
-
-// validateJUnit checks the schema's rules on doc and returns the decoded
-// document: required attributes with well-formed values, element order and
-// multiplicity, and counts that match the testcases.
+// validateJUnit validates doc with xmllint against the three JUnit schemas
+// and returns it decoded, for the assertions on its content.
 func validateJUnit(doc []byte) xmlSuites {
 	GinkgoHelper()
+	expectValidJUnit(doc)
 	var s xmlSuites
 	Expect(xml.Unmarshal(doc, &s)).To(Succeed(), "not well-formed XML")
-	Expect(s.Other).To(BeEmpty(), "unexpected elements under <testsuites>")
+	Expect(s.Attrs).To(BeEmpty(), "the Ant schema allows no attribute on <testsuites>")
 	Expect(s.Suites).To(HaveLen(1))
-	for _, a := range s.Attrs {
-		Expect(a.Name.Local).To(BeElementOf("name", "time", "tests", "failures", "disabled", "errors"), "attribute not allowed on <testsuites>")
-	}
-	suite := s.Suites[0]
-	Expect(suite.Other).To(BeEmpty(), "unexpected elements under <testsuite>")
-	Expect(suite.Properties).NotTo(BeNil(), "<properties> is required by the Ant schema")
-	Expect(suite.SystemOut).NotTo(BeNil(), "<system-out> is required by the Ant schema")
-	Expect(suite.SystemErr).NotTo(BeNil(), "<system-err> is required by the Ant schema")
-	for _, name := range []string{"name", "tests", "failures", "errors", "skipped", "time", "timestamp", "hostname", "id", "package"} {
-		v, ok := attr(suite.Attrs, name)
-		Expect(ok).To(BeTrue(), "<testsuite> lacks %q (has %v)", name, attrNames(suite.Attrs))
-		if name != "name" && name != "package" {
-			Expect(v).NotTo(BeEmpty(), "<testsuite %s> is empty", name)
-		}
-	}
-	ts, _ := attr(suite.Attrs, "timestamp")
-	Expect(ts).To(MatchRegexp(junitTimestamp.String()), "timestamp must be an ISO 8601 date-time without zone")
-	tm, _ := attr(suite.Attrs, "time")
-	Expect(tm).To(MatchRegexp(junitTime.String()))
-
-	var failures, errs, skipped int
-	for _, c := range suite.Cases {
-		Expect(c.Other).To(BeEmpty(), "unexpected elements under <testcase>")
-		for _, name := range []string{"name", "classname", "time"} {
-			v, ok := attr(c.Attrs, name)
-			Expect(ok).To(BeTrue(), "<testcase> lacks %q", name)
-			Expect(v).NotTo(BeEmpty())
-		}
-		t, _ := attr(c.Attrs, "time")
-		Expect(t).To(MatchRegexp(junitTime.String()))
-		Expect(len(c.Failure)+len(c.Error)+len(c.Skipped)).To(BeNumerically("<=", 1), "a testcase holds at most one of failure, error, skipped")
-		for _, p := range append(append([]xmlProb{}, c.Failure...), c.Error...) {
-			for _, name := range []string{"message", "type"} {
-				v, ok := attr(p.Attrs, name)
-				Expect(ok).To(BeTrue(), "<failure>/<error> lacks %q", name)
-				Expect(v).NotTo(BeEmpty())
-				Expect(v).NotTo(ContainSubstring("\n"), "attribute %q must be one line", name)
-			}
-		}
-		failures += len(c.Failure)
-		errs += len(c.Error)
-		skipped += len(c.Skipped)
-	}
-	count := func(name string) int {
-		v, _ := attr(suite.Attrs, name)
-		n, err := strconv.Atoi(v)
-		Expect(err).NotTo(HaveOccurred(), "<testsuite %s=%q> is not an integer", name, v)
-		return n
-	}
-	Expect(count("tests")).To(Equal(len(suite.Cases)))
-	Expect(count("failures")).To(Equal(failures))
-	Expect(count("errors")).To(Equal(errs))
-	Expect(count("skipped")).To(Equal(skipped))
-	for _, name := range []string{"tests", "failures", "errors"} {
-		v, _ := attr(s.Attrs, name)
-		w, _ := attr(suite.Attrs, name)
-		Expect(v).To(Equal(w), "<testsuites %s> must add up its suites", name)
-	}
 	return s
 }
 
@@ -173,8 +110,8 @@ var _ = Describe("JUnit", func() {
 		return buf.Bytes()
 	}
 
-	It("follows the schema's rules and maps every status", func() {
-		doc := validateJUnit(render(newFixtureReport()))
+	It("is valid against the Ant, Jenkins xunit and junit-4 schemas, and maps every status", func() {
+		doc := validateJUnit(render(withUnjudged(newFixtureReport())))
 		suite := doc.Suites[0]
 		Expect(suite.Cases).To(HaveLen(7))
 
@@ -192,30 +129,36 @@ var _ = Describe("JUnit", func() {
 		Expect(fail.Failure[0].Text).To(ContainSubstring("requirement (MUST): A small message comes back exactly."))
 		Expect(fail.Failure[0].Text).To(ContainSubstring("expected from offset 0:"))
 		Expect(fail.Failure[0].Text).To(ContainSubstring(`<script>alert(1)</script>`), "text survives escaping")
+		Expect(fail.Failure[0].Text).To(ContainSubstring("replay: echoconf check --select basic/small-message --seed 42 --timeout-scale 2 --exec './server {port}'\n"))
+		Expect(fail.Failure[0].Text).To(ContainSubstring("timeline of the exchange:\n  1 connection(s), 4096 bytes written, 4096 bytes read\n"))
+		Expect(fail.Failure[0].Text).To(MatchRegexp(`\+2\.2ms +conn 1 +read 0 B, ended by eof`))
+		Expect(fail.Failure[0].Text).To(ContainSubstring("... 3 more events ..."))
 
 		flaky := caseByName(doc, "large/1mib")
 		Expect(flaky.Failure).To(HaveLen(1))
 		Expect(flaky.Failure[0].Text).To(ContainSubstring("server died: signal: segmentation fault"))
-		Expect(flaky.SystemOut.Text).To(ContainSubstring("FLAKY: failed 2 of 3 runs."))
+		Expect(flaky.Failure[0].Text).To(HavePrefix("FLAKY: failed 2 of 3 runs."))
 
 		warn := caseByName(doc, "robustness/no-zombies")
 		Expect(warn.Failure).To(BeEmpty(), "a warning does not fail the verdict, so it is not a <failure>")
 		Expect(warn.Error).To(BeEmpty())
-		Expect(warn.SystemOut).NotTo(BeNil())
-		Expect(warn.SystemOut.Text).To(HavePrefix("WARNING: SHOULD requirement violated"))
-		Expect(warn.SystemOut.Text).To(ContainSubstring("12 zombies"))
+		Expect(warn.Skipped).To(HaveLen(1), "a warning is not a green test either")
+		Expect(warn.Skipped[0].Attrs).To(BeEmpty(), "junit-4.xsd allows no attribute on <skipped>")
+		Expect(warn.Skipped[0].Text).To(HavePrefix("WARNING: SHOULD requirement violated"))
+		Expect(warn.Skipped[0].Text).To(ContainSubstring("12 zombies"))
 
-		skip := caseByName(doc, "robustness/fd-stable")
-		Expect(skip.Skipped).To(HaveLen(1))
-		Expect(attrValue(skip.Skipped[0].Attrs, "message")).To(Equal("needs the server process (exec mode)"))
+		unjudged := caseByName(doc, "robustness/fd-stable")
+		Expect(unjudged.Skipped).To(HaveLen(1), "a check that could not be judged is neither a pass nor a failure")
+		Expect(unjudged.Skipped[0].Text).To(HavePrefix("NOT JUDGED: "))
 
 		errc := caseByName(doc, "halfclose/no-data")
 		Expect(errc.Error).To(HaveLen(1), "a check that could not run is an <error>")
 		Expect(errc.Failure).To(BeEmpty())
 
+		Expect(attrValue(suite.Attrs, "tests")).To(Equal("7"))
 		Expect(attrValue(suite.Attrs, "failures")).To(Equal("3"))
 		Expect(attrValue(suite.Attrs, "errors")).To(Equal("1"))
-		Expect(attrValue(suite.Attrs, "skipped")).To(Equal("1"))
+		Expect(attrValue(suite.Attrs, "skipped")).To(Equal("2"))
 		Expect(attrValue(suite.Attrs, "timestamp")).To(Equal("2026-03-14T15:09:26"))
 		Expect(attrValue(suite.Attrs, "hostname")).To(Equal("grader"))
 		Expect(suite.SystemOut.Text).To(ContainSubstring("died during large/1mib"))
@@ -224,13 +167,49 @@ var _ = Describe("JUnit", func() {
 		Expect(suite.SystemOut.Text).NotTo(ContainSubstring("\x00"), "XML 1.0 cannot carry NUL")
 	})
 
+	It("is counted right by test-results-parser: no warning or unjudged check is a pass", func() {
+		t := junitTotals(render(withUnjudged(newFixtureReport())))
+		Expect(t.Passed).To(Equal(1), "only basic/no-greeting passed")
+		Expect(t.Failed).To(Equal(3))
+		Expect(t.Errors).To(Equal(1))
+		Expect(t.Skipped).To(Equal(2), "the warning and the check that could not be judged")
+		Expect(t.CaseStatus("basic/no-greeting")).To(Equal("PASS"))
+		Expect(t.CaseStatus("robustness/no-zombies")).To(Equal("SKIP"))
+		Expect(t.CaseStatus("robustness/fd-stable")).To(Equal("SKIP"))
+		Expect(t.CaseStatus("halfclose/no-data")).To(Equal("FAIL"))
+	})
+
+	It("counts skipped checks apart from passed ones in test-results-parser", func() {
+		statuses := map[string]conformance.Status{}
+		for _, id := range []string{"robustness/no-zombies", "robustness/fd-stable", "large/64mib"} {
+			statuses[id] = conformance.StatusSkip
+		}
+		t := junitTotals(render(fullCatalogueReport(false, statuses)))
+		Expect(t.Skipped).To(Equal(3))
+		Expect(t.Passed).To(Equal(len(spec.All()) - 3))
+		Expect(t.Status).To(Equal("PASS"))
+	})
+
+	It("is rejected by the schemas when it breaks their rules (the validation can fail)", func() {
+		bad := strings.Replace(string(render(newFixtureReport())), "<testsuites>", `<testsuites tests="7">`, 1)
+		path := writeTemp("bad.xml", []byte(bad))
+		err := validate.XMLLint("ant-junit.xsd", path)
+		if reason, ok := validate.Absent(err); ok {
+			Skip(reason)
+		}
+		Expect(err).To(MatchError(ContainSubstring("tests")))
+		bad = strings.Replace(string(render(newFixtureReport())), "<skipped>", `<skipped message="x">`, 1)
+		err = validate.XMLLint("junit-4.xsd", writeTemp("bad4.xml", []byte(bad)))
+		Expect(err).To(MatchError(ContainSubstring("message")))
+	})
+
 	It("writes a valid empty suite for a report without results", func() {
 		doc := validateJUnit(render(&conformance.Report{Target: "127.0.0.1:1", Started: fixtureStart}))
 		Expect(doc.Suites[0].Cases).To(BeEmpty())
 	})
 
-	It("turns a SHOULD violation into a <failure> under --strict", func() {
-		r := newFixtureReport()
+	It("turns a SHOULD violation, and a check that could not be judged, into a <failure> under --strict", func() {
+		r := withUnjudged(newFixtureReport())
 		r.Strict = true
 		for i := range r.Results {
 			if r.Results[i].Status == conformance.StatusWarn {
@@ -239,6 +218,9 @@ var _ = Describe("JUnit", func() {
 		}
 		doc := validateJUnit(render(r))
 		Expect(caseByName(doc, "robustness/no-zombies").Failure).To(HaveLen(1))
+		unjudged := caseByName(doc, "robustness/fd-stable")
+		Expect(unjudged.Failure).To(HaveLen(1))
+		Expect(attrValue(unjudged.Failure[0].Attrs, "type")).To(Equal("unjudged"))
 	})
 
 	It("uses the host name by default", func() {

@@ -185,9 +185,9 @@ func (r *Rubric) IDs() []string { return append([]string(nil), r.order...) }
 // warn (a SHOULD requirement violated in a run that is not strict) does
 // when the check measured the requirement and found it violated (a hygiene
 // failure: leaked descriptors, zombies), because a warning does not fail
-// the verdict; a warn caused by a server that does not work at all
-// (refused, timeout, reset, ...) verified nothing and earns nothing. Fail,
-// error and skip earn nothing. Under --strict the engine reports SHOULD
+// the verdict. A SHOULD check the server's faults kept from being judged
+// (unjudged: refused, timeout, reset, ...) verified nothing and earns
+// nothing. Fail, error and skip earn nothing. Under --strict the engine reports SHOULD
 // violations as fail, so they cost their points exactly when they fail the
 // verdict.
 func Earns(res conformance.Result) bool {

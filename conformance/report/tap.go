@@ -24,34 +24,56 @@ import (
 //	  message: ...
 //	  severity: fail
 //	  ...
+//	  wanted: 4096 bytes echoed unchanged
+//	  found: ...
+//	  replay: echoconf check --select basic/small-message ...
+//	  timeline: [...]
 //	  ...
 //	ok 3 - robustness/no-zombies # SKIP needs the server process
 //	not ok 4 - robustness/fd-stable # TODO SHOULD requirement violated (warning: the run is not strict)
+//	ok 5 - robustness/no-zombies # SKIP not judged: the server did not serve this check's traffic correctly
 //
-// The plan comes first. Every failed, warned or errored check carries a YAML
-// diagnostics block (two-space indent, marshalled with go.yaml.in/yaml/v3 so
-// that any text is escaped correctly) with the message, severity, level,
-// requirement, kind, diagnosis, byte counts, offsets and hex windows.
+// The plan comes first. Every failed, warned, unjudged or errored check
+// carries a YAML diagnostics block (two-space indent, marshalled with
+// go.yaml.in/yaml/v3 so that any text is escaped correctly) with the
+// message, severity, level, requirement, kind, diagnosis, byte counts,
+// offsets, hex windows, the replay command and the timeline. What was
+// expected and what came are node-tap's "wanted" and "found" keys, which
+// tap-mocha-reporter and the other node-tap reporters print.
 //
 // A warning (a SHOULD requirement violated in a non-strict run) is written
 // "not ok ... # TODO": TAP's own way to say "this fails, and that is known
 // and does not fail the run", which harnesses count as passing while still
-// showing it. Under --strict the engine reports it as fail: a plain "not ok".
-// A check that could not run (status error) is "not ok" with severity error.
-// The server's command and output (exec mode) follow as "#" comment lines.
-func TAP(w io.Writer, r *conformance.Report) error {
+// showing it. A check that could not be judged is "ok ... # SKIP": neither a
+// pass nor a warning. Under --strict the engine fails both: a plain
+// "not ok". A check that could not run (status error) is "not ok" with
+// severity error. The server's command and output (exec mode) follow as "#"
+// comment lines.
+//
+// Perl's prove (TAP::Harness 3.44) refuses TAP version 14; TAP13 writes the
+// same stream as version 13 for it.
+func TAP(w io.Writer, r *conformance.Report) error { return writeTAP(w, r, 14) }
+
+// TAP13 writes r as TAP version 13 (the "tap13" format of --format): the
+// stream of TAP, with "TAP version 13". Perl's prove and other harnesses
+// that predate TAP 14 read it; node-tap's tap-parser reads both.
+func TAP13(w io.Writer, r *conformance.Report) error { return writeTAP(w, r, 13) }
+
+func writeTAP(w io.Writer, r *conformance.Report, version int) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "TAP version 14\n1..%d\n", len(r.Results))
+	fmt.Fprintf(bw, "TAP version %d\n1..%d\n", version, len(r.Results))
 	for i, res := range r.Results {
 		n := i + 1
 		desc := tapEscape(res.Check.ID)
-		switch res.Status {
-		case conformance.StatusPass:
+		switch {
+		case res.Status == conformance.StatusPass:
 			fmt.Fprintf(bw, "ok %d - %s\n", n, desc)
-		case conformance.StatusSkip:
+		case res.Status == conformance.StatusSkip:
 			fmt.Fprintf(bw, "ok %d - %s # SKIP %s\n", n, desc, tapEscape(oneLine(skipReason(res))))
-		case conformance.StatusWarn:
+		case res.Status == conformance.StatusWarn:
 			fmt.Fprintf(bw, "not ok %d - %s # TODO SHOULD requirement violated (warning: the run is not strict)\n", n, desc)
+		case res.Status == conformance.StatusUnjudged && !r.Strict:
+			fmt.Fprintf(bw, "ok %d - %s # SKIP not judged: the server did not serve this check's traffic correctly\n", n, desc)
 		default:
 			fmt.Fprintf(bw, "not ok %d - %s\n", n, desc)
 		}
@@ -63,7 +85,7 @@ func TAP(w io.Writer, r *conformance.Report) error {
 		var block bytes.Buffer
 		enc := yaml.NewEncoder(&block)
 		enc.SetIndent(2)
-		if err := enc.Encode(tapDiagnostics(res)); err != nil {
+		if err := enc.Encode(tapDiagnostics(r, res)); err != nil {
 			return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
 		}
 		if err := enc.Close(); err != nil {
@@ -80,9 +102,9 @@ func TAP(w io.Writer, r *conformance.Report) error {
 		bw.WriteString("  ...\n")
 	}
 	counts := r.Counts()
-	fmt.Fprintf(bw, "# verdict: %s (%d passed, %d failed, %d warnings, %d skipped, %d errors)\n", r.Verdict(),
+	fmt.Fprintf(bw, "# verdict: %s (%d passed, %d failed, %d warnings, %d not judged, %d skipped, %d errors)\n", r.Verdict(),
 		counts[conformance.StatusPass], counts[conformance.StatusFail], counts[conformance.StatusWarn],
-		counts[conformance.StatusSkip], counts[conformance.StatusError])
+		counts[conformance.StatusUnjudged], counts[conformance.StatusSkip], counts[conformance.StatusError])
 	fmt.Fprintf(bw, "# target: %s\n", tapComment(r.Target))
 	if s := r.Server; s != nil {
 		fmt.Fprintf(bw, "# server: %s (pid %d, %d restarts)\n", tapComment(s.Command), s.PID, s.Restarts)
@@ -112,32 +134,34 @@ func TAP(w io.Writer, r *conformance.Report) error {
 // tapDiag is the YAML diagnostics block of one test point. Field order is
 // the order of the block.
 type tapDiag struct {
-	Message     string `yaml:"message"`
-	Severity    string `yaml:"severity"`
-	Level       string `yaml:"level"`
-	Requirement string `yaml:"requirement"`
-	DurationMS  int64  `yaml:"duration_ms"`
-	Kind        string `yaml:"kind,omitempty"`
-	Diagnosis   string `yaml:"diagnosis,omitempty"`
-	Expected    string `yaml:"expected,omitempty"`
-	Actual      string `yaml:"actual,omitempty"`
-	Sent        *int64 `yaml:"sent,omitempty"`
-	Received    *int64 `yaml:"received,omitempty"`
-	Offset      *int64 `yaml:"offset,omitempty"`
-	Ending      string `yaml:"ending,omitempty"`
-	Conn        string `yaml:"conn,omitempty"`
-	Detail      string `yaml:"detail,omitempty"`
-	WindowStart *int64 `yaml:"window_start,omitempty"`
-	ExpectedHex string `yaml:"expected_hex,omitempty"`
-	ActualHex   string `yaml:"actual_hex,omitempty"`
-	Cause       string `yaml:"cause,omitempty"`
-	ServerDied  string `yaml:"server_died,omitempty"`
-	Hint        string `yaml:"hint,omitempty"`
-	Runs        int    `yaml:"runs,omitempty"`
-	Failures    int    `yaml:"failures,omitempty"`
+	Message     string   `yaml:"message"`
+	Severity    string   `yaml:"severity"`
+	Level       string   `yaml:"level"`
+	Requirement string   `yaml:"requirement"`
+	DurationMS  int64    `yaml:"duration_ms"`
+	Kind        string   `yaml:"kind,omitempty"`
+	Diagnosis   string   `yaml:"diagnosis,omitempty"`
+	Wanted      string   `yaml:"wanted,omitempty"`
+	Found       string   `yaml:"found,omitempty"`
+	Sent        *int64   `yaml:"sent,omitempty"`
+	Received    *int64   `yaml:"received,omitempty"`
+	Offset      *int64   `yaml:"offset,omitempty"`
+	Ending      string   `yaml:"ending,omitempty"`
+	Conn        string   `yaml:"conn,omitempty"`
+	Detail      string   `yaml:"detail,omitempty"`
+	WindowStart *int64   `yaml:"window_start,omitempty"`
+	WantedHex   string   `yaml:"wanted_hex,omitempty"`
+	FoundHex    string   `yaml:"found_hex,omitempty"`
+	Cause       string   `yaml:"cause,omitempty"`
+	ServerDied  string   `yaml:"server_died,omitempty"`
+	Hint        string   `yaml:"hint,omitempty"`
+	Runs        int      `yaml:"runs,omitempty"`
+	Failures    int      `yaml:"failures,omitempty"`
+	Replay      string   `yaml:"replay,omitempty"`
+	Timeline    []string `yaml:"timeline,omitempty"`
 }
 
-func tapDiagnostics(res conformance.Result) tapDiag {
+func tapDiagnostics(r *conformance.Report, res conformance.Result) tapDiag {
 	d := tapDiag{
 		Message:     oneLine(errText(res.Err)),
 		Severity:    string(res.Status),
@@ -146,6 +170,8 @@ func tapDiagnostics(res conformance.Result) tapDiag {
 		DurationMS:  res.Duration.Milliseconds(),
 		ServerDied:  res.ServerDied,
 		Hint:        Hint(res),
+		Replay:      ReplayCommand(r, res),
+		Timeline:    res.Timeline.Lines(),
 	}
 	if res.Err == nil {
 		d.Message = "passed"
@@ -156,15 +182,15 @@ func tapDiagnostics(res conformance.Result) tapDiag {
 	if f := res.Failure(); f != nil {
 		sent, recv := f.Sent, f.Received
 		d.Kind, d.Diagnosis = string(f.Kind), string(f.Diagnosis)
-		d.Expected, d.Actual = f.Expected, f.Actual
+		d.Wanted, d.Found = f.Expected, f.Actual
 		d.Sent, d.Received = &sent, &recv
 		d.Ending, d.Conn, d.Detail = string(f.Ending), f.Conn, f.Detail
 		if f.Offset >= 0 {
 			off, ws := f.Offset, f.WindowStart
 			d.Offset, d.WindowStart = &off, &ws
 			if len(f.ExpectedWindow) > 0 || len(f.ActualWindow) > 0 {
-				d.ExpectedHex = hexOrNothing(f.ExpectedWindow)
-				d.ActualHex = hexOrNothing(f.ActualWindow)
+				d.WantedHex = hexOrNothing(f.ExpectedWindow)
+				d.FoundHex = hexOrNothing(f.ActualWindow)
 			}
 		}
 		if f.Err != nil {

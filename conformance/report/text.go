@@ -19,7 +19,21 @@ type TextOptions struct {
 	OmitChecks bool
 	// OutputLines bounds the server output excerpt (default 40 lines).
 	OutputLines int
+	// Title is the report's first line; default TitleLine of the report.
+	// OmitTitle leaves it out, for a report whose title a caller printed
+	// before the progress lines.
+	Title     string
+	OmitTitle bool
 }
+
+// TitleLine is the text report's default first line: "echoconf check TARGET".
+func TitleLine(r *conformance.Report, color bool) string {
+	return paint(color, ansiBold, "echoconf check") + " " + r.Target
+}
+
+// StatusWord is a status as the text formats print it: PASS, FAIL, WARN,
+// UNJUDGED (could not be judged), SKIP or ERROR.
+func StatusWord(s conformance.Status) string { return strings.ToUpper(string(s)) }
 
 // Text writes r for people, without colour: one line per selected check,
 // then the diagnostics of every failure, warning and error, the server's
@@ -69,6 +83,8 @@ func statusColour(s conformance.Status) string {
 		return ansiRed
 	case conformance.StatusWarn:
 		return ansiYellow
+	case conformance.StatusUnjudged:
+		return ansiDim
 	}
 	return ansiBlue
 }
@@ -76,7 +92,7 @@ func statusColour(s conformance.Status) string {
 // CheckLine is the one-line summary of a result that the text format and
 // the progress printer share: "PASS  basic/small-message  (3ms)".
 func CheckLine(res conformance.Result, color bool) string {
-	tag := paint(color, statusColour(res.Status), fmt.Sprintf("%-5s", strings.ToUpper(string(res.Status))))
+	tag := paint(color, statusColour(res.Status), fmt.Sprintf("%-8s", StatusWord(res.Status)))
 	line := fmt.Sprintf("%s %-36s %s", tag, res.Check.ID, paint(color, ansiDim, fmt.Sprintf("%8s", round(res.Duration))))
 	if res.Check.Level.String() == "SHOULD" {
 		line += " " + paint(color, ansiDim, "[SHOULD]")
@@ -109,7 +125,14 @@ func NewProgress(w io.Writer, color bool) func(conformance.ProgressEvent) {
 
 func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 	c := o.Color
-	fmt.Fprintf(w, "%s %s\n", paint(c, ansiBold, "echoconf check"), r.Target)
+	switch {
+	case o.OmitTitle:
+	case o.Title != "":
+		fmt.Fprintf(w, "%s\n", paint(c, ansiBold, o.Title))
+		fmt.Fprintf(w, "%s\n", TitleLine(r, c))
+	default:
+		fmt.Fprintf(w, "%s\n", TitleLine(r, c))
+	}
 	notSelected := 0
 	for _, res := range r.Results {
 		if conformance.NotSelected(res) {
@@ -125,16 +148,20 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 	}
 	var detailed bool
 	for _, res := range r.Results {
-		if res.Status != conformance.StatusFail && res.Status != conformance.StatusWarn && res.Status != conformance.StatusError {
+		if res.Status != conformance.StatusFail && res.Status != conformance.StatusWarn &&
+			res.Status != conformance.StatusError && res.Status != conformance.StatusUnjudged {
 			continue
 		}
 		if !detailed {
 			fmt.Fprintf(w, "\n%s\n", paint(c, ansiBold, "Diagnostics"))
 			detailed = true
 		}
-		fmt.Fprintf(w, "\n%s %s (%s)\n", paint(c, statusColour(res.Status), "--- "+strings.ToUpper(string(res.Status))),
+		fmt.Fprintf(w, "\n%s %s (%s)\n", paint(c, statusColour(res.Status), "--- "+StatusWord(res.Status)),
 			res.Check.ID, res.Check.Level)
 		fmt.Fprintf(w, "    requirement: %s\n", res.Check.Requirement)
+		if res.Status == conformance.StatusUnjudged {
+			w.WriteString("    not judged: the server did not serve this check's traffic correctly, so the requirement could not be judged\n")
+		}
 		if f := res.Failure(); f != nil {
 			w.WriteString(indentText(f.Report(), "    "))
 		} else if res.Err != nil {
@@ -145,6 +172,13 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 		}
 		if res.ServerDied != "" {
 			fmt.Fprintf(w, "    the server died during this check: %s\n", res.ServerDied)
+		}
+		if cmd := ReplayCommand(r, res); cmd != "" {
+			fmt.Fprintf(w, "    replay: %s\n", cmd)
+		}
+		if t := timelineText(res); t != "" {
+			w.WriteString("    timeline:\n")
+			w.WriteString(indentText(t, "      "))
 		}
 	}
 	if s := r.Server; s != nil {
@@ -177,9 +211,11 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 		}
 	}
 	n := r.Counts()
-	fmt.Fprintf(w, "\n%d passed, %d failed, %d warned, %d skipped, %d errors",
-		n[conformance.StatusPass], n[conformance.StatusFail], n[conformance.StatusWarn],
-		n[conformance.StatusSkip]-notSelected, n[conformance.StatusError])
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d warned", n[conformance.StatusPass], n[conformance.StatusFail], n[conformance.StatusWarn])
+	if k := n[conformance.StatusUnjudged]; k > 0 {
+		fmt.Fprintf(w, ", %d not judged", k)
+	}
+	fmt.Fprintf(w, ", %d skipped, %d errors", n[conformance.StatusSkip]-notSelected, n[conformance.StatusError])
 	if notSelected > 0 {
 		fmt.Fprintf(w, " (%d not selected)", notSelected)
 	}

@@ -40,7 +40,9 @@ var _ = Describe("JSON", func() {
 		Expect(doc).To(HaveKeyWithValue("started", "2026-03-14T15:09:26Z"))
 		Expect(doc).To(HaveKeyWithValue("duration_ms", 12345.0))
 		Expect(doc).To(HaveKeyWithValue("strict", false))
-		Expect(doc["counts"]).To(Equal(map[string]any{"pass": 1.0, "fail": 3.0, "warn": 1.0, "skip": 1.0, "error": 1.0}))
+		Expect(doc["counts"]).To(Equal(map[string]any{"pass": 1.0, "fail": 3.0, "warn": 1.0, "unjudged": 0.0, "skip": 1.0, "error": 1.0}))
+		Expect(doc).To(HaveKeyWithValue("seed", 42.0))
+		Expect(doc).To(HaveKeyWithValue("timeout_scale", 2.0))
 		Expect(doc["server"]).To(And(
 			HaveKeyWithValue("pid", 4242.0), HaveKeyWithValue("restarts", 1.0),
 			HaveKeyWithValue("deaths", ConsistOf("died during large/1mib: signal: segmentation fault")),
@@ -56,11 +58,24 @@ var _ = Describe("JSON", func() {
 		Expect(f).To(And(HaveKeyWithValue("kind", "wrong-bytes"), HaveKeyWithValue("diagnosis", "altered"),
 			HaveKeyWithValue("offset", 17.0), HaveKeyWithValue("ending", "eof"),
 			HaveKeyWithValue("expected_hex", HavePrefix("68656c6c6f")), HaveKeyWithValue("actual_hex", ContainSubstring("4f726c64"))))
+		Expect(small).To(HaveKeyWithValue("replay", "echoconf check --select basic/small-message --seed 42 --timeout-scale 2 --exec './server {port}'"))
+		tl := small["timeline"].(map[string]any)
+		Expect(tl).To(And(HaveKeyWithValue("conns", 1.0), HaveKeyWithValue("written", 4096.0), HaveKeyWithValue("omitted", 3.0)))
+		Expect(tl["tail"]).To(ContainElement(And(HaveKeyWithValue("op", "read"), HaveKeyWithValue("bytes", 0.0),
+			HaveKeyWithValue("end", "eof (the server closed)"), HaveKeyWithValue("at_ms", 2.2))))
+		Expect(checks[0]).NotTo(HaveKey("replay"), "a pass has nothing to replay")
 		large := checks[2].(map[string]any)
 		Expect(large).To(And(HaveKeyWithValue("flaky", true), HaveKeyWithValue("server_died", "signal: segmentation fault")))
 		Expect(checks[0]).NotTo(HaveKey("failure"))
 		Expect(checks[0]).To(HaveKeyWithValue("message", ""))
 		Expect(checks[3].(map[string]any)["failure"]).To(HaveKeyWithValue("cause", "i/o timeout"))
+	})
+
+	It("counts a check that could not be judged apart from warnings", func() {
+		doc := decode(withUnjudged(newFixtureReport()))
+		Expect(doc["counts"]).To(HaveKeyWithValue("unjudged", 1.0))
+		Expect(doc["counts"]).To(HaveKeyWithValue("warn", 1.0))
+		Expect(doc["checks"].([]any)[5]).To(HaveKeyWithValue("status", "unjudged"))
 	})
 
 	It("marks checks left out by the selection and omits the server for an address", func() {
@@ -96,7 +111,19 @@ var _ = Describe("Text", func() {
 		Expect(out).To(ContainSubstring("| listening on 40123"))
 		Expect(out).To(ContainSubstring("?[31mred?[0m ? done"), "control characters of the server are neutralised")
 		Expect(out).To(ContainSubstring("1 passed, 3 failed, 1 warned, 1 skipped, 1 errors in 12.35s"))
+		Expect(out).To(ContainSubstring("    replay: echoconf check --select basic/small-message --seed 42 --timeout-scale 2 --exec './server {port}'\n"))
+		Expect(out).To(MatchRegexp(`(?m)^      \+2\.2ms +conn 1 +read 0 B, ended by eof`))
+		Expect(out).To(HavePrefix("echoconf check ./server {port}\n"), "the title line comes first")
 		Expect(strings.TrimSpace(out)).To(HaveSuffix("FAIL: not conformant"))
+	})
+
+	It("heads the report with a title when given one, and says which check could not be judged", func() {
+		out := render(withUnjudged(newFixtureReport()), report.TextOptions{Title: "echoconf grade: alice"})
+		Expect(out).To(HavePrefix("echoconf grade: alice\necho" + "conf check ./server {port}\n"))
+		Expect(out).To(MatchRegexp(`(?m)^UNJUDGED +robustness/fd-stable`))
+		Expect(out).To(ContainSubstring("--- UNJUDGED robustness/fd-stable (SHOULD)\n    requirement: The server's open file count does not grow with finished connections.\n    not judged:"))
+		Expect(out).To(ContainSubstring(", 1 not judged,"))
+		Expect(render(newFixtureReport(), report.TextOptions{OmitTitle: true})).To(HavePrefix("PASS "))
 	})
 
 	It("colours when asked, omits check lines after progress, and counts unselected checks apart", func() {
@@ -113,6 +140,6 @@ var _ = Describe("Text", func() {
 		progress(conformance.ProgressEvent{Kind: conformance.ProgressStart, Check: r.Results[1].Check})
 		progress(conformance.ProgressEvent{Kind: conformance.ProgressEnd, Check: r.Results[1].Check, Result: &r.Results[1]})
 		Expect(strings.Count(buf.String(), "\n")).To(Equal(1))
-		Expect(buf.String()).To(HavePrefix("PASS  " + r.Results[1].Check.ID))
+		Expect(buf.String()).To(HavePrefix("PASS     " + r.Results[1].Check.ID))
 	})
 })

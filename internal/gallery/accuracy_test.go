@@ -107,6 +107,9 @@ var _ = Describe("the accuracy table", Ordered, ContinueOnFailure, func() {
 			for _, id := range p.Expect.Warn {
 				Expect(byID[id].Status).To(Equal(conformance.StatusWarn), "%s must warn about %s (%s)", id, p.Name, p.Fault)
 			}
+			for _, id := range p.Expect.Unjudged {
+				Expect(byID[id].Status).To(Equal(conformance.StatusUnjudged), "%s cannot judge %s (%s)", id, p.Name, p.Fault)
+			}
 			if len(p.Expect.CaughtBy) > 0 {
 				var caught []string
 				for _, id := range p.Expect.CaughtBy {

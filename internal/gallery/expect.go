@@ -13,7 +13,7 @@ import (
 // named in fail or warn always is; otherwise one in caught_by_any or
 // matched by a may_fail pattern is not.
 func (p Program) Compared(id string) bool {
-	for _, named := range [][]string{p.Expect.Fail, p.Expect.Warn} {
+	for _, named := range [][]string{p.Expect.Fail, p.Expect.Warn, p.Expect.Unjudged} {
 		for _, n := range named {
 			if n == id {
 				return true
@@ -49,6 +49,9 @@ func (p Program) ExpectedStatuses(ids []string) map[string]conformance.Status {
 	for _, id := range p.Expect.Warn {
 		want[id] = conformance.StatusWarn
 	}
+	for _, id := range p.Expect.Unjudged {
+		want[id] = conformance.StatusUnjudged
+	}
 	return want
 }
 
@@ -72,7 +75,8 @@ type Outcome struct {
 	Met bool
 	// Verdict is the run's verdict.
 	Verdict conformance.Verdict
-	// Failed and Warned list the IDs that failed (or errored) and warned,
+	// Failed and Warned list the IDs that failed (or errored) and warned
+	// (or could not be judged),
 	// in catalogue order.
 	Failed []string
 	Warned []string
@@ -88,7 +92,7 @@ func (p Program) Evaluate(r *conformance.Report, ids []string) Outcome {
 		switch res.Status {
 		case conformance.StatusFail, conformance.StatusError:
 			o.Failed = append(o.Failed, res.Check.ID)
-		case conformance.StatusWarn:
+		case conformance.StatusWarn, conformance.StatusUnjudged:
 			o.Warned = append(o.Warned, res.Check.ID)
 		}
 	}

@@ -86,8 +86,11 @@ type Expect struct {
 	Conformant bool     `json:"conformant,omitempty"`
 	Fail       []string `json:"fail,omitempty"`
 	Warn       []string `json:"warn,omitempty"`
-	CaughtBy   []string `json:"caught_by_any,omitempty"`
-	MayFail    []string `json:"may_fail,omitempty"`
+	// Unjudged lists the SHOULD checks that the server's faults keep from
+	// being judged at all (conformance.StatusUnjudged).
+	Unjudged []string `json:"unjudged,omitempty"`
+	CaughtBy []string `json:"caught_by_any,omitempty"`
+	MayFail  []string `json:"may_fail,omitempty"`
 }
 
 // Verdict returns the expected verdict: "pass" when no MUST check is
@@ -109,6 +112,9 @@ func (e Expect) String() string {
 	parts := append([]string(nil), e.Fail...)
 	for _, w := range e.Warn {
 		parts = append(parts, w+" (warn)")
+	}
+	for _, w := range e.Unjudged {
+		parts = append(parts, w+" (unjudged)")
 	}
 	if len(e.CaughtBy) > 0 {
 		parts = append(parts, "one of ("+strings.Join(e.CaughtBy, " | ")+")")
@@ -237,7 +243,7 @@ func (m *Manifest) validate() error {
 			continue
 		}
 		e := p.Expect
-		named := len(e.Fail) + len(e.Warn) + len(e.CaughtBy)
+		named := len(e.Fail) + len(e.Warn) + len(e.Unjudged) + len(e.CaughtBy)
 		listed := named + len(e.MayFail)
 		switch {
 		case p.Kind == KindCorrect && (!e.Conformant || listed > len(e.Warn)):
@@ -286,6 +292,15 @@ func (m *Manifest) ValidateIDs(ids []string) error {
 			}
 			if both[id] {
 				errs = append(errs, fmt.Errorf("server %q: %q is in both fail and warn", p.Name, id))
+			}
+			both[id] = true
+		}
+		for _, id := range p.Expect.Unjudged {
+			if !known[id] {
+				errs = append(errs, fmt.Errorf("server %q: unjudged: unknown check %q", p.Name, id))
+			}
+			if both[id] {
+				errs = append(errs, fmt.Errorf("server %q: %q is in unjudged and in fail or warn", p.Name, id))
 			}
 		}
 	}

@@ -265,7 +265,7 @@ func printTable(w io.Writer, runs []gallery.ServerRun, ids []string, verbose boo
 	for _, r := range runs {
 		p := r.Program
 		expected := p.Expect.Verdict()
-		if n := len(p.Expect.Fail) + len(p.Expect.Warn); n > 0 {
+		if n := len(p.Expect.Fail) + len(p.Expect.Warn) + len(p.Expect.Unjudged); n > 0 {
 			expected = fmt.Sprintf("%s, %d named", expected, n)
 		}
 		if len(p.Expect.CaughtBy) > 0 {
