@@ -201,7 +201,7 @@ func missing(class []string, from map[string]string, ms []*Manifest) error {
 	sort.Ints(shards)
 	var parts []string
 	for _, k := range shards {
-		parts = append(parts, fmt.Sprintf("shard %d/%d (%s)", k, count, names(byShard[k])))
+		parts = append(parts, fmt.Sprintf("%d/%d (%s)", k, count, names(byShard[k])))
 	}
 	what := "a shard is missing"
 	if len(parts) > 1 {

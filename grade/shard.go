@@ -33,6 +33,9 @@ func ParseShard(s string) (Shard, error) {
 	if errK != nil || errN != nil {
 		return Shard{}, fmt.Errorf("invalid shard %q: K and N must be integers, such as 0/3", s)
 	}
+	if ni < 1 || ni > MaxShards {
+		return Shard{}, fmt.Errorf("invalid shard %q: N must be in 1..%d", s, MaxShards)
+	}
 	sh := Shard{Index: ki, Count: ni}
 	return sh, sh.validate()
 }
