@@ -398,9 +398,7 @@ var _ = Describe("the GitHub Classroom example", func() {
 			Expect(reporter.Env).To(HaveKeyWithValue(strings.ToUpper(id)+"_RESULTS", "${{steps."+id+".outputs.result}}"))
 		}
 
-		scores := map[string]float64{}
 		for _, sub := range []string{"faulty-iterative", "build-failure"} {
-			scores[sub] = 0
 			ws := GinkgoT().TempDir()
 			Expect(os.CopyFS(ws, os.DirFS(filepath.Join("..", "..", "testdata", "class", sub)))).To(Succeed())
 			temp := GinkgoT().TempDir()
@@ -409,16 +407,30 @@ var _ = Describe("the GitHub Classroom example", func() {
 			Expect(os.WriteFile(filepath.Join(temp, "echoconf"), data, 0o755)).To(Succeed())
 			out, code := shell(ws, baseEnv("RUNNER_TEMP="+temp), check.Run, 5*time.Minute)
 			Expect(code).To(BeZero(), "%s:\n%s", sub, out)
+
+			// The points of each check, as echoconf scored it.
+			var res report.GradescopeResults
+			data, err = os.ReadFile(filepath.Join(ws, "echoconf-results.json"))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(json.Unmarshal(data, &res)).To(Succeed())
+			earned := map[string]bool{}
+			for _, t := range res.Tests {
+				earned[t.Name] = t.Score == t.MaxScore
+			}
+			awarded := map[string]bool{}
 			for _, g := range graders {
 				// The command grader gives its command PATH and HOME only.
 				_, code := runIn(ws, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, time.Minute, "bash", "-c", g.With["command"])
-				if code == 0 {
-					scores[sub] += points[g.With["test-name"]]
-				}
+				awarded[g.With["test-name"]] = code == 0
+			}
+			Expect(awarded).To(Equal(earned), "%s: each test is awarded exactly when echoconf gave its check's points", sub)
+			for _, id := range []string{"concurrency/many-clients", "concurrency/idle-client", "concurrency/non-reading-client"} {
+				Expect(awarded[id]).To(BeFalse(), "%s: %s", sub, id)
+			}
+			for _, id := range []string{"basic/no-greeting", "basic/small-message", "basic/many-messages", "basic/all-byte-values", "basic/line-endings", "halfclose/no-data"} {
+				Expect(awarded[id]).To(Equal(sub == "faulty-iterative"), "%s: %s", sub, id)
 			}
 		}
-		// What echoconf grade gives these submissions (grade/class_test.go).
-		Expect(scores).To(Equal(map[string]float64{"faulty-iterative": 80, "build-failure": 0}))
 	})
 })
 
