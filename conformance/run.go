@@ -50,7 +50,9 @@ const serverAliveID = "robustness/server-alive"
 //
 // Scheduling: the non-exclusive checks outside the robustness category run
 // first, concurrently (Options.Parallel at a time); then each Exclusive
-// check runs alone, in catalogue order; then the remaining robustness
+// check runs alone, in catalogue order (together, when the server answered
+// none of the first checks: they can only time out as those did); then the
+// remaining robustness
 // checks run concurrently, so a server that crashes under abuse does not
 // fail unrelated checks; robustness/server-alive runs last.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
@@ -175,7 +177,14 @@ func (e *engine) run(ctx context.Context, addr string) {
 		}
 	}
 	e.parallel(phases[0])
-	e.pool(phases[1], 1)
+	if e.answersNoOne(phases[0]) {
+		// Every check so far waited out the silence timeout having got
+		// nothing back: the exclusive checks can only time out the same
+		// way, so they need not wait their turn one after another.
+		e.pool(phases[1], e.o.Parallel)
+	} else {
+		e.pool(phases[1], 1)
+	}
 	e.parallel(phases[2])
 	e.pool(phases[3], 1)
 
@@ -207,6 +216,22 @@ func (e *engine) parallel(idx []int) {
 	if passed {
 		e.pool(failed, 1)
 	}
+}
+
+// answersNoOne reports whether the server answered none of the checks at
+// idx: each failed by waiting out its silence timeout without receiving a
+// byte (a timeout, or a FIN that never came).
+func (e *engine) answersNoOne(idx []int) bool {
+	if len(idx) < 3 || e.down != nil {
+		return false
+	}
+	for _, i := range idx {
+		f := e.results[i].Failure()
+		if f == nil || f.Ending != spec.EventTimeout || f.Received != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // pool runs the checks at the given catalogue indices, n at a time; each
