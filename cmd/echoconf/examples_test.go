@@ -33,8 +33,9 @@ var examplesDir = filepath.Join("..", "..", "examples")
 // the whole catalogue.
 const fastGrade = "--select basic --startup-timeout 2s"
 
-// exampleUIDBase is the first of the dedicated uids the Kubernetes
-// example's pods run as in these tests (the grade package uses 61000+).
+// exampleUIDBase is the first of the dedicated uids the examples' gradings
+// run as in these tests, when root: never nobody, whose processes the grade
+// package's tests watch, and never the grade package's uids (61000+).
 const exampleUIDBase = 63000
 
 // smallClass copies three submissions of the sample class into dir/sub.
@@ -187,7 +188,7 @@ var _ = Describe("the GitHub Actions example", func() {
 		repo := GinkgoT().TempDir()
 		smallClass(repo, w.Env["CLASS_DIR"])
 		artifacts := GinkgoT().TempDir()
-		overrides := map[string]string{"GRADE_FLAGS": fastGrade}
+		overrides := map[string]string{"GRADE_FLAGS": fastGrade + " --uid-base " + strconv.Itoa(exampleUIDBase+100)}
 
 		// runJob runs the steps of one job in a fresh workspace, as a
 		// runner would, with artifacts passed through the artifacts dir.
@@ -455,7 +456,8 @@ var _ = Describe("the Gradescope example", func() {
 		Expect(os.Chmod(root, 0o755)).To(Succeed())
 		script, err := filepath.Abs(filepath.Join(examplesDir, "gradescope", "run_autograder"))
 		Expect(err).NotTo(HaveOccurred())
-		out, code := runIn(root, baseEnv("AUTOGRADER_ROOT="+root, "ECHOCONF="+echoconfBin, "ECHOCONF_FLAGS=--skip large,robustness --startup-timeout 2s"),
+		out, code := runIn(root, baseEnv("AUTOGRADER_ROOT="+root, "ECHOCONF="+echoconfBin,
+			"ECHOCONF_FLAGS=--skip large,robustness --startup-timeout 2s --uid-base "+strconv.Itoa(exampleUIDBase+200)),
 			5*time.Minute, script)
 		Expect(code).To(BeZero(), out)
 		var res report.GradescopeResults
