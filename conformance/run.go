@@ -54,7 +54,10 @@ const serverAliveID = "robustness/server-alive"
 //
 // Scheduling: the non-exclusive checks outside the robustness category run
 // first, concurrently (Options.Parallel at a time); then each Exclusive
-// check runs alone, in catalogue order; then the remaining robustness
+// check runs alone, in catalogue order (together, when the server answered
+// none of the first checks and, alone, not halfclose/small-pending either:
+// they can only time out as those did); then the
+// remaining robustness
 // checks run concurrently, so a server that crashes under abuse does not
 // fail unrelated checks; robustness/server-alive runs last.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
@@ -188,7 +191,14 @@ func (e *engine) run(ctx context.Context, addr string) {
 		}
 	}
 	e.parallel(phases[0])
-	e.pool(phases[1], 1)
+	if e.silent(phases[0]) {
+		// The server answers no one, not even a lone client: the
+		// exclusive checks can only time out as the first ones did, so
+		// they need not wait their turn one after another.
+		e.pool(phases[1], e.o.Parallel)
+	} else {
+		e.pool(phases[1], 1)
+	}
 	e.parallel(phases[2])
 	e.pool(phases[3], 1)
 
@@ -218,6 +228,38 @@ func (e *engine) parallel(idx []int) {
 	if passed {
 		e.pool(failed, 1)
 	}
+}
+
+// silentProbeID is the check that silent re-runs alone: a client that
+// sends a little and half-closes, which any server that answers anyone
+// answers when it is alone.
+const silentProbeID = "halfclose/small-pending"
+
+// silent reports whether the server answered none of the checks at idx,
+// each of which waited out its silence timeout without receiving a byte
+// (a timeout, or a FIN that never came), and then, alone, did not answer
+// silentProbeID either. The probe's run is not reported: it only decides
+// how the exclusive checks are scheduled.
+func (e *engine) silent(idx []int) bool {
+	if len(idx) < 3 || e.down != nil || (e.srv != nil && e.srv.died()) {
+		return false
+	}
+	probe := -1
+	for _, i := range idx {
+		f := e.results[i].Failure()
+		if f == nil || f.Ending != spec.EventTimeout || f.Received != 0 {
+			return false
+		}
+		if e.checks[i].ID == silentProbeID {
+			probe = i
+		}
+	}
+	if probe < 0 {
+		return false
+	}
+	out, _ := e.runOnce(e.checks[probe])
+	f, _ := out.err.(*spec.Failure)
+	return f != nil && f.Ending == spec.EventTimeout && f.Received == 0
 }
 
 // pool runs the checks at the given catalogue indices, n at a time; each

@@ -33,4 +33,11 @@
 // Gradescope, junit.xml, report.txt, report.html) and for the class
 // (summary.csv, checks.csv, and index.html: a chart of every check across
 // the class, a histogram of the scores and a sortable table).
+//
+// A class can be graded on several machines: Options.Shard selects a
+// deterministic shard, Merge combines the output directories of the shards
+// into what one run of the whole class writes, and Options.Resume
+// continues a stopped run. Each run with an output directory writes a
+// Manifest (grade.json) there and a grade.json record in each graded
+// submission's directory, last, as its completion marker.
 package grade

@@ -65,23 +65,30 @@ func Submissions(classDir string) ([]string, error) {
 	return names, nil
 }
 
-// Grade grades every submission of classDir, o.Jobs at a time, writes the
-// results under o.Out (when set) and returns them in submission order. The
-// error is only for a run that could not start (bad options, unreadable
-// class directory) or could not write its class summary; a submission that
-// cannot be graded is a Result with Verdict "error".
+// Grade grades every submission of classDir (or, with o.Shard, those of
+// one shard), o.Jobs at a time, writes the results under o.Out (when set)
+// and returns them in submission order. The error is only for a run that
+// could not start (bad options, unreadable class directory, a --resume
+// that does not match the run in o.Out) or could not write its class
+// summary; a submission that cannot be graded is a Result with Verdict
+// "error".
+//
+// With o.Out, each graded submission's reports are written first and its
+// grade.json last, each file atomically, and o.Out/grade.json (the
+// Manifest) when the run starts and when it ends.
 func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	names, err := Submissions(classDir)
+	class, err := Submissions(classDir)
 	if err != nil {
 		return nil, err
 	}
-	if len(names) == 0 {
+	if len(class) == 0 {
 		return nil, fmt.Errorf("no submissions: %s has no subdirectories", classDir)
 	}
+	names := o.Shard.Of(class)
 	if err := validateSelection(o); err != nil {
 		return nil, err
 	}
@@ -102,12 +109,36 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 			return nil, fmt.Errorf("work directory %s is not searchable by others (mode %v), so %s cannot reach its submission", o.WorkDir, fi.Mode().Perm(), ids[0].name)
 		}
 	}
+	cfg := configOf(o)
+	cfgHash := cfg.hash()
+	manifest := &Manifest{SchemaVersion: ManifestSchemaVersion, Tool: "echoconf", Version: Version(), Config: cfg,
+		Shard: o.Shard.String(), Class: class, Submissions: names, Started: time.Now().UTC()}
 	if o.Out != "" {
 		if err := os.MkdirAll(o.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("create output directory: %w", err)
 		}
+		if o.Resume {
+			if err := resumable(o.Out, manifest); err != nil {
+				return nil, err
+			}
+		}
+		if err := writeJSONFile(filepath.Join(o.Out, FileManifest), manifest); err != nil {
+			return nil, err
+		}
 	}
 	results := make([]Result, len(names))
+	var todo []int
+	var reused []int
+	for i, name := range names {
+		if o.Resume {
+			if r, ok := completeResult(o.Out, name, cfgHash, catalogueOf(o)); ok {
+				results[i] = r
+				reused = append(reused, i)
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
 	jobs := make(chan int)
 	var mu sync.Mutex
 	done := 0
@@ -123,8 +154,11 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 		e.Done, e.Total = done, len(names)
 		o.Progress(e)
 	}
+	for _, i := range reused {
+		emit(Event{Kind: EventDone, Submission: names[i], Result: &results[i], Resumed: true})
+	}
 	var wg sync.WaitGroup
-	workers := min(o.Jobs, len(names))
+	workers := min(o.Jobs, len(todo))
 	for slot := 0; slot < workers; slot++ {
 		wg.Add(1)
 		go func(id identity) {
@@ -133,7 +167,7 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 				emit(Event{Kind: EventStart, Submission: names[i]})
 				res := gradeOne(ctx, names[i], filepath.Join(classDir, names[i]), o, id, is)
 				if o.Out != "" {
-					if err := writeSubmission(filepath.Join(o.Out, names[i]), &res, o); err != nil {
+					if err := writeGraded(filepath.Join(o.Out, names[i]), &res, o, cfgHash, ctx.Err() == nil); err != nil {
 						res.Notes = append(res.Notes, "could not write its reports: "+err.Error())
 						if res.Err == nil {
 							res.Err = err
@@ -147,7 +181,7 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 		}(ids[slot])
 	}
 feed:
-	for i := range names {
+	for _, i := range todo {
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
@@ -165,8 +199,58 @@ feed:
 		if err := writeClass(o.Out, results); err != nil {
 			return results, err
 		}
+		manifest.Complete = ctx.Err() == nil
+		manifest.DurationMS = float64(time.Since(manifest.Started).Microseconds()) / 1000
+		if err := writeJSONFile(filepath.Join(o.Out, FileManifest), manifest); err != nil {
+			return results, err
+		}
 	}
 	return results, nil
+}
+
+// writeGraded writes the reports of res into dir and then, when the
+// grading was not interrupted, its record: the old record goes first, so
+// that a crash in between never leaves a record beside other reports.
+func writeGraded(dir string, res *Result, o Options, cfgHash string, finished bool) error {
+	if err := os.Remove(filepath.Join(dir, FileManifest)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the previous record: %w", err)
+	}
+	if err := writeSubmission(dir, res, o); err != nil {
+		return err
+	}
+	if !finished {
+		return nil
+	}
+	return writeRecord(dir, res, cfgHash)
+}
+
+// resumable returns an error when out holds a run that --resume must not
+// continue: another version, configuration or shard.
+func resumable(out string, m *Manifest) error {
+	prev, err := ReadManifest(out)
+	if err != nil {
+		if _, statErr := os.Stat(filepath.Join(out, FileManifest)); errors.Is(statErr, os.ErrNotExist) {
+			return nil // nothing to resume: a fresh run
+		}
+		return fmt.Errorf("--resume: %w", err)
+	}
+	if prev.Version != m.Version {
+		return fmt.Errorf("--resume: %s was graded by echoconf %s, this is %s; grade again without --resume", out, prev.Version, m.Version)
+	}
+	if d := m.Config.differences(prev.Config); len(d) > 0 {
+		return fmt.Errorf("--resume: %s was graded with another configuration: %s; grade again without --resume", out, strings.Join(d, ", "))
+	}
+	if prev.Shard != m.Shard {
+		return fmt.Errorf("--resume: %s holds shard %s, not %s", out, prev.Shard, m.Shard)
+	}
+	return nil
+}
+
+func catalogueOf(o Options) []spec.Check {
+	if o.Checks != nil {
+		return o.Checks
+	}
+	return spec.All()
 }
 
 // IsolationOf says how Grade with o would keep submissions apart, or why
@@ -338,27 +422,28 @@ func matchCheck(pattern string, c spec.Check) (bool, error) {
 	return path.Match(pattern, c.ID)
 }
 
+// selected reports whether o's selection includes check c.
+func selected(o Options, c spec.Check) bool {
+	in := len(o.Select) == 0
+	for _, p := range o.Select {
+		if ok, _ := matchCheck(p, c); ok {
+			in = true
+		}
+	}
+	for _, p := range o.Skip {
+		if ok, _ := matchCheck(p, c); ok {
+			in = false
+		}
+	}
+	return in
+}
+
 // selectedMax is the points at stake for the selected checks, so that a
 // submission that does not build has the same max_score as the others.
 func selectedMax(o Options) float64 {
-	checks := o.Checks
-	if checks == nil {
-		checks = spec.All()
-	}
 	var total float64
-	for _, c := range checks {
-		in := len(o.Select) == 0
-		for _, p := range o.Select {
-			if ok, _ := matchCheck(p, c); ok {
-				in = true
-			}
-		}
-		for _, p := range o.Skip {
-			if ok, _ := matchCheck(p, c); ok {
-				in = false
-			}
-		}
-		if in {
+	for _, c := range catalogueOf(o) {
+		if selected(o, c) {
 			total += o.Rubric.Points(c.ID)
 		}
 	}

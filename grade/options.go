@@ -84,6 +84,12 @@ type Options struct {
 	// Progress, when set, is called as submissions start and finish; calls
 	// are serialised.
 	Progress func(Event)
+	// Shard, when set, grades only that shard of the class (see Shard).
+	Shard Shard
+	// Resume, with Out, reuses the results under Out of the submissions
+	// that a previous run with the same version and configuration graded
+	// completely, and grades only the others.
+	Resume bool
 }
 
 // EventKind says what a progress Event reports.
@@ -102,6 +108,9 @@ type Event struct {
 	Done       int // submissions finished so far
 	Total      int
 	Result     *Result
+	// Resumed is set on an EventDone whose Result comes from a previous
+	// run (Options.Resume).
+	Resumed bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -176,6 +185,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Cgroups == "" {
 		o.Cgroups = CgroupsAuto
+	}
+	if err := o.Shard.validate(); err != nil {
+		return o, err
+	}
+	if o.Resume && o.Out == "" {
+		return o, errors.New("--resume needs --out: it resumes the run that wrote there")
 	}
 	if o.CPUs != 0 && (o.CPUs < 0.01 || o.CPUs > 1024) {
 		return o, fmt.Errorf("invalid --cpus %g: want 0 (no cap) or 0.01..1024", o.CPUs)

@@ -22,7 +22,7 @@ func ProgressPrinter(w io.Writer, terminal bool) func(Event) {
 		}
 		if !terminal {
 			if e.Kind == EventDone && e.Result != nil {
-				fmt.Fprintf(w, "graded %d/%d: %s\n", e.Done, e.Total, summaryLine(e.Result))
+				fmt.Fprintf(w, "graded %d/%d: %s%s\n", e.Done, e.Total, summaryLine(e.Result), resumed(e))
 			}
 			return
 		}
@@ -44,7 +44,7 @@ func ProgressPrinter(w io.Writer, terminal bool) func(Event) {
 		}
 		if e.Kind == EventDone && e.Result != nil {
 			// Keep a line per finished submission above the bar.
-			fmt.Fprintf(w, "\r\033[K%s\n", summaryLine(e.Result))
+			fmt.Fprintf(w, "\r\033[K%s%s\n", summaryLine(e.Result), resumed(e))
 		}
 		line := fmt.Sprintf("[%s] %d/%d %s", bar, e.Done, e.Total, status)
 		if len(line) > 100 {
@@ -67,6 +67,13 @@ func summaryLine(r *Result) string {
 		s += ": " + r.Err.Error()
 	}
 	return s
+}
+
+func resumed(e Event) string {
+	if e.Resumed {
+		return ", from the previous run"
+	}
+	return ""
 }
 
 func sortedStrings(s []string) []string {

@@ -14,6 +14,7 @@ import (
 )
 
 const gradeUsage = `Usage: echoconf grade [flags] SUBMISSIONS_DIR
+       echoconf grade merge --out DIR RUN_DIR...
 
 Grades a class: each immediate subdirectory of SUBMISSIONS_DIR is one
 submission of C sources. Each is copied to a private work directory, built
@@ -36,6 +37,14 @@ With --out DIR, writes DIR/NAME/{results.json,junit.xml,report.txt,report.html}
 for each submission, and DIR/summary.csv, DIR/checks.csv and DIR/index.html
 (a chart of every check across the class, and a histogram of the scores)
 for the class.
+It also writes grade.json files that record what was graded and how.
+
+Across machines: --shard K/N grades the K-th of N disjoint shards (K from 0,
+by sorted name, whatever order the directory lists them in); "echoconf grade
+merge" then combines the --out directories of the shards into one, as a
+single run of the whole class would have written it. --resume continues a
+stopped run in the same --out directory, grading only the submissions whose
+results are not complete.
 
 Flags:
 `
@@ -59,6 +68,8 @@ type gradeFlags struct {
 	timeout, buildTimeout, cpu   time.Duration
 	startup                      time.Duration
 	selectChecks, skip           globList
+	shard                        string
+	resume                       bool
 }
 
 func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
@@ -87,11 +98,16 @@ func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	fs.StringVar(&f.cgroups, "cgroups", grade.CgroupsAuto, "a cgroup per submission: `MODE` auto (where they can be made), required, or off")
 	fs.Float64Var(&f.cpus, "cpus", 0, "with cgroups, cap each submission at `F` CPUs (0: no cap, an equal share of a busy CPU)")
 	fs.DurationVar(&f.startup, "startup-timeout", 5*time.Second, "how long a server has to start accepting")
+	fs.StringVar(&f.shard, "shard", "", "grade only shard `K/N` of the class: the K-th (from 0) of N disjoint shards")
+	fs.BoolVar(&f.resume, "resume", false, "with --out, keep the complete results of a stopped run there and grade the rest")
 	return fs
 }
 
 // runGrade is echoconf grade.
 func runGrade(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return runGradeMerge(args[1:], stdout, stderr)
+	}
 	var f gradeFlags
 	fs := newGradeFlagSet(&f)
 	pos, code, done := parseCommand("grade", fs, args, gradeUsage, gradeFooter, stdout, stderr)
@@ -122,6 +138,16 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
 		return usageError(stderr, "grade: --memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
 	}
+	var shard grade.Shard
+	if f.shard != "" {
+		var err error
+		if shard, err = grade.ParseShard(f.shard); err != nil {
+			return usageError(stderr, "grade: --shard: %v", err)
+		}
+	}
+	if f.resume && f.out == "" {
+		return usageError(stderr, "grade: --resume needs --out DIR, the directory of the run to resume")
+	}
 	if fi, err := os.Stat(pos[0]); err != nil || !fi.IsDir() {
 		return usageError(stderr, "grade: %s is not a directory", pos[0])
 	}
@@ -137,6 +163,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
 		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
 		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,
+		Shard: shard, Resume: f.resume,
 	}
 	if f.rubric != "" {
 		rb, err := report.LoadRubric(f.rubric, spec.All())

@@ -1,0 +1,109 @@
+package conformance_test
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// stalls counts the runs of checks that fail with a timeout after
+// receiving the given number of bytes.
+type stalls struct {
+	mu   sync.Mutex
+	runs map[string]int
+}
+
+func (s *stalls) check(id string, received int64) spec.Check {
+	return spec.Check{ID: id, Requirement: "It gets its echo.", Timeout: 5 * time.Second,
+		Run: func(ctx context.Context, env *spec.Env) error {
+			s.mu.Lock()
+			s.runs[id]++
+			s.mu.Unlock()
+			return &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Received: received, Ending: spec.EventTimeout}
+		}}
+}
+
+// meeting builds exclusive checks that pass only when they run at the same
+// time as each other: each waits, up to a second, for all to have started.
+type meeting struct {
+	mu      sync.Mutex
+	arrived int
+	all     chan struct{}
+	size    int
+}
+
+func (m *meeting) check(id string) spec.Check {
+	return spec.Check{ID: id, Requirement: "It meets the others.", Timeout: 5 * time.Second, Exclusive: true,
+		Run: func(ctx context.Context, env *spec.Env) error {
+			m.mu.Lock()
+			if m.arrived++; m.arrived == m.size {
+				close(m.all)
+			}
+			m.mu.Unlock()
+			t := time.NewTimer(time.Second)
+			defer t.Stop()
+			select {
+			case <-m.all:
+				return nil
+			case <-t.C:
+				return &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Detail: "ran alone"}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}}
+}
+
+var _ = Describe("the cost of a faulty server", func() {
+	var echo *fakeServer
+	BeforeEach(func() { echo = startFake(echoHandler) })
+
+	// probe is halfclose/small-pending: silent beside others, and then,
+	// run alone, silent again or answered.
+	probe := func(answersAlone bool) spec.Check {
+		runs := 0
+		var mu sync.Mutex
+		return spec.Check{ID: "halfclose/small-pending", Requirement: "It gets its echo and a FIN.", Timeout: 5 * time.Second,
+			Run: func(context.Context, *spec.Env) error {
+				mu.Lock()
+				runs++
+				again := runs > 1
+				mu.Unlock()
+				if again && answersAlone {
+					return nil
+				}
+				return &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Ending: spec.EventTimeout}
+			}}
+	}
+
+	DescribeTable("runs the exclusive checks together only against a server that answers no one, even alone",
+		func(first, probe spec.Check, together bool) {
+			s := &stalls{runs: map[string]int{}}
+			m := &meeting{all: make(chan struct{}), size: 2}
+			checks := []spec.Check{first, s.check("basic/b", 0), s.check("partial/c", 0), probe, m.check("concurrency/x"), m.check("concurrency/y")}
+			rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
+			want := conformance.StatusFail
+			if together {
+				want = conformance.StatusPass
+			}
+			// Run one after the other, the first waits for the second in
+			// vain; run together, they meet.
+			Expect(statuses(rep)["concurrency/x"]).To(Equal(want))
+			Expect(statuses(rep)[probe.ID]).To(Equal(conformance.StatusFail), "the probe's run alone is not reported")
+		},
+		Entry("nothing came back to any check, nor to the probe alone", (&stalls{runs: map[string]int{}}).check("basic/a", 0), probe(false), true),
+		Entry("nothing came back, not even a FIN", spec.Check{ID: "halfclose/a", Requirement: "It gets a FIN.", Timeout: 5 * time.Second,
+			Run: func(context.Context, *spec.Env) error {
+				return &spec.Failure{Kind: spec.KindNoEOF, Offset: -1, Ending: spec.EventTimeout}
+			}}, probe(false), true),
+		Entry("the probe is answered alone: the server serves one client at a time", (&stalls{runs: map[string]int{}}).check("basic/a", 0), probe(true), false),
+		Entry("one check passed", echoCheck("basic/a"), probe(false), false),
+		Entry("one check got part of its echo", (&stalls{runs: map[string]int{}}).check("basic/a", 1), probe(false), false),
+		Entry("the probe is not selected", (&stalls{runs: map[string]int{}}).check("basic/a", 0), (&stalls{runs: map[string]int{}}).check("halfclose/other", 0), false),
+	)
+})
