@@ -87,7 +87,8 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.
 	for _, c := range catalogue {
 		byID[c.ID] = c
 	}
-	rep := &conformance.Report{Target: j.Target, Started: j.Started, Duration: msDuration(j.DurationMS), Strict: j.Strict}
+	rep := &conformance.Report{Target: j.Target, Started: j.Started, Duration: msDuration(j.DurationMS), Strict: j.Strict,
+		Seed: j.Seed, TimeoutScale: j.TimeoutScale, Exec: j.Server != nil}
 	if s := j.Server; s != nil {
 		rep.Server = &conformance.ServerInfo{Command: s.Command, PID: s.PID, Restarts: s.Restarts, Exit: s.Exit,
 			Deaths: s.Deaths, Output: s.Output, OutputTruncated: s.OutputTruncated}
@@ -101,7 +102,7 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.
 			}
 		}
 		res := conformance.Result{Check: check, Status: conformance.Status(c.Status), Duration: msDuration(c.DurationMS),
-			Runs: c.Runs, Failures: c.Failures, ServerDied: c.ServerDied}
+			Runs: c.Runs, Failures: c.Failures, ServerDied: c.ServerDied, Timeline: timelineFromJSON(c.Timeline)}
 		switch {
 		case c.Failure != nil:
 			f, err := failureFromJSON(c.Failure)
@@ -117,6 +118,21 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.
 		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
+}
+
+// timelineFromJSON is the inverse of the JSON report's timeline.
+func timelineFromJSON(j *report.JSONTimeline) *conformance.Timeline {
+	if j == nil {
+		return nil
+	}
+	conv := func(es []report.JSONEvent) []conformance.ExchangeEvent {
+		out := make([]conformance.ExchangeEvent, 0, len(es))
+		for _, e := range es {
+			out = append(out, conformance.ExchangeEvent{At: msDuration(e.AtMS), Conn: e.Conn, Op: e.Op, Bytes: e.Bytes, End: e.End})
+		}
+		return out
+	}
+	return &conformance.Timeline{Head: conv(j.Head), Tail: conv(j.Tail), Omitted: j.Omitted, Conns: j.Conns, Written: j.Written, Read: j.Read}
 }
 
 func failureFromJSON(j *report.JSONFailure) (*spec.Failure, error) {

@@ -1,0 +1,4 @@
+package grade
+
+// ReportFromJSON exposes reportFromJSON to the tests.
+var ReportFromJSON = reportFromJSON
