@@ -89,11 +89,9 @@ func (s *Server) logf(format string, args ...any) {
 	}
 }
 
-// acquireSpawn takes, in the process model, one of the few slots for a
-// connection accepted but not yet handed to its child, or reports false if
-// the server stops first. The bound keeps the descriptors such connections
-// hold few: at the fd limit, starting a child needs descriptors of its own
-// (a pipe), which unbounded accepts would all have taken.
+// acquireSpawn takes, in the process model, one of the slots for a
+// connection accepted but not yet handed to its child (see spawnSlots), or
+// reports false if the server stops first.
 func (s *Server) acquireSpawn() bool {
 	if s.spawnSlots == nil {
 		return true

@@ -337,3 +337,18 @@ func (s *Server) reapExited() (over bool) {
 	}
 	return s.stopping && len(s.children) == 0
 }
+
+// spawnSlots is how many accepted connections may wait for their child at
+// once. Many let children start in parallel on a busy machine (fork and
+// exec wait for the scheduler); but each holds a descriptor, and starting a
+// child needs two more (a pipe), so near the fd limit unbounded accepts
+// would take them all and no child could ever start. Half of what the fd
+// limit leaves after a margin for the runtime, between 1 and 64.
+func spawnSlots() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 4
+	}
+	const margin = 32
+	return int(min(max((int64(rl.Cur)-margin)/2, 1), 64))
+}

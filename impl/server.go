@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -91,7 +90,7 @@ func NewServer(cfg Config) (*Server, error) {
 		if _, err := openDevNull(); err != nil {
 			return nil, fmt.Errorf("process model: %w", err)
 		}
-		s.spawnSlots = make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))
+		s.spawnSlots = make(chan struct{}, spawnSlots())
 	}
 	return s, nil
 }

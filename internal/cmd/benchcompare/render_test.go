@@ -64,6 +64,6 @@ var _ = Describe("the report", func() {
 				break
 			}
 		}
-		Expect(strings.Count(svg, "<rect")).To(Equal(1 + 2*3 + 3), "background, 3 bars in each of 2 rows, 3 legend keys")
+		Expect(strings.Count(svg, "<rect")).To(Equal(1+2*3+3), "background, 3 bars in each of 2 rows, 3 legend keys")
 	})
 })
