@@ -8,7 +8,7 @@ BIN     := bin
 # The race detector and vet run on every `make test`.
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build c test vet lint fmt bench accuracy demo examples clean screenshots
+.PHONY: all build c test vet lint fmt bench bench-payload bench-compare accuracy demo examples clean screenshots
 
 all: build
 
@@ -51,6 +51,16 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./conformance/
 	$(GO) test -run '^$$' -bench . -benchmem ./impl/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./grade/
+
+## bench-payload: the payload generator and verifier of check and bench, 10 runs for benchstat
+bench-payload:
+	@mkdir -p $(BIN)
+	$(GO) test -run '^$$' -bench EchoStream -count 10 ./spec/ | tee $(BIN)/payload.bench
+	$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da $(BIN)/payload.bench
+
+## bench-compare: the reference server against its peers, side by side; rewrites docs/performance.md
+bench-compare:
+	$(GO) run ./internal/cmd/benchcompare -out docs/performance.md
 
 ## accuracy: the verdict on every C server in testdata/, as a table (ACCURACY_FLAGS='-repeat 5 -hogs 2': on a loaded machine)
 accuracy:

@@ -22,14 +22,19 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 		if !s.acquire() {
 			return ErrServerClosed
 		}
+		if !s.acquireSpawn() {
+			s.release()
+			return ErrServerClosed
+		}
 		c, err := ln.Accept()
 		if err != nil {
+			s.releaseSpawn()
 			s.release()
 			if s.isStopping() {
 				return ErrServerClosed
 			}
 			if !retryableAcceptError(err) {
-				return fmt.Errorf("impl: accept: %w", err)
+				return fmt.Errorf("accept: %w", err)
 			}
 			backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
 			s.logf("accept: %v; retrying in %v", err, backoff)
@@ -46,8 +51,16 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 		t, ok := s.track(c)
 		if !ok {
 			_ = c.Close()
+			s.releaseSpawn()
 			s.release()
 			return ErrServerClosed
+		}
+		if s.cfg.Model == ModelProcess {
+			go func() {
+				defer s.releaseSpawn()
+				s.serveInChild(t)
+			}()
+			continue
 		}
 		go s.handle(t)
 	}
@@ -73,5 +86,26 @@ func retryableAcceptError(err error) bool {
 func (s *Server) logf(format string, args ...any) {
 	if s.cfg.ErrorLog != nil {
 		s.cfg.ErrorLog.Printf(format, args...)
+	}
+}
+
+// acquireSpawn takes, in the process model, one of the slots for a
+// connection accepted but not yet handed to its child (see spawnSlots), or
+// reports false if the server stops first.
+func (s *Server) acquireSpawn() bool {
+	if s.spawnSlots == nil {
+		return true
+	}
+	select {
+	case s.spawnSlots <- struct{}{}:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+func (s *Server) releaseSpawn() {
+	if s.spawnSlots != nil {
+		<-s.spawnSlots
 	}
 }

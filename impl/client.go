@@ -157,7 +157,7 @@ func (c *Client) dial(ctx context.Context) (*net.TCPConn, error) {
 // never deadlocks on large input. At the end of in it half-closes, then
 // returns when the server closes: nil if all went well, or a *DialError,
 // *MismatchError (Verify only), *ConnError or *LocalError. Cancelling ctx
-// closes the connection.
+// closes the connection and returns ctx.Err() at once.
 //
 // If the server closes or fails first, Pipe returns without waiting for in:
 // a goroutine may stay blocked in in.Read until that read returns.
@@ -183,6 +183,9 @@ func (c *Client) Pipe(ctx context.Context, in io.Reader, out io.Writer) error {
 	err = p.receive(out)
 	if p.spool != nil {
 		p.spool.close()
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // the close above, not the server, ended the exchange
 	}
 	if err != nil {
 		_ = conn.Close() // unblocks the sender's write
@@ -315,16 +318,33 @@ func (p *pipe) connError(op string, err error) error {
 // Interactive is the classic line client: it sends each line of in as it
 // is read and writes the echo of that line to out before reading the next.
 // At the end of in it half-closes and returns when the server closes. Its
-// errors are those of Pipe.
+// errors are those of Pipe. Cancelling ctx returns ctx.Err() at once, even
+// while it waits for a line; a goroutine may then stay blocked in in.Read
+// until that read returns.
 func (c *Client) Interactive(ctx context.Context, in io.Reader, out io.Writer) error {
 	conn, err := c.dial(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- c.interact(conn, in, out) }()
+	select {
+	case err := <-done:
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	case <-ctx.Done():
+		// The loop may be waiting for a line: it ends at its next read,
+		// on the closed connection.
+		_ = conn.Close()
+		return ctx.Err()
+	}
+}
 
+// interact is Interactive's loop.
+func (c *Client) interact(conn *net.TCPConn, in io.Reader, out io.Writer) error {
 	lines := bufio.NewReaderSize(in, interactiveChunk)
 	echoed := make([]byte, interactiveChunk)
 	var off int64

@@ -67,10 +67,10 @@ type Config struct {
 	// BufferSize is the size of each connection's echo buffer, taken from a
 	// pool on the connection's first read (DefaultBufferSize if 0).
 	BufferSize int
-	// Splice echoes with io.Copy(conn, conn), which uses splice(2) on Linux.
-	// It suits bulk traffic but costs a pipe (two more descriptors) per
-	// connection for its whole life and is slower on small messages. It
-	// cannot be combined with IdleTimeout.
+	// Splice echoes through a kernel pipe with splice(2), so the bytes never
+	// enter user memory. The pipe (two descriptors) exists only while data
+	// flows; an idle connection holds none. It costs a pipe per burst, so it
+	// suits bulk traffic only; see docs/performance.md.
 	Splice bool
 	// ErrorLog receives accept errors and child-process failures (nil =
 	// discarded). Client resets and timeouts are normal and never logged.
@@ -103,9 +103,6 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.BufferSize < MinBufferSize || c.BufferSize > MaxBufferSize {
 		return c, fmt.Errorf("buffer size %d is outside [%d, %d]", c.BufferSize, MinBufferSize, MaxBufferSize)
-	}
-	if c.Splice && c.IdleTimeout > 0 {
-		return c, fmt.Errorf("splice cannot be combined with an idle timeout")
 	}
 	return c, nil
 }

@@ -15,8 +15,9 @@ import (
 type echoOptions struct {
 	idle   time.Duration
 	splice bool
-	// getBuf and putBuf lend the loop its buffer; getBuf is called once,
-	// when the connection first has something to read.
+	// getBuf and putBuf lend the loop its buffer. The loop holds a buffer
+	// only while it has data to echo: it returns it whenever a read would
+	// block, so an idle connection holds none.
 	getBuf func() *[]byte
 	putBuf func(*[]byte)
 }
@@ -27,39 +28,81 @@ type echoOptions struct {
 //
 // The loop reads, then writes all it read before reading again, so a
 // client that stops reading stops being read from (backpressure), and
-// memory per connection is one buffer.
+// memory per connection is at most one buffer, none while idle.
 func echo(c net.Conn, o echoOptions) error {
+	rc, ok := rawConn(c)
+	if !ok {
+		return plainEcho(c, o)
+	}
 	if o.splice {
-		if _, err := io.Copy(c, c); err != nil {
-			return fmt.Errorf("splice: %w", err)
+		return spliceEcho(c, rc, o)
+	}
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			o.putBuf(bp)
 		}
-		return closeWrite(c)
-	}
-	if o.idle > 0 {
-		if err := c.SetReadDeadline(time.Now().Add(o.idle)); err != nil {
-			return fmt.Errorf("set read deadline: %w", err)
-		}
-	}
-	if err := waitReadable(c); err != nil {
-		return fmt.Errorf("wait for first read: %w", err)
-	}
-	bp := o.getBuf()
-	defer o.putBuf(bp)
-	buf := *bp
+	}()
 	for {
-		if o.idle > 0 {
-			if err := c.SetReadDeadline(time.Now().Add(o.idle)); err != nil {
-				return fmt.Errorf("set read deadline: %w", err)
-			}
+		if err := armDeadline(c.SetReadDeadline, o.idle); err != nil {
+			return err
 		}
-		n, rerr := c.Read(buf)
-		if n > 0 {
-			if o.idle > 0 {
-				if err := c.SetWriteDeadline(time.Now().Add(o.idle)); err != nil {
-					return fmt.Errorf("set write deadline: %w", err)
+		var (
+			n    int
+			rerr error
+		)
+		// The read happens inside the poller's callback so that the buffer
+		// is taken only when there is something to read and given back
+		// when the socket is drained: no extra system call per message.
+		err := rc.Read(func(fd uintptr) bool {
+			if bp == nil {
+				bp = o.getBuf()
+			}
+			for {
+				n, rerr = unix.Read(int(fd), *bp)
+				if rerr != unix.EINTR {
+					break
 				}
 			}
-			if _, err := c.Write(buf[:n]); err != nil {
+			if rerr == unix.EAGAIN {
+				o.putBuf(bp)
+				bp = nil
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
+		}
+		if rerr != nil {
+			return fmt.Errorf("read: %w", rerr)
+		}
+		if n == 0 {
+			return closeWrite(c)
+		}
+		if err := armDeadline(c.SetWriteDeadline, o.idle); err != nil {
+			return err
+		}
+		if _, err := c.Write((*bp)[:n]); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+}
+
+// plainEcho is echo for connections that are not sockets (tests' pipes).
+func plainEcho(c net.Conn, o echoOptions) error {
+	bp := o.getBuf()
+	defer o.putBuf(bp)
+	for {
+		if err := armDeadline(c.SetReadDeadline, o.idle); err != nil {
+			return err
+		}
+		n, rerr := c.Read(*bp)
+		if n > 0 {
+			if err := armDeadline(c.SetWriteDeadline, o.idle); err != nil {
+				return err
+			}
+			if _, err := c.Write((*bp)[:n]); err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
 		}
@@ -70,6 +113,29 @@ func echo(c net.Conn, o echoOptions) error {
 			return fmt.Errorf("read: %w", rerr)
 		}
 	}
+}
+
+// armDeadline sets a deadline idle from now with set, if idle > 0.
+func armDeadline(set func(time.Time) error, idle time.Duration) error {
+	if idle <= 0 {
+		return nil
+	}
+	if err := set(time.Now().Add(idle)); err != nil {
+		return fmt.Errorf("set deadline: %w", err)
+	}
+	return nil
+}
+
+func rawConn(c net.Conn) (syscall.RawConn, bool) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, false
+	}
+	return rc, true
 }
 
 // closeWrite sends a FIN on c if it supports half-close. After the client's
@@ -86,19 +152,9 @@ func closeWrite(c net.Conn) error {
 	return nil
 }
 
-// waitReadable blocks, honouring c's read deadline, until c has data, an
-// EOF or an error to report, without consuming anything. It lets a
-// connection that never sends hold no buffer. It returns nil at once for
-// connections that are not sockets.
-func waitReadable(c net.Conn) error {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
-	}
+// waitReadable blocks, honouring c's read deadline, until rc has data, an
+// EOF or an error to report, without consuming anything.
+func waitReadable(rc syscall.RawConn) error {
 	var one [1]byte
 	return rc.Read(func(fd uintptr) bool {
 		for {
@@ -106,10 +162,10 @@ func waitReadable(c net.Conn) error {
 			switch {
 			case err == unix.EINTR:
 				continue
-			case err == unix.EAGAIN || err == unix.EWOULDBLOCK:
+			case err == unix.EAGAIN:
 				return false // wait for the poller, then look again
 			default:
-				return true // data, EOF or an error: the next Read reports it
+				return true // data, EOF or an error: the next read reports it
 			}
 		}
 	})

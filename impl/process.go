@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // childEnvVar marks a process as a ModelProcess child and carries its
@@ -89,12 +92,16 @@ func runChild(raw string) int {
 		return childSetup
 	}
 	defer c.Close()
+	var buf *[]byte // one buffer, made on the first read and kept
 	err = echo(c, echoOptions{
 		idle:   set.IdleTimeout,
 		splice: set.Splice,
 		getBuf: func() *[]byte {
-			b := make([]byte, set.BufferSize)
-			return &b
+			if buf == nil {
+				b := make([]byte, set.BufferSize)
+				buf = &b
+			}
+			return buf
 		},
 		putBuf: func(*[]byte) {},
 	})
@@ -124,55 +131,224 @@ func childCommand(cfg Config) (exe string, env []string, err error) {
 		}
 	}
 	env = append(env, childEnvVar+"="+string(raw))
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One connection needs one P: fewer threads and less memory per child.
+		env = append(env, "GOMAXPROCS=1")
+	}
 	return exe, env, nil
 }
 
-// serveInChild hands t's connection to a new child process, closes the
-// parent's copies of it, and waits for (reaps) the child.
+// devNull is the children's stdin and stdout, opened once per process: on
+// the first attempt that succeeds, since it may fail at the fd limit.
+var devNull = struct {
+	sync.Mutex
+	f *os.File
+}{}
+
+func openDevNull() (*os.File, error) {
+	devNull.Lock()
+	defer devNull.Unlock()
+	if devNull.f == nil {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			return nil, err
+		}
+		devNull.f = f
+	}
+	return devNull.f, nil
+}
+
+// spareThreads is how many OS threads the process model makes when it
+// starts serving, for the Go runtime to keep idle and reuse. Under a
+// process limit (ulimit -u), the children can take every thread the user
+// may have, and the runtime aborts the whole server if it then fails to
+// start a thread it needs; with spares made early it needs none later.
+const spareThreads = 8
+
+// makeSpareThreads runs spareThreads goroutines locked to threads of their
+// own at once, then unlocks them: the runtime keeps the threads idle.
+func makeSpareThreads() {
+	var ready, release sync.WaitGroup
+	ready.Add(spareThreads)
+	release.Add(1)
+	var done sync.WaitGroup
+	for range spareThreads {
+		done.Go(func() {
+			runtime.LockOSThread()
+			ready.Done()
+			release.Wait()
+			runtime.UnlockOSThread()
+		})
+	}
+	ready.Wait()
+	release.Done()
+	done.Wait()
+}
+
+var spareThreadsOnce sync.Once
+
+// serveInChild starts a child for t's connection; once the child runs, the
+// parent holds neither a thread nor a descriptor for it: the reaper waits
+// for every child at once. A shortage of descriptors, processes or memory
+// keeps the connection and retries with backoff (the accept loop backs off
+// too), so clients wait instead of being reset. Children start from
+// goroutines of their own: on a busy machine, fork and exec take long
+// enough that starting them one after the other would delay the last
+// clients of a burst by seconds.
 func (s *Server) serveInChild(t *tracked) {
-	fc, ok := t.conn.(interface{ File() (*os.File, error) })
-	if !ok {
-		s.logf("process model: %T has no file descriptor", t.conn)
-		_ = t.conn.Close()
-		return
-	}
-	f, err := fc.File()
-	_ = t.conn.Close() // the child gets f; the parent keeps no copy
-	if err != nil {
-		s.logf("process model: %v", err)
-		return
-	}
-	cmd := &exec.Cmd{
-		Path:        s.exe,
-		Args:        []string{s.exe},
-		Env:         s.env,
-		ExtraFiles:  []*os.File{f},
-		Stderr:      os.Stderr,
-		SysProcAttr: childProcAttr(),
-	}
-	err = cmd.Start()
-	_ = f.Close()
-	if err != nil {
-		s.logf("process model: start child: %v", err)
-		return
-	}
-	if !s.setProc(t, cmd.Process) {
-		_ = cmd.Process.Kill()
-	}
-	if err := cmd.Wait(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.ExitCode() == childConnError {
+	var backoff time.Duration
+	for {
+		err := s.spawn(t)
+		if err == nil {
+			_ = t.conn.Close() // the child has its own copy
 			return
 		}
-		if errors.As(err, &ee) && !ee.Exited() && s.isForced() {
-			return // killed by Shutdown
+		if !retryableStartError(err) {
+			s.logf("process model: start child: %v", err)
+			s.finish(t)
+			return
 		}
-		s.logf("process model: child %d: %v", cmd.Process.Pid, err)
+		backoff = min(max(2*backoff, minAcceptBackoff), maxAcceptBackoff)
+		s.logf("process model: start child: %v; retrying in %v", err, backoff)
+		timer := time.NewTimer(backoff)
+		select {
+		case <-timer.C:
+		case <-s.done:
+			timer.Stop()
+			s.finish(t)
+			return
+		}
 	}
 }
 
-func (s *Server) isForced() bool {
+// retryableStartError reports whether starting a child failed for want of
+// a resource that connections ending will free.
+func retryableStartError(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EAGAIN, syscall.ENOMEM, syscall.ENOBUFS} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// spawn forks and executes a child with t's connection as childFD and
+// records it for the reaper.
+func (s *Server) spawn(t *tracked) error {
+	null, err := openDevNull()
+	if err != nil {
+		return fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	rc, ok := rawConn(t.conn)
+	if !ok {
+		return fmt.Errorf("%T has no file descriptor", t.conn)
+	}
+	s.startReaper()
+	var (
+		pid  int
+		ferr error
+	)
+	cerr := rc.Control(func(fd uintptr) {
+		pid, ferr = syscall.ForkExec(s.exe, []string{s.exe}, &syscall.ProcAttr{
+			Env:   s.env,
+			Files: []uintptr{null.Fd(), null.Fd(), os.Stderr.Fd(), fd},
+			Sys:   childProcAttr(),
+		})
+	})
+	if cerr != nil {
+		return cerr
+	}
+	if ferr != nil {
+		return ferr
+	}
+	s.mu.Lock()
+	t.pid = pid
+	s.children[pid] = t
+	if s.forced {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	s.mu.Unlock()
+	// The child may have exited before it was recorded, its SIGCHLD
+	// consumed by a scan that did not know it yet: scan again.
+	select {
+	case s.rescan <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// startReaper starts, once, the goroutine that reaps children.
+func (s *Server) startReaper() {
+	s.reaperOnce.Do(func() {
+		spareThreadsOnce.Do(makeSpareThreads)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGCHLD) // before the first fork
+		s.rescan = make(chan struct{}, 1)
+		s.reaping.Add(1)
+		go s.reap(sig, s.rescan)
+	})
+}
+
+// reap waits for SIGCHLD and reaps the children that exited, until the
+// server stops and no child is left. One goroutine serves every child, and
+// it waits in the Go runtime, not in a system call, so children cost the
+// parent no thread.
+func (s *Server) reap(sig chan os.Signal, rescan <-chan struct{}) {
+	defer s.reaping.Done()
+	defer signal.Stop(sig)
+	done := s.done
+	for {
+		if s.reapExited() {
+			return
+		}
+		select {
+		case <-sig:
+		case <-rescan:
+		case <-done:
+			done = nil
+		}
+	}
+}
+
+// reapExited reaps every exited child of this server and reports whether
+// the server is stopping with no child left.
+func (s *Server) reapExited() (over bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.forced
+	for pid, t := range s.children {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR || (err == nil && wpid == 0) {
+			continue // still running (or ask again on the next signal)
+		}
+		delete(s.children, pid)
+		switch {
+		case err != nil:
+			s.logf("process model: wait for child %d: %v", pid, err)
+		case ws.Exited() && (ws.ExitStatus() == childOK || ws.ExitStatus() == childConnError):
+		case ws.Signaled() && s.forced:
+			// killed by Shutdown
+		case ws.Exited():
+			s.logf("process model: child %d: exit status %d", pid, ws.ExitStatus())
+		default:
+			s.logf("process model: child %d: %v", pid, ws.Signal())
+		}
+		s.finishLocked(t)
+	}
+	return s.stopping && len(s.children) == 0
+}
+
+// spawnSlots is how many accepted connections may wait for their child at
+// once. Many let children start in parallel on a busy machine (fork and
+// exec wait for the scheduler); but each holds a descriptor, and starting a
+// child needs two more (a pipe), so near the fd limit unbounded accepts
+// would take them all and no child could ever start. Half of what the fd
+// limit leaves after a margin for the runtime, between 1 and 64.
+func spawnSlots() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 4
+	}
+	const margin = 32
+	return int(min(max((int64(rl.Cur)-margin)/2, 1), 64))
 }

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or
@@ -32,20 +33,29 @@ type Server struct {
 	done      chan struct{} // closed when stopping becomes true
 
 	serving sync.WaitGroup // Serve loops
-	handing sync.WaitGroup // connection handlers
+	handing sync.WaitGroup // connections in progress
 	active  atomic.Int64
+
+	children   map[int]*tracked // ModelProcess: running children by pid
+	reaperOnce sync.Once
+	rescan     chan struct{}  // wakes the reaper after a child is recorded
+	spawnSlots chan struct{}  // ModelProcess: connections waiting for their child
+	reaping    sync.WaitGroup // the reaper goroutine
+	quiet      *time.Timer    // the janitor's timer
+	janitor    memoryJanitor
 }
 
 // tracked is one connection in progress, as Shutdown needs to end it.
 type tracked struct {
-	conn net.Conn    // closed to end a goroutine-model connection
-	proc *os.Process // killed to end a process-model connection
+	conn net.Conn // closed to end a goroutine-model connection
+	pid  int      // killed to end a process-model connection (0 = none yet)
 }
 
-// abort ends t at once. Callers hold s.mu.
+// abort ends t at once. Callers hold s.mu, under which children are
+// reaped, so pid still names t's child.
 func (t *tracked) abort() {
-	if t.proc != nil {
-		_ = t.proc.Kill() // an exited child is not an error here
+	if t.pid > 0 {
+		_ = syscall.Kill(t.pid, syscall.SIGKILL)
 	}
 	_ = t.conn.Close() // closing twice is harmless
 }
@@ -56,13 +66,14 @@ func (t *tracked) abort() {
 func NewServer(cfg Config) (*Server, error) {
 	cfg, err := cfg.normalize()
 	if err != nil {
-		return nil, fmt.Errorf("impl: %w", err)
+		return nil, err
 	}
 	s := &Server{
 		cfg:       cfg,
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*tracked]struct{}),
 		done:      make(chan struct{}),
+		children:  make(map[int]*tracked),
 	}
 	size := cfg.BufferSize
 	s.pool.New = func() any {
@@ -74,8 +85,12 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.Model == ModelProcess {
 		if s.exe, s.env, err = childCommand(cfg); err != nil {
-			return nil, fmt.Errorf("impl: %w", err)
+			return nil, err
 		}
+		if _, err := openDevNull(); err != nil {
+			return nil, fmt.Errorf("process model: %w", err)
+		}
+		s.spawnSlots = make(chan struct{}, spawnSlots())
 	}
 	return s, nil
 }
@@ -90,7 +105,7 @@ func (s *Server) ActiveConns() int { return int(s.active.Load()) }
 func (s *Server) ListenAndServe() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("impl: %w", err)
+		return err
 	}
 	return s.Serve(ln)
 }
@@ -110,6 +125,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners[ln] = struct{}{}
 	s.serving.Add(1)
+	s.startJanitor()
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -136,41 +152,44 @@ func (s *Server) track(c net.Conn) (*tracked, bool) {
 	return t, true
 }
 
-// setProc records the child serving t, or reports false if Shutdown is
-// already closing connections and the child must be killed.
-func (s *Server) setProc(t *tracked, p *os.Process) bool {
+// finish ends t's bookkeeping: the count drops before the slot is freed,
+// so ActiveConns never exceeds MaxConns.
+func (s *Server) finish(t *tracked) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t.proc = p
-	return !s.forced
+	s.finishLocked(t)
 }
 
-// untrack ends t's bookkeeping: the count drops before the slot is freed,
-// so ActiveConns never exceeds MaxConns.
-func (s *Server) untrack(t *tracked) {
-	s.mu.Lock()
+func (s *Server) finishLocked(t *tracked) {
+	_ = t.conn.Close()
 	delete(s.conns, t)
-	s.mu.Unlock()
+	s.janitor.ended.Add(1)
 	s.active.Add(-1)
 	s.release()
 	s.handing.Done()
 }
 
-// handle serves one accepted connection with the configured model.
+// handle serves one accepted connection in the goroutine model.
 func (s *Server) handle(t *tracked) {
-	defer s.untrack(t)
-	if s.cfg.Model == ModelProcess {
-		s.serveInChild(t)
-		return
-	}
+	defer s.finish(t)
 	// A failed echo is the client's doing (reset, timeout): nothing to log.
 	_ = echo(t.conn, echoOptions{
 		idle:   s.cfg.IdleTimeout,
 		splice: s.cfg.Splice,
-		getBuf: func() *[]byte { return s.pool.Get().(*[]byte) },
-		putBuf: func(b *[]byte) { s.pool.Put(b) },
+		getBuf: s.getBuf,
+		putBuf: s.putBuf,
 	})
-	_ = t.conn.Close()
+}
+
+func (s *Server) getBuf() *[]byte {
+	s.janitor.lent.Add(1)
+	s.janitor.held.Add(1)
+	return s.pool.Get().(*[]byte)
+}
+
+func (s *Server) putBuf(b *[]byte) {
+	s.pool.Put(b)
+	s.janitor.held.Add(-1)
 }
 
 // acquire takes a connection slot, or reports false if the server stops
@@ -222,8 +241,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.handing.Wait()
 		close(finished)
 	}()
+	defer s.stopJanitor()
 	select {
 	case <-finished:
+		s.reaping.Wait()
 		return nil
 	case <-ctx.Done():
 	}
@@ -234,6 +255,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	<-finished
+	s.reaping.Wait()
 	return ctx.Err()
 }
 

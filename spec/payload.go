@@ -73,6 +73,12 @@ func (p payload) fill(b []byte, off int64) {
 	for len(b) > 0 {
 		idx := off / blockSize
 		in := int(off % blockSize)
+		if in == 0 && len(b) >= blockSize { // a whole block: generate it in place
+			p.block(uint32(idx), (*[blockSize]byte)(b))
+			b = b[blockSize:]
+			off += blockSize
+			continue
+		}
 		p.block(uint32(idx), &blk)
 		n := copy(b, blk[in:])
 		b = b[n:]
@@ -92,7 +98,7 @@ func (p payload) block(idx uint32, blk *[blockSize]byte) {
 	h := tagHash(p.seed, p.conn, p.round, idx)
 	binary.BigEndian.PutUint32(blk[12:16], uint32(h>>32))
 	s := h
-	for i := headerSize; i < blockSize; i += 8 {
+	for i := headerSize; i <= blockSize-8; i += 8 { // "<= -8" lets the compiler drop the bounds checks
 		s += 0x9e3779b97f4a7c15
 		binary.LittleEndian.PutUint64(blk[i:i+8], mix64(s))
 	}

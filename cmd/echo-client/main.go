@@ -24,6 +24,7 @@
 //	4  connection error: reset, or closed by the server before the input ended
 //	5  timeout: the server stopped making progress for -timeout
 //	6  local I/O error reading stdin or writing stdout
+//	130  interrupted by SIGINT or SIGTERM (Ctrl-C), at once in either mode
 //
 // Each error is reported as one line on stderr.
 package main
@@ -53,6 +54,8 @@ const (
 	exitConn     = 4
 	exitTimeout  = 5
 	exitLocal    = 6
+	// exitInterrupted is the shell's code for a command that SIGINT ended.
+	exitInterrupted = 130
 )
 
 func main() {
@@ -86,6 +89,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err == nil {
 		return exitOK
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(stderr, "echo-client: interrupted")
+		return exitInterrupted
 	}
 	code := exitCode(err)
 	if code == exitTimeout {

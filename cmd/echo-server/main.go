@@ -38,6 +38,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/echoconf/echoconf/impl"
@@ -122,7 +123,7 @@ func parseFlags(args []string, stdout io.Writer) (impl.Config, error) {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 0, "close a connection idle for this long (0 = never)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", impl.DefaultShutdownTimeout, "on SIGINT/SIGTERM, let connections finish for this long before closing them")
 	fs.IntVar(&cfg.BufferSize, "buffer-size", impl.DefaultBufferSize, "per-connection echo buffer in `BYTES`")
-	fs.BoolVar(&cfg.Splice, "splice", false, "echo with io.Copy (splice(2)) instead of the buffer loop; not with -idle-timeout")
+	fs.BoolVar(&cfg.Splice, "splice", false, "echo through a kernel pipe with splice(2) instead of the buffer loop (bulk traffic only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -139,8 +140,40 @@ func parseFlags(args []string, stdout io.Writer) (impl.Config, error) {
 		return cfg, fmt.Errorf("-model: %w", err)
 	}
 	cfg.Model = m
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+	if err := checkAddr(cfg.Addr); err != nil {
 		return cfg, fmt.Errorf("-addr: %w", err)
 	}
+	switch {
+	case cfg.MaxConns < 0:
+		return cfg, fmt.Errorf("-max-conns: %d is negative", cfg.MaxConns)
+	case cfg.IdleTimeout < 0:
+		return cfg, fmt.Errorf("-idle-timeout: %v is negative", cfg.IdleTimeout)
+	case cfg.ShutdownTimeout < 0:
+		return cfg, fmt.Errorf("-shutdown-timeout: %v is negative", cfg.ShutdownTimeout)
+	case cfg.BufferSize < impl.MinBufferSize || cfg.BufferSize > impl.MaxBufferSize:
+		return cfg, fmt.Errorf("-buffer-size: %d is outside [%d, %d]", cfg.BufferSize, impl.MinBufferSize, impl.MaxBufferSize)
+	}
 	return cfg, nil
+}
+
+// checkAddr rejects an address net.Listen would refuse for its form
+// rather than for the state of the machine: no port, or a port out of range.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if port == "" {
+		return nil // as ":0", a free port
+	}
+	if n, err := strconv.ParseUint(port, 10, 64); err == nil {
+		if n > 65535 {
+			return fmt.Errorf("port %s is outside [0, 65535]", port)
+		}
+		return nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("unknown port %q", port)
+	}
+	return nil
 }

@@ -159,12 +159,22 @@ var _ = Describe("echo-server", func() {
 		},
 		Entry("unknown flag", "flag provided but not defined: -bogus", "-bogus"),
 		Entry("unknown model", `unknown model "fork"`, "-model", "fork"),
-		Entry("negative max conns", "max conns -1 is negative", "-max-conns", "-1"),
+		Entry("negative max conns", "-max-conns: -1 is negative", "-max-conns", "-1"),
 		Entry("bad duration", `invalid value "soon" for flag -idle-timeout`, "-idle-timeout", "soon"),
 		Entry("address without port", "-addr: address localhost: missing port in address", "-addr", "localhost"),
 		Entry("stray argument", `unexpected argument "extra"`, "extra"),
-		Entry("splice with idle timeout", "splice cannot be combined", "-splice", "-idle-timeout", "1s"),
+		Entry("port out of range", "-addr: port 99999 is outside [0, 65535]", "-addr", "127.0.0.1:99999"),
+		Entry("unknown service name", `-addr: unknown port "nosuchservice"`, "-addr", "127.0.0.1:nosuchservice"),
+		Entry("zero buffer size", "-buffer-size: 0 is outside [512, 4194304]", "-buffer-size", "0"),
+		Entry("tiny buffer size", "-buffer-size: 1 is outside [512, 4194304]", "-buffer-size", "1"),
+		Entry("negative idle timeout", "-idle-timeout: -1s is negative", "-idle-timeout", "-1s"),
 	)
+
+	It("never prefixes a message with an internal package name", func() {
+		s := startServer("-buffer-size", "1")
+		Eventually(s, ioTimeout).Should(gexec.Exit(2))
+		Expect(string(s.Err.Contents())).NotTo(ContainSubstring("impl:"))
+	})
 
 	It("exits 1 when it cannot listen", func() {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -8,8 +9,9 @@ import (
 	"github.com/onsi/gomega/gexec"
 )
 
-// serverBin is the echo-server binary built for this suite.
-var serverBin string
+// serverBin and checkerBin are the echo-server and echoconf binaries built
+// for this suite.
+var serverBin, checkerBin string
 
 func TestEchoServer(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -17,11 +19,13 @@ func TestEchoServer(t *testing.T) {
 }
 
 var _ = SynchronizedBeforeSuite(func() []byte {
-	bin, err := gexec.Build("github.com/echoconf/echoconf/cmd/echo-server")
+	server, err := gexec.Build("github.com/echoconf/echoconf/cmd/echo-server")
 	Expect(err).NotTo(HaveOccurred())
-	return []byte(bin)
-}, func(bin []byte) {
-	serverBin = string(bin)
+	checker, err := gexec.Build("github.com/echoconf/echoconf/cmd/echoconf")
+	Expect(err).NotTo(HaveOccurred())
+	return []byte(server + "\n" + checker)
+}, func(bins []byte) {
+	serverBin, checkerBin, _ = strings.Cut(string(bins), "\n")
 })
 
 var _ = SynchronizedAfterSuite(func() {}, gexec.CleanupBuildArtifacts)

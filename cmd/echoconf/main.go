@@ -45,6 +45,7 @@ type command struct {
 
 // commands is the subcommand dispatch table.
 var commands = map[string]command{
+	"bench":   {runBench, "measure an echo server under load, verifying every byte"},
 	"check":   {runCheck, "check an echo server against the catalogue"},
 	"grade":   {runGrade, "grade a class of C submissions (build, check, score)"},
 	"list":    {runList, "print the catalogue of checks"},
