@@ -303,10 +303,24 @@ func (p *serverProc) doStop() {
 	p.pipe.Close()
 }
 
+// groupMayBeReused reports whether p's group ID may now name another
+// group: p has been reaped and a process with its number exists, which can
+// only be a newcomer (while any member of p's group or session lives, the
+// kernel does not reuse the number).
+func (p *serverProc) groupMayBeReused() bool {
+	if !p.exited() {
+		return false
+	}
+	_, err := os.Stat("/proc/" + strconv.Itoa(p.pid))
+	return err == nil
+}
+
 // killGroup SIGKILLs p's process group and the given descendants that are
 // no longer in it (a server that called setsid).
 func (p *serverProc) killGroup(strays []procStat) {
-	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	if !p.groupMayBeReused() {
+		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	}
 	for _, s := range strays {
 		if s.pgid != p.pid && s.state != 'Z' {
 			_ = syscall.Kill(s.pid, syscall.SIGKILL)
@@ -321,6 +335,9 @@ func (p *serverProc) waitGroupGone() {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; i < 200; i++ {
+		if p.groupMayBeReused() {
+			return
+		}
 		if err := syscall.Kill(-p.pid, 0); errors.Is(err, syscall.ESRCH) {
 			return
 		}

@@ -152,22 +152,25 @@ func closure(procs []proc, in func(proc) bool) []proc {
 	return out
 }
 
-// Kill SIGKILLs every process that carries mark or is in the session
-// that leader leads, and every descendant of one, round after round until
-// none is left alive or timeout passes. It reaps those of them that were
-// re-parented to the caller, zombies included (the finished children of a
-// server that died), except leader itself: the caller's own exec'd child,
-// which os/exec reaps. leader 0 means no session. It returns how many were
+// Kill SIGKILLs every process that carries mark, and every descendant of
+// one, round after round until none is left alive or timeout passes. It
+// reaps those of them that were re-parented to the caller, except leader:
+// the caller's own exec'd child, which os/exec reaps (0 for none). It also
+// reaps the zombies re-parented to the caller from the session that leader
+// leads (the finished children of a server that died: a zombie's
+// environment is empty, so it carries no mark). Only zombies are taken by
+// session, never a live process: once the leader is reaped and its session
+// is empty, its number may lead another session. It returns how many were
 // still alive at the end.
 func Kill(mark string, leader int, timeout time.Duration) int {
 	entry := []byte(Env(mark))
 	self := os.Getpid()
 	return sweep(timeout, leader, func(procs []proc) []proc {
 		return closure(procs, func(p proc) bool {
-			if p.pid == self {
+			switch {
+			case p.pid == self:
 				return false
-			}
-			if leader > 0 && p.sid == leader {
+			case leader > 0 && p.pid != leader && p.sid == leader && p.ppid == self && p.state == 'Z':
 				return true
 			}
 			return p.live() && marked(p.pid, entry)
