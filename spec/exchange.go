@@ -122,15 +122,31 @@ type echoConn struct {
 // dial opens a connection for a check, closed on ctx's end. label names it
 // in failures.
 func (p *probe) dial(ctx context.Context, label string) (*echoConn, *Failure) {
-	dctx, cancel := context.WithTimeout(ctx, p.env.D(dialTimeout))
-	defer cancel()
-	conn, err := p.env.Dial(dctx)
+	conn, err := p.dialOnce(ctx)
+	// A connect that timed out while the machine's CPUs were saturated is
+	// tried again (see pressure.go): the server may not have run.
+	for graces := 0; err != nil && graces < maxGraces && ctx.Err() == nil && isTimeout(err) && cpuStarved(); graces++ {
+		conn, err = p.dialOnce(ctx)
+	}
 	if err != nil {
 		return nil, p.dialFailure(ctx, label, err)
 	}
 	c := &echoConn{env: p.env, seed: p.env.Seed, conn: conn, label: label}
 	c.stopWatch = closeOnDone(ctx, conn)
 	return c, nil
+}
+
+// dialOnce makes one connection attempt, bounded by dialTimeout.
+func (p *probe) dialOnce(ctx context.Context) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, p.env.D(dialTimeout))
+	defer cancel()
+	return p.env.Dial(dctx)
+}
+
+// isTimeout reports whether err is a connect or I/O timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // closeOnDone closes conn when ctx ends, unblocking any I/O on it. The

@@ -14,7 +14,7 @@ var largeChecks = []entry{
 	{Check{ID: "large/16mib", Requirement: "16 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 30 * time.Second}, testLarge16MiB},
 	{Check{ID: "large/64mib", Requirement: "64 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 60 * time.Second}, testLarge64MiB},
 	{Check{ID: "large/slow-reader", Requirement: "A client that reads slowly still gets every byte back (the server handles short writes).", Level: Must, Timeout: 30 * time.Second}, testSlowReader},
-	{Check{ID: "large/throughput", Requirement: "A full-duplex stream is echoed at 1 MB/s or more.", Level: Should, Timeout: 20 * time.Second}, testThroughput},
+	{Check{ID: "large/throughput", Requirement: "A full-duplex stream is echoed at 500 KB/s or more.", Level: Should, Timeout: 20 * time.Second}, testThroughput},
 }
 
 // testLarge1MiB streams 1 MiB and verifies every byte.
@@ -39,9 +39,12 @@ func streamLarge(ctx context.Context, p *probe, size int64) error {
 
 // large/throughput streams for a bounded time and compares the rate of
 // the verified echo with minThroughput. The MUST checks pass a slower
-// server that is correct (see budget.go); this one says it is slow.
+// server that is correct (see budget.go); this one says it is slow. The
+// rate sits between a server that moves a byte per system call (100 to
+// 200 KB/s on a quiet 2-core machine) and a buffered fork server on the
+// same machine saturated and with the race detector on (735 KB/s seen).
 const (
-	minThroughput    = 1_000_000 // bytes per second
+	minThroughput    = 500_000 // bytes per second
 	throughputSize   = 16 * mib
 	throughputBudget = 3 * time.Second
 )
