@@ -296,6 +296,10 @@ func (s *Server) startReaper() {
 func (s *Server) reap(sig chan os.Signal, rescan <-chan struct{}) {
 	defer s.reaping.Done()
 	defer signal.Stop(sig)
+	// A scan every second as well: a safety net, should a SIGCHLD ever go
+	// astray, that costs one wait4 per child and second.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	done := s.done
 	for {
 		if s.reapExited() {
@@ -304,6 +308,7 @@ func (s *Server) reap(sig chan os.Signal, rescan <-chan struct{}) {
 		select {
 		case <-sig:
 		case <-rescan:
+		case <-tick.C:
 		case <-done:
 			done = nil
 		}
@@ -316,10 +321,19 @@ func (s *Server) reapExited() (over bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for pid, t := range s.children {
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		if err == unix.EINTR || (err == nil && wpid == 0) {
-			continue // still running (or ask again on the next signal)
+		var (
+			ws   unix.WaitStatus
+			wpid int
+			err  error
+		)
+		for {
+			wpid, err = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err == nil && wpid == 0 {
+			continue // still running
 		}
 		delete(s.children, pid)
 		switch {
