@@ -39,7 +39,7 @@ var _ = Describe("the manifest", func() {
 		m, err := gallery.Load()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(m.ValidateIDs(catalogueIDs())).To(Succeed())
-		Expect(m.ServersOf(gallery.KindCorrect)).To(HaveLen(4))
+		Expect(m.ServersOf(gallery.KindCorrect)).To(HaveLen(5))
 		Expect(len(m.ServersOf(gallery.KindFaulty))).To(BeNumerically(">=", 20))
 		Expect(m.ServersOf(gallery.KindMisbehaving)).NotTo(BeEmpty())
 		_, ok := m.Client("echo-client")
