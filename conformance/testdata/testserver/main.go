@@ -42,8 +42,15 @@ func main() {
 		fmt.Println("testserver: child", cmd.Process.Pid)
 	}
 	if *flood {
+		line := []byte("testserver: flooding stderr with this line again and again\n")
+		// 16 KiB before the first accept, so the flood exceeds any output
+		// limit a test sets however soon its run ends.
+		for range 16<<10/len(line) + 1 {
+			if _, err := os.Stderr.Write(line); err != nil {
+				break
+			}
+		}
 		go func() {
-			line := []byte("testserver: flooding stderr with this line again and again\n")
 			for {
 				if _, err := os.Stderr.Write(line); err != nil {
 					return
