@@ -62,10 +62,11 @@ var _ = Describe("Kill", func() {
 
 	It("reaps the zombies that a dead session leader left to a subreaper", func() {
 		Expect(reap.Subreaper()).To(Succeed())
-		// sleep 0 ends at once, and its parent, now sleep 30072, never
-		// waits for it: a zombie of the leader.
+		// sleep 1 ends after its parent has become sleep 30072, which never
+		// waits for it: a zombie of the leader. (A child that ended before
+		// the exec could be reaped by the shell, and there would be none.)
 		mark := reap.NewMark()
-		cmd := exec.Command("sh", "-c", "sleep 0 & echo started; exec sleep 30072")
+		cmd := exec.Command("sh", "-c", "sleep 1 & echo started; exec sleep 30072")
 		cmd.Env = append(os.Environ(), reap.Env(mark))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		out, err := cmd.StdoutPipe()
@@ -80,7 +81,7 @@ var _ = Describe("Kill", func() {
 			_ = syscall.Kill(-leader, syscall.SIGKILL)
 			Eventually(waited).WithTimeout(5 * time.Second).Should(Receive())
 		})
-		Eventually(func() []int { return zombiesOf(leader) }).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).
+		Eventually(func() []int { return zombiesOf(leader) }).WithTimeout(15 * time.Second).WithPolling(10 * time.Millisecond).
 			Should(HaveLen(1))
 		zombie := zombiesOf(leader)[0]
 
