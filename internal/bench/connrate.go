@@ -7,16 +7,11 @@ import (
 	"io"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/echoconf/echoconf/spec"
 )
 
 func runConnRate(ctx context.Context, cfg Config, r *Result) error {
-	hists := make([]*hdrhistogram.Histogram, cfg.Conns)
-	for i := range hists {
-		hists[i] = newHistogram()
-	}
+	hists := newHistograms(cfg.Conns)
 	return drive(ctx, cfg, r, cfg.Conns, hists, func(ctx context.Context, i int, st *state) error {
 		msg := make([]byte, cfg.Size)
 		got := make([]byte, cfg.Size)

@@ -29,6 +29,15 @@ func newHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histMin, histMax, histDigits)
 }
 
+// newHistograms returns n empty latency histograms, one per connection.
+func newHistograms(n int) []*hdrhistogram.Histogram {
+	hs := make([]*hdrhistogram.Histogram, n)
+	for i := range hs {
+		hs[i] = newHistogram()
+	}
+	return hs
+}
+
 // record adds d, clamped to the histogram's range.
 func record(h *hdrhistogram.Histogram, d time.Duration) {
 	_ = h.RecordValue(min(max(int64(d), histMin), histMax)) // in range: never fails

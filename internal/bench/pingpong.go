@@ -13,10 +13,7 @@ import (
 )
 
 func runPingPong(ctx context.Context, cfg Config, r *Result) error {
-	hists := make([]*hdrhistogram.Histogram, cfg.Conns)
-	for i := range hists {
-		hists[i] = newHistogram()
-	}
+	hists := newHistograms(cfg.Conns)
 	return drive(ctx, cfg, r, cfg.Conns, hists, func(ctx context.Context, i int, st *state) error {
 		return pingPongConn(ctx, i, st, hists[i])
 	})
