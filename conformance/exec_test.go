@@ -42,7 +42,7 @@ func exclusiveEchoes(n int) []spec.Check {
 	var checks []spec.Check
 	for i := 1; i <= n; i++ {
 		c := echoCheck(fmt.Sprintf("basic/echo-%d", i))
-		c.Exclusive = true
+		c.Schedule = spec.Alone
 		checks = append(checks, c)
 	}
 	return checks
@@ -230,7 +230,7 @@ func viewOf(r conformance.Result) resultView {
 var _ = Describe("progress with --restart (issue 10)", func() {
 	// killer kills the server and waits until it is gone; its own
 	// observation passes, but the server died while it was in flight.
-	killer := spec.Check{ID: "robustness/killer", Requirement: "kills", Timeout: 5 * time.Second, Exclusive: true,
+	killer := spec.Check{ID: "robustness/killer", Requirement: "kills", Timeout: 5 * time.Second, Schedule: spec.Alone,
 		Run: func(ctx context.Context, env *spec.Env) error {
 			if err := syscall.Kill(env.Process.PID(), syscall.SIGKILL); err != nil {
 				return err

@@ -88,7 +88,7 @@ func echoCheck(id string) spec.Check {
 }
 
 func errCheck(id string, level spec.Level, err error) spec.Check {
-	return spec.Check{ID: id, Requirement: "It returns " + fmt.Sprint(err), Level: level, Timeout: time.Second,
+	return spec.Check{ID: id, Requirement: "It returns " + fmt.Sprint(err), Level: level, Measures: spec.KindHygiene, Timeout: time.Second,
 		Run: func(context.Context, *spec.Env) error { return err }}
 }
 
@@ -101,3 +101,11 @@ func ids(checks []spec.Check) []string {
 }
 
 var errPlain = errors.New("the check broke")
+
+// scheduleOf is spec.Alone for an exclusive synthetic check.
+func scheduleOf(exclusive bool) spec.Schedule {
+	if exclusive {
+		return spec.Alone
+	}
+	return spec.Together
+}

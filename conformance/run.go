@@ -180,14 +180,8 @@ func (e *engine) run(ctx context.Context, addr string) {
 	for i, c := range e.checks {
 		switch {
 		case !e.sel[i]:
-		case c.ID == serverAliveID:
-			phases[3] = append(phases[3], i)
-		case c.Exclusive:
-			phases[1] = append(phases[1], i)
-		case c.Category() == spec.CategoryRobustness:
-			phases[2] = append(phases[2], i)
 		default:
-			phases[0] = append(phases[0], i)
+			phases[c.Schedule] = append(phases[c.Schedule], i)
 		}
 	}
 	e.parallel(phases[0])
@@ -230,15 +224,10 @@ func (e *engine) parallel(idx []int) {
 	}
 }
 
-// silentProbeID is the check that silent re-runs alone: a client that
-// sends a little and half-closes, which any server that answers anyone
-// answers when it is alone.
-const silentProbeID = "halfclose/small-pending"
-
 // silent reports whether the server answered none of the checks at idx,
 // each of which waited out its silence timeout without receiving a byte
 // (a timeout, or a FIN that never came), and then, alone, did not answer
-// silentProbeID either. The probe's run is not reported: it only decides
+// the Probe check either. The probe's run is not reported: it only decides
 // how the exclusive checks are scheduled.
 func (e *engine) silent(idx []int) bool {
 	if len(idx) < 3 || e.down != nil || (e.srv != nil && e.srv.died()) {
@@ -250,7 +239,7 @@ func (e *engine) silent(idx []int) bool {
 		if f == nil || f.Ending != spec.EventTimeout || f.Received != 0 {
 			return false
 		}
-		if e.checks[i].ID == silentProbeID {
+		if e.checks[i].Probe {
 			probe = i
 		}
 	}

@@ -174,10 +174,10 @@ var _ = Describe("Run", func() {
 		}, SpecTimeout(10*time.Second))
 
 		It("reports checks not run when the whole-run deadline passes", func(ctx SpecContext) {
-			slow := spec.Check{ID: "basic/slow", Requirement: "r", Timeout: 5 * time.Second, Exclusive: true,
+			slow := spec.Check{ID: "basic/slow", Requirement: "r", Timeout: 5 * time.Second, Schedule: spec.Alone,
 				Run: func(ctx context.Context, _ *spec.Env) error { <-ctx.Done(); return ctx.Err() }}
 			after := echoCheck("concurrency/after")
-			after.Exclusive = true
+			after.Schedule = spec.Alone
 			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{slow, after},
 				Deadline: 200 * time.Millisecond, Parallel: 1})
 			Expect(rep.Results[0].Status).To(Equal(conformance.StatusError))
@@ -223,7 +223,7 @@ var _ = Describe("Run", func() {
 			var checks []spec.Check
 			add := func(id string, exclusive bool, work time.Duration) {
 				checks = append(checks, spec.Check{ID: id, Requirement: "r", Timeout: 5 * time.Second,
-					Exclusive: exclusive, Run: body(id, exclusive, work)})
+					Schedule: scheduleOf(exclusive), Run: body(id, exclusive, work)})
 			}
 			add("basic/slow", false, 150*time.Millisecond)
 			add("basic/fast1", false, 0)

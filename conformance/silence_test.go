@@ -39,7 +39,7 @@ type meeting struct {
 }
 
 func (m *meeting) check(id string) spec.Check {
-	return spec.Check{ID: id, Requirement: "It meets the others.", Timeout: 5 * time.Second, Exclusive: true,
+	return spec.Check{ID: id, Requirement: "It meets the others.", Timeout: 5 * time.Second, Schedule: spec.Alone,
 		Run: func(ctx context.Context, env *spec.Env) error {
 			m.mu.Lock()
 			if m.arrived++; m.arrived == m.size {

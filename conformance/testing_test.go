@@ -106,7 +106,7 @@ func syntheticChecks(logPath string) []spec.Check {
 	}
 	check := func(id string, level spec.Level, exclusive bool, result func() error) spec.Check {
 		return spec.Check{
-			ID: id, Level: level, Exclusive: exclusive, Timeout: 5 * time.Second,
+			ID: id, Level: level, Schedule: scheduleOf(exclusive), Measures: spec.KindHygiene, Timeout: 5 * time.Second,
 			Requirement: "The synthetic requirement " + id + " holds.",
 			Run: func(ctx context.Context, env *spec.Env) error {
 				record(id)

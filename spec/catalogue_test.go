@@ -79,7 +79,7 @@ var _ = Describe("the catalogue", func() {
 	It("marks the exclusive and SHOULD checks as plan.md does", func() {
 		var exclusive, should []string
 		for _, c := range all {
-			if c.Exclusive {
+			if c.Schedule == spec.Alone {
 				exclusive = append(exclusive, c.ID)
 			}
 			if c.Level == spec.Should {

@@ -43,6 +43,48 @@ func Categories() []string {
 	return []string{CategoryBasic, CategoryPartial, CategoryLarge, CategoryHalfClose, CategoryConcurrency, CategoryRobustness}
 }
 
+// Needs says what a check needs of the target beyond its address.
+type Needs int
+
+const (
+	// NeedsAddress checks need only connections to the target.
+	NeedsAddress Needs = iota
+	// NeedsProcess checks observe the server's process. The engine skips
+	// them, with a reason, when it did not start the server itself.
+	NeedsProcess
+)
+
+// Schedule says when the engine runs a check relative to the others.
+type Schedule int
+
+const (
+	// Together checks run first, alongside each other.
+	Together Schedule = iota
+	// Alone checks run one at a time with nothing else in flight, because
+	// they measure the server as a whole (many connections, fd counts).
+	Alone
+	// Disruptive checks abuse the server and may crash it, so they run
+	// after every Together and Alone check, alongside each other.
+	Disruptive
+	// Last checks run after every other check, one at a time.
+	Last
+)
+
+// String returns the schedule's name in lower case.
+func (s Schedule) String() string {
+	switch s {
+	case Together:
+		return "together"
+	case Alone:
+		return "alone"
+	case Disruptive:
+		return "disruptive"
+	case Last:
+		return "last"
+	}
+	return fmt.Sprintf("Schedule(%d)", int(s))
+}
+
 // A Check is one requirement of the echo protocol, verified from the client side.
 //
 // A Check is data plus a closure. Run must honour ctx (the runner's watchdog
@@ -60,10 +102,19 @@ type Check struct {
 	Level Level
 	// Timeout is the watchdog for the whole check at scale 1.
 	Timeout time.Duration
-	// Exclusive checks run alone, never alongside another check, because
-	// they measure the server as a whole (fd counts, many connections) and
-	// concurrent traffic could distort their result.
-	Exclusive bool
+	// Needs is what the check needs of the target beyond its address.
+	Needs Needs
+	// Schedule says when the engine runs the check.
+	Schedule Schedule
+	// Measures is the failure kind that measures the requirement, set on
+	// every SHOULD check (KindHygiene, KindSlow). A failure of another
+	// kind means the server did not serve the check's traffic, so the
+	// requirement was not judged.
+	Measures Kind
+	// Probe marks the check the engine re-runs alone, once, to tell a
+	// server that answers no one from one that answers one client at a
+	// time. It sends a little and passes on any server that answers.
+	Probe bool
 	// Run performs the check.
 	Run func(ctx context.Context, env *Env) error
 }

@@ -37,13 +37,13 @@ func runCatalogue(env *spec.Env, checks []spec.Check) (map[string]error, map[str
 	}
 	var wg sync.WaitGroup
 	for _, c := range checks {
-		if !c.Exclusive {
+		if c.Schedule != spec.Alone {
 			wg.Go(func() { run(c) })
 		}
 	}
 	wg.Wait()
 	for _, c := range checks {
-		if c.Exclusive {
+		if c.Schedule == spec.Alone {
 			run(c)
 		}
 	}

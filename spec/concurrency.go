@@ -11,9 +11,9 @@ import (
 // hold up a single-process server in its place, hiding the fault (a
 // head-of-line-blocking server once passed non-reading-client this way).
 var concurrencyChecks = []entry{
-	{Check{ID: "concurrency/many-clients", Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get exactly their own bytes and none starves.", Level: Must, Timeout: 30 * time.Second, Exclusive: true}, testManyClients},
-	{Check{ID: "concurrency/idle-client", Requirement: "A connected but idle client does not block another client.", Level: Must, Timeout: 15 * time.Second, Exclusive: true}, testIdleClient},
-	{Check{ID: "concurrency/non-reading-client", Requirement: "A client that sends a lot and never reads does not starve the others.", Level: Must, Timeout: 20 * time.Second, Exclusive: true}, testNonReadingClient},
+	{Check{ID: "concurrency/many-clients", Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get exactly their own bytes and none starves.", Level: Must, Timeout: 30 * time.Second, Schedule: Alone}, testManyClients},
+	{Check{ID: "concurrency/idle-client", Requirement: "A connected but idle client does not block another client.", Level: Must, Timeout: 15 * time.Second, Schedule: Alone}, testIdleClient},
+	{Check{ID: "concurrency/non-reading-client", Requirement: "A client that sends a lot and never reads does not starve the others.", Level: Must, Timeout: 20 * time.Second, Schedule: Alone}, testNonReadingClient},
 }
 
 // Many clients: 100 connections held open (within a server FD limit of 256)

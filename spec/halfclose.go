@@ -7,7 +7,7 @@ import (
 
 var halfCloseChecks = []entry{
 	{Check{ID: "halfclose/no-data", Requirement: "When the client half-closes without sending, the server closes its side with a FIN.", Level: Must, Timeout: 10 * time.Second}, testHalfCloseNoData},
-	{Check{ID: "halfclose/small-pending", Requirement: "After the client half-closes with a small message pending, all of it comes back, then a FIN.", Level: Must, Timeout: 10 * time.Second}, testHalfCloseSmall},
+	{Check{ID: "halfclose/small-pending", Requirement: "After the client half-closes with a small message pending, all of it comes back, then a FIN.", Level: Must, Timeout: 10 * time.Second, Probe: true}, testHalfCloseSmall},
 	{Check{ID: "halfclose/large-pending", Requirement: "After the client half-closes with a large payload pending, all of it comes back, then a FIN.", Level: Must, Timeout: 30 * time.Second}, testHalfCloseLarge},
 }
 

@@ -8,13 +8,13 @@ import (
 )
 
 var robustnessChecks = []entry{
-	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 40 * time.Second}, testResetMidEcho},
-	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 40 * time.Second}, testCloseWithoutReading},
-	{Check{ID: "robustness/reset-pending-write", Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not take the server down (SIGPIPE).", Level: Must, Timeout: 40 * time.Second}, testResetPendingWrite},
-	{Check{ID: "robustness/sequential-connections", Requirement: "At least 1500 sequential connections each get their echo and EOF.", Level: Must, Timeout: 120 * time.Second, Exclusive: true}, testSequentialConnections},
-	{Check{ID: "robustness/server-alive", Requirement: "The server process stays alive throughout the run.", Level: Must, Timeout: 5 * time.Second}, testServerAlive},
-	{Check{ID: "robustness/no-zombies", Requirement: "Finished connections leave no zombie child processes.", Level: Should, Timeout: 15 * time.Second, Exclusive: true}, testNoZombies},
-	{Check{ID: "robustness/fd-stable", Requirement: "The server's open file count does not grow with finished connections.", Level: Should, Timeout: 15 * time.Second, Exclusive: true}, testFDStable},
+	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 40 * time.Second, Schedule: Disruptive}, testResetMidEcho},
+	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 40 * time.Second, Schedule: Disruptive}, testCloseWithoutReading},
+	{Check{ID: "robustness/reset-pending-write", Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not take the server down (SIGPIPE).", Level: Must, Timeout: 40 * time.Second, Schedule: Disruptive}, testResetPendingWrite},
+	{Check{ID: "robustness/sequential-connections", Requirement: "At least 1500 sequential connections each get their echo and EOF.", Level: Must, Timeout: 120 * time.Second, Schedule: Alone}, testSequentialConnections},
+	{Check{ID: "robustness/server-alive", Requirement: "The server process stays alive throughout the run.", Level: Must, Timeout: 5 * time.Second, Needs: NeedsProcess, Schedule: Last}, testServerAlive},
+	{Check{ID: "robustness/no-zombies", Requirement: "Finished connections leave no zombie child processes.", Level: Should, Timeout: 15 * time.Second, Needs: NeedsProcess, Schedule: Alone, Measures: KindHygiene}, testNoZombies},
+	{Check{ID: "robustness/fd-stable", Requirement: "The server's open file count does not grow with finished connections.", Level: Should, Timeout: 15 * time.Second, Needs: NeedsProcess, Schedule: Alone, Measures: KindHygiene}, testFDStable},
 }
 
 // Rude clients: each writes up to rudeLimit bytes without reading, until

@@ -48,7 +48,7 @@ func printCatalogue(stdout, stderr io.Writer, run, skip []string) int {
 			continue
 		}
 		id := c.ID
-		if c.Exclusive {
+		if c.Schedule == spec.Alone {
 			id += " (X)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", id, c.Level, c.Timeout, c.Requirement)

@@ -86,7 +86,7 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 				Label(c.Category(), strings.ToLower(c.Level.String())),
 				SpecTimeout(specTimeout(c, o.TimeoutScale)),
 			}
-			if c.Exclusive {
+			if c.Schedule == spec.Alone {
 				decos = append(decos, Serial, Label("exclusive"))
 			}
 			It(c.ID, append(decos, func(ctx SpecContext) {
