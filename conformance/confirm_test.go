@@ -88,8 +88,8 @@ var _ = Describe("ConfirmAlone", func() {
 			k.check("basic/c2", true, false),
 			k.check("partial/c3", true, false),
 			k.check("large/broken", false, true),
-			k.check("robustness/passes", false, false),
-			k.check("robustness/broken", false, true),
+			disruptive(k.check("robustness/passes", false, false)),
+			disruptive(k.check("robustness/broken", false, true)),
 		}
 	}
 
@@ -129,3 +129,9 @@ var _ = Describe("ConfirmAlone", func() {
 		Expect(k.runs).To(Equal(map[string]int{"basic/passes": 1, "large/broken": 1}), fmt.Sprint(k.runs))
 	})
 })
+
+// disruptive schedules c after the Together and Alone checks.
+func disruptive(c spec.Check) spec.Check {
+	c.Schedule = spec.Disruptive
+	return c
+}

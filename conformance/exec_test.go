@@ -136,8 +136,7 @@ var _ = Describe("exec mode", func() {
 
 		It("restarts it on a new port with --restart", func(ctx SpecContext) {
 			rep := runExec(conformance.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}", Restart: true},
-				append(exclusiveEchoes(5), spec.Check{ID: "robustness/server-alive", Requirement: "alive", Timeout: time.Second,
-					Run: func(context.Context, *spec.Env) error { return nil }}))
+				append(exclusiveEchoes(5), serverAlive()))
 			st := statuses(rep)
 			Expect(st).To(Equal(map[string]conformance.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
 				"basic/echo-3": "pass", "basic/echo-4": "fail", "basic/echo-5": "pass", "robustness/server-alive": "fail"}))
@@ -247,8 +246,7 @@ var _ = Describe("progress with --restart (issue 10)", func() {
 			}
 			return errors.New("the server did not die")
 		}}
-	alive := spec.Check{ID: "robustness/server-alive", Requirement: "alive", Timeout: time.Second,
-		Run: func(context.Context, *spec.Env) error { return nil }}
+	alive := serverAlive()
 
 	It("streams every check's final result: what the report says, never PASS then FAIL", func(ctx SpecContext) {
 		for _, repeat := range []int{1, 2} {
@@ -278,3 +276,10 @@ var _ = Describe("progress with --restart (issue 10)", func() {
 		}
 	}, SpecTimeout(60*time.Second))
 })
+
+// serverAlive is the catalogue's robustness/server-alive check.
+func serverAlive() spec.Check {
+	c, ok := spec.Lookup("robustness/server-alive")
+	Expect(ok).To(BeTrue())
+	return c
+}

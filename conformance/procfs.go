@@ -12,6 +12,16 @@ import (
 // reads /proc, so OpenFDs and Zombies work on Linux only.
 type procView struct {
 	p *serverProc
+	s *execServer
+}
+
+// Deaths describes every death of the server so far, across restarts.
+func (v procView) Deaths() []string {
+	var out []string
+	for _, d := range v.s.deathList() {
+		out = append(out, d.String())
+	}
+	return out
 }
 
 // PID returns the server's process ID, which is also its process group ID.

@@ -29,10 +29,6 @@ const (
 	deathGrace = 100 * time.Millisecond
 )
 
-// serverAliveID is the check that runs last and fails when the server died
-// at any point of the run, even if --restart brought it back.
-const serverAliveID = "robustness/server-alive"
-
 // Run checks the target against the catalogue and returns the report.
 //
 // Run returns an error only when it cannot run at all: invalid options,
@@ -52,14 +48,13 @@ const serverAliveID = "robustness/server-alive"
 // catalogue order, whatever order they ran in; unselected checks are
 // StatusSkip.
 //
-// Scheduling: the non-exclusive checks outside the robustness category run
-// first, concurrently (Options.Parallel at a time); then each Exclusive
-// check runs alone, in catalogue order (together, when the server answered
-// none of the first checks and, alone, not halfclose/small-pending either:
-// they can only time out as those did); then the
-// remaining robustness
-// checks run concurrently, so a server that crashes under abuse does not
-// fail unrelated checks; robustness/server-alive runs last.
+// Scheduling follows each check's spec.Schedule: the Together checks run
+// first, Options.Parallel at a time; then each Alone check, one at a time
+// in catalogue order (all at once when the server answered none of the
+// first checks, nor the Probe check alone: they can only time out as those
+// did); then the Disruptive checks together, so a server that crashes
+// under abuse fails no unrelated check; then the Last checks. A NeedsProcess
+// check is skipped when Run did not start the server.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -314,12 +309,10 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 	if err := e.runCtx.Err(); err != nil {
 		return outcome{status: StatusError, err: notRunError(e.runCtx)}, true
 	}
+	if c.Needs == spec.NeedsProcess && e.exec == nil {
+		return outcome{status: StatusSkip, err: &spec.Skipped{Reason: spec.ReasonNeedsProcess}}, true
+	}
 	if e.down != nil {
-		if e.srv == nil {
-			if sk := e.skipsUnreachable(c); sk != nil {
-				return outcome{status: StatusSkip, err: sk}, true
-			}
-		}
 		return e.classify(c, e.down), true
 	}
 	env := &spec.Env{Scale: e.o.TimeoutScale, Seed: e.o.Seed}
@@ -328,7 +321,7 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		if err != nil {
 			return e.classify(c, serverDownFailure(err)), true
 		}
-		env.Process = procView{p: p}
+		env.Process = procView{p: p, s: e.srv}
 		mark := e.srv.begin(c.ID)
 		defer func() {
 			failed := out.status != StatusPass && out.status != StatusSkip
@@ -348,9 +341,6 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 			// carries the check's final result.
 			if d, ok := e.srv.finish(c.ID, p, mark, failed); ok {
 				out = diedDuring(out, d)
-			}
-			if c.ID == serverAliveID {
-				out = e.aliveThroughout(out)
 			}
 		}()
 	}
@@ -405,36 +395,6 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		out.timeline = tr.timeline()
 	}
 	return out, out.status == StatusSkip
-}
-
-// skipsUnreachable asks check c, against an unreachable HOST:PORT target,
-// whether it applies at all: it runs c with no process and a dialer that
-// fails at once with the preflight's error, bounded by a second. A check
-// that skips then (one that needs --exec) is skipped with its own reason
-// instead of failing for a target it would not have checked anyway.
-func (e *engine) skipsUnreachable(c spec.Check) *spec.Skipped {
-	ctx, cancel := context.WithTimeout(e.runCtx, time.Second)
-	defer cancel()
-	env := &spec.Env{Scale: e.o.TimeoutScale, Seed: e.o.Seed,
-		Dial: func(context.Context) (net.Conn, error) { return nil, e.down }}
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- fmt.Errorf("panic: %v", r)
-			}
-		}()
-		done <- c.Run(ctx, env)
-	}()
-	select {
-	case err := <-done:
-		var sk *spec.Skipped
-		if errors.As(err, &sk) {
-			return sk
-		}
-	case <-ctx.Done():
-	}
-	return nil
 }
 
 // classify maps a check's error to a status: nil passes, *spec.Skipped
@@ -526,26 +486,6 @@ func diedDuring(out outcome, d death) outcome {
 		out.err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
 			Expected: "the server to keep running", Actual: "it " + d.String()}
 	}
-	return out
-}
-
-// aliveThroughout fails robustness/server-alive when the server died at
-// any point of the run so far, even if --restart brought it back. It runs
-// last, so its result is final when it is reported.
-func (e *engine) aliveThroughout(out outcome) outcome {
-	deaths := e.srv.deathList()
-	if len(deaths) == 0 || (out.status != StatusPass && out.status != StatusSkip) {
-		return out
-	}
-	var all []string
-	for _, d := range deaths {
-		all = append(all, d.String())
-	}
-	out.status = StatusFail
-	out.err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
-		Expected: "the server to stay alive throughout the run",
-		Actual:   fmt.Sprintf("it died %d time(s) and was restarted", len(deaths)),
-		Detail:   strings.Join(all, "; ")}
 	return out
 }
 

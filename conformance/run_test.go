@@ -221,18 +221,19 @@ var _ = Describe("Run", func() {
 				}
 			}
 			var checks []spec.Check
-			add := func(id string, exclusive bool, work time.Duration) {
+			add := func(id string, schedule spec.Schedule, work time.Duration) {
+				alone := schedule == spec.Alone || schedule == spec.Last
 				checks = append(checks, spec.Check{ID: id, Requirement: "r", Timeout: 5 * time.Second,
-					Schedule: scheduleOf(exclusive), Run: body(id, exclusive, work)})
+					Schedule: schedule, Run: body(id, alone, work)})
 			}
-			add("basic/slow", false, 150*time.Millisecond)
-			add("basic/fast1", false, 0)
-			add("concurrency/x1", true, 30*time.Millisecond)
-			add("basic/fast2", false, 10*time.Millisecond)
-			add("robustness/server-alive", false, 0)
-			add("robustness/r1", false, 20*time.Millisecond)
-			add("robustness/x2", true, 30*time.Millisecond)
-			add("partial/fast3", false, 10*time.Millisecond)
+			add("basic/slow", spec.Together, 150*time.Millisecond)
+			add("basic/fast1", spec.Together, 0)
+			add("concurrency/x1", spec.Alone, 30*time.Millisecond)
+			add("basic/fast2", spec.Together, 10*time.Millisecond)
+			add("robustness/server-alive", spec.Last, 0)
+			add("robustness/r1", spec.Disruptive, 20*time.Millisecond)
+			add("robustness/x2", spec.Alone, 30*time.Millisecond)
+			add("partial/fast3", spec.Together, 10*time.Millisecond)
 			rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 4})
 			Expect(ids(resultChecks(rep))).To(Equal(ids(checks)))
 			Expect(violations).To(BeEmpty())

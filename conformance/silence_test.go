@@ -63,12 +63,12 @@ var _ = Describe("the cost of a faulty server", func() {
 	var echo *fakeServer
 	BeforeEach(func() { echo = startFake(echoHandler) })
 
-	// probe is halfclose/small-pending: silent beside others, and then,
+	// probe is the Probe check: silent beside others, and then,
 	// run alone, silent again or answered.
 	probe := func(answersAlone bool) spec.Check {
 		runs := 0
 		var mu sync.Mutex
-		return spec.Check{ID: "halfclose/small-pending", Requirement: "It gets its echo and a FIN.", Timeout: 5 * time.Second,
+		return spec.Check{ID: "halfclose/small-pending", Requirement: "It gets its echo and a FIN.", Timeout: 5 * time.Second, Probe: true,
 			Run: func(context.Context, *spec.Env) error {
 				mu.Lock()
 				runs++

@@ -342,7 +342,7 @@ var _ = Describe("TestServer against real servers", func() {
 			}
 			var skipped []string
 			for _, id := range selected {
-				if slices.Contains(gallery.ProcessChecks, id) {
+				if slices.Contains(gallery.ProcessChecks(), id) {
 					skipped = append(skipped, id)
 				}
 			}
@@ -366,7 +366,7 @@ var _ = Describe("TestServer against real servers", func() {
 var _ = Describe("TestTarget", func() {
 	It("fails exactly the subtests of the checks $ECHOCONF_TARGET violates", func() {
 		addr, run, fail := galleryServer("no-close")
-		Expect(run).To(HaveLen(len(spec.All())-len(gallery.ProcessChecks)), "the manifest fixes every check of no-close")
+		Expect(run).To(HaveLen(len(spec.All())-len(gallery.ProcessChecks())), "the manifest fixes every check of no-close")
 		r := runChild("^TestTarget$", 3*time.Minute, envTarget+"="+addr)
 		Expect(r.Err).To(HaveOccurred())
 		expectNames(r.withAction("fail"), prefixed("TestTarget", fail...), "failed tests")

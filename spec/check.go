@@ -165,7 +165,15 @@ type Process interface {
 	OpenFDs() (int, error)
 	// Zombies counts the server's child processes that are zombies (state Z).
 	Zombies() (int, error)
+	// Deaths describes every death of the server in this run so far, in
+	// order, including those that a restart recovered from ("died during
+	// basic/echo: signal: killed"). It is empty while the server never died.
+	Deaths() []string
 }
+
+// ReasonNeedsProcess is why a NeedsProcess check is skipped against a
+// server that the runner did not start.
+const ReasonNeedsProcess = "needs the server's process: run the server with --exec"
 
 // Skipped is returned by a check that does not apply to the target.
 type Skipped struct{ Reason string }

@@ -173,6 +173,8 @@ func (p *fakeProcess) OpenFDs() (int, error) {
 	return p.fds(p.s.counts()), nil
 }
 
+func (p *fakeProcess) Deaths() []string { return nil }
+
 func (p *fakeProcess) Zombies() (int, error) {
 	if dead, _ := p.Exited(); dead {
 		return 0, errors.New("no such process")

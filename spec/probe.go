@@ -144,7 +144,7 @@ func noteDeath(env *Env, err error) error {
 // and the target has none.
 func needProcess(env *Env) error {
 	if env.Process == nil {
-		return &Skipped{Reason: "needs the server's process: run the server with --exec"}
+		return &Skipped{Reason: ReasonNeedsProcess}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package spec
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -197,6 +198,12 @@ func (p *probe) sequentialFailure(ctx context.Context, f *Failure, i int) *Failu
 func testServerAlive(ctx context.Context, p *probe) error {
 	if err := needProcess(p.env); err != nil {
 		return err
+	}
+	if deaths := p.env.Process.Deaths(); len(deaths) > 0 {
+		return &Failure{Kind: KindServerDied, Offset: -1, Ending: EventExit,
+			Expected: "the server to stay alive throughout the run",
+			Actual:   fmt.Sprintf("it died %d time(s) and was restarted", len(deaths)),
+			Detail:   strings.Join(deaths, "; ")}
 	}
 	if dead, how := p.env.Process.Exited(); dead {
 		f := &Failure{Offset: -1, Expected: "the server process to keep running"}

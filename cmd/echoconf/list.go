@@ -23,7 +23,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&skipGlobs, "skip", "leave out checks matching `GLOB`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "Usage: echoconf list [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X exclusive, P needs --exec) and requirement.")
+			fmt.Fprintln(stdout, "Usage: echoconf list [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X runs alone, D after the others, L last,\nP needs --exec), timeout and requirement.")
 			return exitPass
 		}
 		return usageError(stderr, "%v", err)
@@ -42,21 +42,16 @@ func printCatalogue(stdout, stderr io.Writer, run, skip []string) int {
 		return usageError(stderr, "%v", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLEVEL\tTIMEOUT\tREQUIREMENT")
+	fmt.Fprintln(tw, "ID\tLEVEL\tFLAGS\tTIMEOUT\tREQUIREMENT")
 	for i, c := range checks {
-		if !sel[i] {
-			continue
+		if sel[i] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", c.ID, c.Level, catalogueFlags(c), c.Timeout, c.Requirement)
 		}
-		id := c.ID
-		if c.Schedule == spec.Alone {
-			id += " (X)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", id, c.Level, c.Timeout, c.Requirement)
 	}
 	if err := tw.Flush(); err != nil {
 		return usageError(stderr, "write catalogue: %v", err)
 	}
-	fmt.Fprintln(stdout, "\n(X) runs alone. Checks of the server process (robustness/server-alive, no-zombies, fd-stable) need --exec and are skipped otherwise.")
+	fmt.Fprintln(stdout, "\nFLAGS: X runs alone, D runs after the others (it may crash the server), L runs last,\nP needs the server's process (--exec) and is skipped otherwise.")
 	return exitPass
 }
 
@@ -74,4 +69,16 @@ func (g *globList) Set(v string) error {
 		*g = append(*g, p)
 	}
 	return nil
+}
+
+// catalogueFlags is the FLAGS column of a check: when it runs and what it needs.
+func catalogueFlags(c spec.Check) string {
+	flags := map[spec.Schedule]string{spec.Alone: "X", spec.Disruptive: "D", spec.Last: "L"}[c.Schedule]
+	if c.Needs == spec.NeedsProcess {
+		flags += "P"
+	}
+	if flags == "" {
+		return "-"
+	}
+	return flags
 }
