@@ -1,8 +1,14 @@
-// Package conformance runs the spec catalogue against a target echo server
-// and reports the result.
+// Package conformance checks an echo server (RFC 862) against the spec
+// catalogue, from Go.
 //
-// Run is the engine: it is independent of any test framework, never panics
-// and never hangs (every check has a watchdog and the run has a deadline).
-// Reporters in package conformance/report render a Report for people and
-// tools; TestServer and CheckServer wrap Run for "go test".
+// TestServer reports each check as a subtest of a *testing.T; CheckServer
+// returns an error joining one *CheckError per failed check; Run returns
+// the whole Report, which package conformance/report renders. The WithXxx
+// options select and tune the checks in all three. StartProcess starts a
+// server from its command line, for a server written in another language.
+//
+// Every call is bounded: each check has a watchdog, the run has a deadline,
+// a panic in a check becomes an error result, and a server that Run or
+// StartProcess started is stopped with its whole process group.
+// docs/architecture.md shows how the packages fit together.
 package conformance

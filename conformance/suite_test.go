@@ -6,7 +6,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"github.com/onsi/gomega/gexec"
 
 	"github.com/echoconf/echoconf/impl"
 )
@@ -23,19 +22,3 @@ func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Conformance Suite")
 }
-
-// testServerBin is the fault-injecting echo server of testdata/testserver,
-// built once per suite.
-var testServerBin string
-
-var _ = SynchronizedBeforeSuite(func() []byte {
-	bin, err := gexec.Build("github.com/echoconf/echoconf/conformance/testdata/testserver")
-	Expect(err).NotTo(HaveOccurred())
-	return []byte(bin)
-}, func(bin []byte) {
-	testServerBin = string(bin)
-})
-
-var _ = SynchronizedAfterSuite(func() {}, func() {
-	gexec.CleanupBuildArtifacts()
-})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // envTarget names the running server that TestTarget checks.
@@ -30,7 +31,7 @@ func TestTarget(t *testing.T) {
 		})
 		addr = srv.Addr
 		t.Logf("%s is not set: checking the reference server at %s", envTarget, addr)
-	} else if err := conformance.ValidateAddr(addr); err != nil {
+	} else if err := engine.ValidateAddr(addr); err != nil {
 		t.Fatalf("%s: %v", envTarget, err)
 	}
 	conformance.TestServer(t, addr)

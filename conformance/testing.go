@@ -4,168 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
-
-// This file is the only one in package conformance that imports "testing":
-// it adapts Run to "go test", as testing/slogtest and testing/fstest do.
-
-// An Option tunes TestServer, CheckServer and the echoginkgo entry points.
-// Each Option edits the Options that Run receives; later options win.
-type Option func(*Options)
-
-// WithRun selects checks by ID, with the globs of Options.Run
-// ("halfclose/*", "*/large-*", or a bare category such as "halfclose").
-// Several calls add up.
-func WithRun(globs ...string) Option {
-	return func(o *Options) { o.Run = append(o.Run, globs...) }
-}
-
-// WithSkip leaves out checks whose ID matches one of the globs, which take
-// the same form as WithRun's. Several calls add up.
-func WithSkip(globs ...string) Option {
-	return func(o *Options) { o.Skip = append(o.Skip, globs...) }
-}
-
-// WithStrict makes a violated SHOULD requirement fail, as Options.Strict
-// does. Without it such a violation is only a warning: TestServer logs it
-// and CheckServer leaves it out of its error.
-func WithStrict() Option {
-	return func(o *Options) { o.Strict = true }
-}
-
-// WithTimeoutScale stretches every timeout of every check by scale, for
-// slow machines or servers under a debugger or the race detector.
-func WithTimeoutScale(scale float64) Option {
-	return func(o *Options) { o.TimeoutScale = scale }
-}
-
-// WithSeed sets the seed every payload is derived from. The default seed is
-// fixed, so runs repeat byte for byte unless the seed is changed.
-func WithSeed(seed uint64) Option {
-	return func(o *Options) { o.Seed = seed }
-}
-
-// WithRepeat runs each check n times; a check whose runs disagree is
-// reported as flaky.
-func WithRepeat(n int) Option {
-	return func(o *Options) { o.Repeat = n }
-}
-
-// WithChecks replaces the catalogue (spec.All() by default) with checks.
-func WithChecks(checks ...spec.Check) Option {
-	return func(o *Options) { o.Checks = checks }
-}
-
-// NewOptions applies opts, in order, to the zero Options and returns the
-// result; Run fills in the defaults for fields left zero.
-func NewOptions(opts ...Option) Options {
-	var o Options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	return o
-}
-
-// Selected returns the checks of o.Checks (spec.All() when nil) that o.Run
-// and o.Skip select, in catalogue order, by the rules of Select. A malformed
-// pattern, or one that matches no check, is an error, as it is for Run.
-func Selected(o Options) ([]spec.Check, error) {
-	checks := o.Checks
-	if checks == nil {
-		checks = spec.All()
-	}
-	sel, err := Select(checks, o.Run, o.Skip)
-	if err != nil {
-		return nil, err
-	}
-	var out []spec.Check
-	for i, c := range checks {
-		if sel[i] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-// CheckError is one check's failure as CheckServer returns it, joined with
-// the others. Its message names the check ID, its level and its requirement,
-// then gives the diagnosis (spec.Failure.Report). errors.As reaches both the
-// *CheckError and the *spec.Failure it wraps.
-type CheckError struct {
-	Result Result
-}
-
-// Error returns the multi-line message: "ID (LEVEL) failed: requirement",
-// then the indented diagnosis.
-func (e *CheckError) Error() string {
-	r := e.Result
-	var b strings.Builder
-	verb := "failed"
-	switch r.Status {
-	case StatusError:
-		verb = "could not run"
-	case StatusWarn:
-		verb = "failed (warning only: the run is not strict)"
-	case StatusUnjudged:
-		verb = "could not be judged (the server did not serve the check's traffic correctly)"
-	}
-	fmt.Fprintf(&b, "%s (%s) %s: %s", r.Check.ID, r.Check.Level, verb, r.Check.Requirement)
-	var body string
-	if f := r.Failure(); f != nil {
-		body = f.Report()
-	} else if r.Err != nil {
-		body = r.Err.Error()
-	}
-	if r.Flaky() {
-		body += fmt.Sprintf("\nflaky: failed %d of %d runs", r.Failures, r.Runs)
-	}
-	if r.ServerDied != "" {
-		body += "\nthe server died during this check: " + r.ServerDied
-	}
-	for _, line := range strings.Split(strings.TrimRight(body, "\n"), "\n") {
-		if line != "" {
-			b.WriteString("\n    ")
-			b.WriteString(line)
-		}
-	}
-	return b.String()
-}
-
-// Unwrap returns the check's error: a *spec.Failure when the server
-// violated the requirement.
-func (e *CheckError) Unwrap() error { return e.Result.Err }
-
-// CheckServer checks the echo server listening at addr ("HOST:PORT") with
-// the whole catalogue, or the checks that WithRun and WithSkip select, and
-// returns nil when it is conformant. Otherwise it returns errors.Join of one
-// *CheckError per check that failed or could not run, in catalogue order.
-// Violated SHOULD requirements are left out unless WithStrict is given.
-//
-// It returns a plain error, not a *CheckError, when the checks could not run
-// at all (a bad option or pattern). An unreachable server is not such an
-// error: every check fails with a "refused" diagnosis.
-func CheckServer(addr string, opts ...Option) error {
-	o := NewOptions(opts...)
-	rep, err := Run(context.Background(), Target{Addr: addr}, o)
-	if err != nil {
-		return fmt.Errorf("echoconf: %w", err)
-	}
-	var errs []error
-	for _, r := range rep.Results {
-		if r.Status == StatusFail || r.Status == StatusError || (rep.Strict && r.Status == StatusUnjudged) {
-			errs = append(errs, &CheckError{Result: r})
-		}
-	}
-	return errors.Join(errs...)
-}
 
 // deadlineMargin is how long before the test binary's -timeout TestServer
 // stops the run, so that unfinished checks are reported, not a panic.
@@ -184,8 +29,7 @@ const deadlineMargin = 3 * time.Second
 // ('TestMyServer/.*/small-pending').
 //
 // The selected checks run in one call of Run, so the engine's scheduling
-// holds: checks run in parallel except the Exclusive ones, which run alone,
-// and every check has its (scaled) watchdog. Results are reported in
+// holds (each check's spec.Schedule) and every check has its watchdog. Results are reported in
 // catalogue order as soon as they are known:
 //
 //   - a failure fails its subtest with the check's ID, level and requirement
@@ -197,46 +41,71 @@ const deadlineMargin = 3 * time.Second
 //     skips its subtest with the reason;
 //   - a check the engine could not run fails its subtest.
 //
-// Subtest durations run from the start of the run to the check's result, not
-// over the check alone. A bad option or pattern fails t itself. TestServer stops the run shortly
-// before the test binary's -timeout so that slow checks are reported, not
+// Subtest durations run from the start of the run to the check's result.
+// A bad option or pattern fails t itself. TestServer stops the run shortly
+// before the test binary's -timeout, so that slow checks are reported, not
 // lost in a panic. It must be called from the goroutine running t, and
 // returns when every subtest has finished.
 func TestServer(t *testing.T, addr string, opts ...Option) {
 	t.Helper()
-	o := NewOptions(opts...)
-	checks, err := Selected(o)
+	o := engine.Apply(opts...)
+	checks, err := engine.Select(o)
 	if err != nil {
 		t.Fatalf("echoconf: %v", err)
 	}
-
-	// Create the subtests first, one at a time in catalogue order, so that
-	// "go test -run" decides which checks run. t.Run blocks until its
-	// subtest returns, so each is called from its own goroutine; a subtest
-	// that -run selects signals that it started and then waits for its
-	// result. The subtests that did not start were filtered out.
-	type pending struct {
-		check  spec.Check
-		final  chan Result  // from Progress: the check's final result
-		result chan deliver // to the subtest, in catalogue order
-		done   chan struct{}
+	selected, wait := startSubtests(t, checks)
+	defer wait()
+	if len(selected) == 0 {
+		return
 	}
-	var (
-		wg       sync.WaitGroup
-		selected []*pending
-	)
-	defer wg.Wait()
+	o = runOnly(o, selected)
+	ctx := t.Context()
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
+		defer cancel()
+	}
+	finished := make(chan runEnd, 1)
+	go func() {
+		rep, err := engine.Run(ctx, engine.Target{Addr: addr}, o)
+		finished <- runEnd{rep, err}
+	}()
+	if end := release(selected, finished); end.err != nil {
+		t.Errorf("echoconf: the checks could not run: %v", end.err)
+	}
+}
+
+// pending is a subtest that "go test -run" selected, waiting for its
+// check's result.
+type pending struct {
+	check  spec.Check
+	final  chan engine.Result // from Progress: the check's final result
+	result chan deliver       // to the subtest, in catalogue order
+	done   chan struct{}
+}
+
+// runEnd is what engine.Run returned.
+type runEnd struct {
+	rep *engine.Report
+	err error
+}
+
+// startSubtests creates one subtest per check, one at a time in catalogue
+// order, so that "go test -run" decides which checks run, and returns
+// those it selected. t.Run blocks until its subtest returns, so each is
+// called from its own goroutine; a selected subtest signals that it started
+// and then waits for its result. wait returns once every subtest ended.
+func startSubtests(t *testing.T, checks []spec.Check) (selected []*pending, wait func()) {
+	var wg sync.WaitGroup
 	for _, c := range checks {
 		p := &pending{
 			check:  c,
-			final:  make(chan Result, 1),
+			final:  make(chan engine.Result, 1),
 			result: make(chan deliver, 1),
 			done:   make(chan struct{}),
 		}
 		decided := make(chan bool, 1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer close(p.done)
 			t.Run(c.ID, func(t *testing.T) {
 				decided <- true
@@ -246,54 +115,44 @@ func TestServer(t *testing.T, addr string, opts ...Option) {
 			case decided <- false:
 			default:
 			}
-		}()
+		})
 		if <-decided {
 			selected = append(selected, p)
 		}
 	}
-	if len(selected) == 0 {
-		return
-	}
+	return selected, wg.Wait
+}
 
+// runOnly makes o run exactly the selected checks and hand each final
+// result to its subtest, as well as to o's own Progress.
+func runOnly(o engine.Options, selected []*pending) engine.Options {
 	o.Run = make([]string, len(selected))
 	byID := make(map[string]*pending, len(selected))
 	for i, p := range selected {
-		o.Run[i] = escapeGlob(p.check.ID)
+		o.Run[i] = engine.QuoteGlob(p.check.ID)
 		byID[p.check.ID] = p
 	}
 	o.Skip = nil
 	userProgress := o.Progress
-	o.Progress = func(ev ProgressEvent) {
+	o.Progress = func(ev engine.ProgressEvent) {
 		if userProgress != nil {
 			userProgress(ev)
 		}
-		if p := byID[ev.Check.ID]; ev.Kind == ProgressEnd && ev.Result != nil && p != nil {
+		if p := byID[ev.Check.ID]; ev.Kind == engine.ProgressEnd && ev.Result != nil && p != nil {
 			select {
 			case p.final <- *ev.Result:
 			default: // already delivered; the first final result wins
 			}
 		}
 	}
+	return o
+}
 
-	ctx := t.Context()
-	if dl, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
-		defer cancel()
-	}
-	type outcome struct {
-		rep *Report
-		err error
-	}
-	finished := make(chan outcome, 1)
-	go func() {
-		rep, err := Run(ctx, Target{Addr: addr}, o)
-		finished <- outcome{rep, err}
-	}()
-
-	// Release the subtests in catalogue order, each as soon as its result
-	// and those of the checks before it are known.
-	var end *outcome
+// release hands the subtests their results in catalogue order, each as soon
+// as its result and those of the checks before it are known, and returns
+// what Run returned.
+func release(selected []*pending, finished <-chan runEnd) runEnd {
+	var end *runEnd
 	for _, p := range selected {
 		var d deliver
 		got := false
@@ -320,23 +179,21 @@ func TestServer(t *testing.T, addr string, opts ...Option) {
 		out := <-finished
 		end = &out
 	}
-	if end.err != nil {
-		t.Errorf("echoconf: the checks could not run: %v", end.err)
-	}
+	return *end
 }
 
 // deliver carries one check's result to its subtest; notRun is set when the
 // engine gave none.
 type deliver struct {
-	result Result
+	result engine.Result
 	notRun string
 	strict bool
 }
 
 // fromReport finds c's result in rep, or explains why there is none.
-func fromReport(rep *Report, err error, c spec.Check) deliver {
+func fromReport(rep *engine.Report, err error, c spec.Check) deliver {
 	if err != nil {
-		return deliver{result: Result{Check: c}, notRun: fmt.Sprintf("not run: the checks could not run: %v", err)}
+		return deliver{result: engine.Result{Check: c}, notRun: fmt.Sprintf("not run: the checks could not run: %v", err)}
 	}
 	if rep != nil {
 		for _, r := range rep.Results {
@@ -345,7 +202,7 @@ func fromReport(rep *Report, err error, c spec.Check) deliver {
 			}
 		}
 	}
-	return deliver{result: Result{Check: c, Status: StatusError, Err: errors.New("the engine returned no result for this check")}}
+	return deliver{result: engine.Result{Check: c, Status: engine.StatusError, Err: errors.New("the engine returned no result for this check")}}
 }
 
 // reportResult turns one result into the outcome of its subtest.
@@ -356,43 +213,23 @@ func reportResult(t *testing.T, d deliver) {
 		t.Skip(d.notRun)
 	}
 	switch r.Status {
-	case StatusPass:
+	case engine.StatusPass:
 		if r.Runs > 1 {
 			t.Logf("passed %d of %d runs", r.Runs-r.Failures, r.Runs)
 		}
-	case StatusSkip:
-		reason := "skipped by the engine"
-		var s *spec.Skipped
-		if errors.As(r.Err, &s) {
-			reason = s.Reason
-		} else if r.Err != nil {
-			reason = r.Err.Error()
-		}
-		t.Skip(reason)
-	case StatusWarn:
+	case engine.StatusSkip:
+		t.Skip(r.SkipReason())
+	case engine.StatusWarn:
 		t.Logf("warning: %v\n(a SHOULD requirement: not a failure unless WithStrict is given)", &CheckError{Result: r})
-	case StatusUnjudged:
+	case engine.StatusUnjudged:
 		if d.strict {
 			t.Error(&CheckError{Result: r})
 		} else {
 			t.Skip((&CheckError{Result: r}).Error())
 		}
-	case StatusFail, StatusError:
+	case engine.StatusFail, engine.StatusError:
 		t.Error(&CheckError{Result: r})
 	default:
 		t.Errorf("%s: unknown status %q: %v", r.Check.ID, r.Status, r.Err)
 	}
-}
-
-// escapeGlob quotes the path.Match metacharacters in id, so that the glob
-// matches id alone.
-func escapeGlob(id string) string {
-	var b strings.Builder
-	for _, r := range id {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

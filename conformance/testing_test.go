@@ -316,7 +316,13 @@ func galleryServer(name string) (addr string, run, fail []string) {
 }
 
 // catalogueIDs lists the catalogue's IDs in order.
-func catalogueIDs() []string { return ids(spec.All()) }
+func catalogueIDs() []string {
+	var out []string
+	for _, c := range spec.All() {
+		out = append(out, c.ID)
+	}
+	return out
+}
 
 var _ = Describe("TestServer against real servers", func() {
 	const fixture = "TestFixtureTestServer"
@@ -437,3 +443,11 @@ var _ = Describe("CheckServer", func() {
 		Expect(errors.As(err, &ce)).To(BeFalse())
 	})
 })
+
+// scheduleOf is spec.Alone for an exclusive synthetic check.
+func scheduleOf(exclusive bool) spec.Schedule {
+	if exclusive {
+		return spec.Alone
+	}
+	return spec.Together
+}

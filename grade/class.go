@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // FileChecks is the class's per-check figures, beside summary.csv.
@@ -75,20 +75,20 @@ func TallyChecks(results []Result) []CheckTally {
 				seen[i] = true
 				t := &tallies[i]
 				switch {
-				case conformance.NotSelected(res):
+				case res.NotSelected:
 					t.NotRun++
-				case res.Status == conformance.StatusPass:
+				case res.Status == engine.StatusPass:
 					t.Passed++
-				case res.Status == conformance.StatusFail:
+				case res.Status == engine.StatusFail:
 					t.Failed++
 					t.FailedBy = append(t.FailedBy, r.Submission)
-				case res.Status == conformance.StatusError:
+				case res.Status == engine.StatusError:
 					t.Errors++
 					t.FailedBy = append(t.FailedBy, r.Submission)
-				case res.Status == conformance.StatusWarn:
+				case res.Status == engine.StatusWarn:
 					t.Warned++
 					t.WarnedBy = append(t.WarnedBy, r.Submission)
-				case res.Status == conformance.StatusUnjudged:
+				case res.Status == engine.StatusUnjudged:
 					t.Unjudged++
 					t.WarnedBy = append(t.WarnedBy, r.Submission)
 				default:

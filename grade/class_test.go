@@ -17,9 +17,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/validate"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -76,7 +76,7 @@ func failuresOf(results []grade.Result) string {
 			continue
 		}
 		for _, res := range r.Report.Results {
-			if res.Status != conformance.StatusPass && res.Status != conformance.StatusSkip {
+			if res.Status != engine.StatusPass && res.Status != engine.StatusSkip {
 				fmt.Fprintf(&b, "  %s: %s %s: %v\n", r.Submission, res.Check.ID, res.Status, res.Err)
 			}
 		}

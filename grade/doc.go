@@ -4,7 +4,7 @@
 // Each immediate subdirectory of the class directory is one submission. It
 // is copied (regular files and directories only, bounded in size) into a
 // private work directory, built (make when it has a Makefile, else gcc on
-// its *.c files) and run in exec mode by conformance.Run. Every build and
+// its *.c files) and run in exec mode by engine.Run. Every build and
 // every server runs in its own session and process group with limits on
 // CPU time, address space, processes, open files, file size and
 // wall-clock time, and when the grader is root, as an unprivileged user

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -36,7 +36,7 @@ type Result struct {
 	BuildOutput  string
 	Duration     time.Duration
 	// Report is the engine's report; nil when the submission did not build.
-	Report *conformance.Report
+	Report *engine.Report
 	// Flaky lists checks whose repeated runs (Options.Repeat) disagreed.
 	Flaky []string
 	// Leftovers counts processes that outlived the submission's process
@@ -322,7 +322,7 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 	}
 	res.BuildOK = true
 
-	target := conformance.Target{Exec: &conformance.ExecSpec{
+	target := engine.Target{Exec: &engine.ExecSpec{
 		Command:        o.Run,
 		Dir:            dir,
 		Env:            []string{"HOME=" + dir, "TMPDIR=" + dir},
@@ -335,7 +335,7 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		OutputLimit:    DefaultOutputLimit,
 		Start:          box.start(),
 	}}
-	rep, err := conformance.Run(ctx, target, conformance.Options{
+	rep, err := engine.Run(ctx, target, engine.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
 		Repeat: o.Repeat, Checks: o.Checks,
 		// A check that fails while others run is re-run alone and only
@@ -368,11 +368,11 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 	res.Report = rep
 	res.Score, res.MaxScore = o.Rubric.Score(rep)
 	res.Verdict = VerdictPass
-	if rep.Verdict() == conformance.VerdictFail {
+	if rep.Verdict() == engine.VerdictFail {
 		res.Verdict = VerdictFail
 	}
 	for _, r := range rep.Results {
-		if r.Status == conformance.StatusFail || r.Status == conformance.StatusError {
+		if r.Status == engine.StatusFail || r.Status == engine.StatusError {
 			res.FailedChecks = append(res.FailedChecks, r.Check.ID)
 		}
 		if r.Flaky() {

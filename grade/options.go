@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/process"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -51,7 +51,7 @@ type Options struct {
 	Out string
 	// Rubric scores the checks (default report.DefaultRubric()).
 	Rubric *report.Rubric
-	// Select and Skip choose checks by glob, as conformance.Options.Run/Skip.
+	// Select and Skip choose checks by glob, as engine.Options.Run/Skip.
 	Select, Skip []string
 	// Strict, TimeoutScale and Repeat are passed to the engine.
 	Strict       bool
@@ -66,7 +66,7 @@ type Options struct {
 	MemoryLimit    int64
 	ProcLimit      int
 	FDLimit        int
-	StartupTimeout time.Duration // default conformance.DefaultStartupTimeout
+	StartupTimeout time.Duration // default process.DefaultStartupTimeout
 	// Cgroups is CgroupsAuto (the default), CgroupsRequired or CgroupsOff.
 	// With a cgroup per submission, ProcLimit, CPUs and MemoryLimit also
 	// bound the submission as a whole, so that a fork bomb or a spinner
@@ -162,7 +162,7 @@ func (o Options) withDefaults() (Options, error) {
 		{&o.BuildTimeout, DefaultBuildTimeout, "--build-timeout"},
 		{&o.Timeout, DefaultTimeout, "--timeout"},
 		{&o.CPULimit, DefaultCPULimit, "--cpu"},
-		{&o.StartupTimeout, conformance.DefaultStartupTimeout, "--startup-timeout"},
+		{&o.StartupTimeout, process.DefaultStartupTimeout, "--startup-timeout"},
 	} {
 		if err := set(l.d, l.def, l.name); err != nil {
 			return o, err

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -79,20 +79,20 @@ func GradescopeResults(res *Result, rubric *report.Rubric) *report.GradescopeRes
 
 // buildReport is a report with one failed build check, so that every
 // format can show a build failure.
-func buildReport(res *Result) *conformance.Report {
+func buildReport(res *Result) *engine.Report {
 	msg := res.BuildOutput
 	if res.Verdict == VerdictError && res.Err != nil {
 		msg = "the grader could not grade this submission: " + res.Err.Error()
 	}
-	status := conformance.StatusFail
+	status := engine.StatusFail
 	if res.Verdict == VerdictError {
-		status = conformance.StatusError
+		status = engine.StatusError
 	}
-	return &conformance.Report{
+	return &engine.Report{
 		Target:   res.Submission,
 		Started:  time.Now().Add(-res.Duration),
 		Duration: res.Duration,
-		Results: []conformance.Result{{
+		Results: []engine.Result{{
 			Check: buildCheck, Status: status, Err: errors.New(strings.TrimRight(msg, "\n")),
 			Duration: res.Duration, Runs: 1, Failures: 1,
 		}},

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -82,15 +82,15 @@ func msDuration(ms float64) time.Duration {
 
 // reportFromJSON is the inverse of report.BuildJSON, up to the types of
 // errors that are neither failures nor skips.
-func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.Report, error) {
+func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*engine.Report, error) {
 	byID := make(map[string]spec.Check, len(catalogue))
 	for _, c := range catalogue {
 		byID[c.ID] = c
 	}
-	rep := &conformance.Report{Target: j.Target, Started: j.Started, Duration: msDuration(j.DurationMS), Strict: j.Strict,
+	rep := &engine.Report{Target: j.Target, Started: j.Started, Duration: msDuration(j.DurationMS), Strict: j.Strict,
 		Seed: j.Seed, TimeoutScale: j.TimeoutScale, Exec: j.Server != nil}
 	if s := j.Server; s != nil {
-		rep.Server = &conformance.ServerInfo{Command: s.Command, PID: s.PID, Restarts: s.Restarts, Exit: s.Exit,
+		rep.Server = &engine.ServerInfo{Command: s.Command, PID: s.PID, Restarts: s.Restarts, Exit: s.Exit,
 			Deaths: s.Deaths, Output: s.Output, OutputTruncated: s.OutputTruncated}
 	}
 	for _, c := range j.Checks {
@@ -101,8 +101,9 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.
 				check.Level = spec.Should
 			}
 		}
-		res := conformance.Result{Check: check, Status: conformance.Status(c.Status), Duration: msDuration(c.DurationMS),
-			Runs: c.Runs, Failures: c.Failures, ServerDied: c.ServerDied, Timeline: timelineFromJSON(c.Timeline)}
+		res := engine.Result{Check: check, Status: engine.Status(c.Status), Duration: msDuration(c.DurationMS),
+			Runs: c.Runs, Failures: c.Failures, ServerDied: c.ServerDied, Timeline: timelineFromJSON(c.Timeline),
+			NotSelected: !c.Selected}
 		switch {
 		case c.Failure != nil:
 			f, err := failureFromJSON(c.Failure)
@@ -110,7 +111,7 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.
 				return nil, fmt.Errorf("check %s: %w", c.ID, err)
 			}
 			res.Err = f
-		case res.Status == conformance.StatusSkip && strings.HasPrefix(c.Message, "skipped: "):
+		case res.Status == engine.StatusSkip && strings.HasPrefix(c.Message, "skipped: "):
 			res.Err = &spec.Skipped{Reason: strings.TrimPrefix(c.Message, "skipped: ")}
 		case c.Message != "" && c.Message != c.Status:
 			res.Err = errors.New(c.Message)
@@ -121,18 +122,18 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*conformance.
 }
 
 // timelineFromJSON is the inverse of the JSON report's timeline.
-func timelineFromJSON(j *report.JSONTimeline) *conformance.Timeline {
+func timelineFromJSON(j *report.JSONTimeline) *engine.Timeline {
 	if j == nil {
 		return nil
 	}
-	conv := func(es []report.JSONEvent) []conformance.ExchangeEvent {
-		out := make([]conformance.ExchangeEvent, 0, len(es))
+	conv := func(es []report.JSONEvent) []engine.ExchangeEvent {
+		out := make([]engine.ExchangeEvent, 0, len(es))
 		for _, e := range es {
-			out = append(out, conformance.ExchangeEvent{At: msDuration(e.AtMS), Conn: e.Conn, Op: e.Op, Bytes: e.Bytes, End: e.End})
+			out = append(out, engine.ExchangeEvent{At: msDuration(e.AtMS), Conn: e.Conn, Op: e.Op, Bytes: e.Bytes, End: e.End})
 		}
 		return out
 	}
-	return &conformance.Timeline{Head: conv(j.Head), Tail: conv(j.Tail), Omitted: j.Omitted, Conns: j.Conns, Written: j.Written, Read: j.Read}
+	return &engine.Timeline{Head: conv(j.Head), Tail: conv(j.Tail), Omitted: j.Omitted, Conns: j.Conns, Written: j.Written, Read: j.Read}
 }
 
 func failureFromJSON(j *report.JSONFailure) (*spec.Failure, error) {

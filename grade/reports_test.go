@@ -15,8 +15,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/validate"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -128,19 +128,20 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // classResult makes a graded submission whose report has the given
 // statuses (every other check of the catalogue passes).
-func classResult(name string, score float64, statuses map[string]conformance.Status) grade.Result {
-	rep := &conformance.Report{Target: "./server {port}", Started: time.Now(), Seed: 1, TimeoutScale: 1, Exec: true}
+func classResult(name string, score float64, statuses map[string]engine.Status) grade.Result {
+	rep := &engine.Report{Target: "./server {port}", Started: time.Now(), Seed: 1, TimeoutScale: 1, Exec: true}
 	var failed []string
 	for _, c := range spec.All() {
-		res := conformance.Result{Check: c, Status: conformance.StatusPass, Runs: 1}
+		res := engine.Result{Check: c, Status: engine.StatusPass, Runs: 1}
 		if s, ok := statuses[c.ID]; ok {
 			res.Status = s
-			if s == conformance.StatusFail {
+			if s == engine.StatusFail {
 				failed = append(failed, c.ID)
 				res.Err = &spec.Failure{Kind: spec.KindTimeout, Offset: -1}
 			}
-			if s == conformance.StatusSkip {
-				res.Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+			if s == engine.StatusSkip {
+				res.Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
+				res.NotSelected = true
 			}
 		}
 		rep.Results = append(rep.Results, res)
@@ -156,11 +157,11 @@ var _ = Describe("the class figures", func() {
 	results := func() []grade.Result {
 		return []grade.Result{
 			classResult("ann", 100, nil),
-			classResult("bob", 80, map[string]conformance.Status{"concurrency/idle-client": conformance.StatusFail,
-				"robustness/no-zombies": conformance.StatusWarn}),
-			classResult("cy", 55, map[string]conformance.Status{"concurrency/idle-client": conformance.StatusFail,
-				"halfclose/no-data": conformance.StatusFail, "robustness/fd-stable": conformance.StatusUnjudged,
-				"large/64mib": conformance.StatusSkip}),
+			classResult("bob", 80, map[string]engine.Status{"concurrency/idle-client": engine.StatusFail,
+				"robustness/no-zombies": engine.StatusWarn}),
+			classResult("cy", 55, map[string]engine.Status{"concurrency/idle-client": engine.StatusFail,
+				"halfclose/no-data": engine.StatusFail, "robustness/fd-stable": engine.StatusUnjudged,
+				"large/64mib": engine.StatusSkip}),
 			{Submission: "dee", MaxScore: 100, Verdict: grade.VerdictBuildFailed, FailedChecks: []string{"build"}},
 		}
 	}

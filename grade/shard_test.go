@@ -18,9 +18,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -49,17 +49,17 @@ var (
 // that moment, as the port itself does.
 var sameGrades = cmp.Options{
 	cmpopts.IgnoreFields(grade.Result{}, "Duration"),
-	cmpopts.IgnoreFields(conformance.Report{}, "Started", "Duration"),
+	cmpopts.IgnoreFields(engine.Report{}, "Started", "Duration"),
 	// A timeline records when and in what pieces the bytes moved: timing.
-	cmpopts.IgnoreFields(conformance.Result{}, "Duration", "Timeline"),
-	cmpopts.IgnoreFields(conformance.ServerInfo{}, "PID"),
+	cmpopts.IgnoreFields(engine.Result{}, "Duration", "Timeline"),
+	cmpopts.IgnoreFields(engine.ServerInfo{}, "PID"),
 	cmpopts.IgnoreFields(spec.Check{}, "Run"),
 	cmpopts.IgnoreFields(grade.Manifest{}, "Started", "DurationMS"),
 	cmpopts.EquateEmpty(),
 	cmp.FilterPath(func(p cmp.Path) bool {
 		return p.Last().String() == ".Command" || p.Last().String() == ".Target"
 	}, cmp.Transformer("port", func(s string) string { return portRE.ReplaceAllString(s, "PORT") })),
-	cmp.Transformer("startup", func(r conformance.Report) conformance.Report {
+	cmp.Transformer("startup", func(r engine.Report) engine.Report {
 		for _, res := range r.Results {
 			if f := res.Failure(); f != nil && strings.Contains(f.Detail, "the server failed to start") && r.Server != nil {
 				s := *r.Server
@@ -401,9 +401,9 @@ var _ = Describe("the comparison of a single run with merged shards", func() {
 	startup := &spec.Failure{Kind: spec.KindRefused, Offset: -1, Detail: "the server failed to start; no check could run"}
 	other := &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Received: 3}
 	result := func(f *spec.Failure, exit string, port int) grade.Result {
-		return grade.Result{Submission: "s", Report: &conformance.Report{
-			Results: []conformance.Result{{Check: spec.Check{ID: "basic/x"}, Status: conformance.StatusFail, Err: f}},
-			Server:  &conformance.ServerInfo{Command: fmt.Sprintf("./server %d", port), Exit: exit},
+		return grade.Result{Submission: "s", Report: &engine.Report{
+			Results: []engine.Result{{Check: spec.Check{ID: "basic/x"}, Status: engine.StatusFail, Err: f}},
+			Server:  &engine.ServerInfo{Command: fmt.Sprintf("./server %d", port), Exit: exit},
 		}}
 	}
 	DescribeTable("sets aside only what the machine decides",

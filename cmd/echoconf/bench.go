@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/internal/bench"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -108,7 +108,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		cfg.Warmup = 0
 	}
 	if len(pos) == 1 {
-		if err := conformance.ValidateAddr(pos[0]); err != nil {
+		if err := engine.ValidateAddr(pos[0]); err != nil {
 			return usageError(stderr, "bench: %v", err)
 		}
 		cfg.Addr = pos[0]
@@ -125,7 +125,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch {
 	case set["exec"]:
-		p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: f.exec, FDLimit: f.fdLimit, StartupTimeout: f.startup})
+		p, err := engine.StartProcess(ctx, engine.ExecSpec{Command: f.exec, FDLimit: f.fdLimit, StartupTimeout: f.startup})
 		if err != nil {
 			if ctx.Err() != nil {
 				return usageError(stderr, "bench: interrupted")

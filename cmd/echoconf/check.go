@@ -11,11 +11,11 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/process"
 	"github.com/echoconf/echoconf/internal/stdio"
-	"github.com/echoconf/echoconf/spec"
 )
 
 const checkUsage = `Usage:
@@ -76,12 +76,12 @@ func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout")
 	fs.Var(&f.reports, "report", "also write a report in `FORMAT=FILE`; repeatable")
 	fs.StringVar(&f.exec, "exec", "", "start the server with `COMMAND`; {port} is replaced by a free port")
-	fs.IntVar(&f.fdLimit, "fd-limit", conformance.DefaultFDLimit, "open-file limit (RLIMIT_NOFILE) of the --exec server, `N`")
-	fs.DurationVar(&f.startup, "startup-timeout", conformance.DefaultStartupTimeout, "how long the --exec server has to accept connections, `D`")
+	fs.IntVar(&f.fdLimit, "fd-limit", process.DefaultFDLimit, "open-file limit (RLIMIT_NOFILE) of the --exec server, `N`")
+	fs.DurationVar(&f.startup, "startup-timeout", process.DefaultStartupTimeout, "how long the --exec server has to accept connections, `D`")
 	fs.BoolVar(&f.restart, "restart", false, "restart the --exec server after it dies, for the remaining checks")
-	fs.Uint64Var(&f.seed, "seed", conformance.DefaultSeed, "payload seed `N` (the default makes runs repeatable)")
+	fs.Uint64Var(&f.seed, "seed", engine.DefaultSeed, "payload seed `N` (the default makes runs repeatable)")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the text report (NO_COLOR is honoured too)")
-	fs.IntVar(&f.parallel, "parallel", conformance.DefaultParallel, "run up to `N` non-exclusive checks at once")
+	fs.IntVar(&f.parallel, "parallel", engine.DefaultParallel, "run up to `N` non-exclusive checks at once")
 	fs.BoolVar(&f.confirmAlone, "confirm-alone", false, "re-run alone each check that failed while others ran, and report only that run (as grade does)")
 	return fs
 }
@@ -150,8 +150,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "check: the --exec command has no {port} placeholder: %q", f.exec)
 	case !set["exec"] && (set["restart"] || set["fd-limit"] || set["startup-timeout"]):
 		return usageError(stderr, "check: --restart, --fd-limit and --startup-timeout need --exec")
-	case f.repeat < 1 || f.repeat > conformance.MaxRepeat:
-		return usageError(stderr, "check: --repeat must be in 1..%d, got %d", conformance.MaxRepeat, f.repeat)
+	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
+		return usageError(stderr, "check: --repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
 	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
 		return usageError(stderr, "check: --timeout-scale must be in (0, 1000], got %g", f.scale)
 	case f.fdLimit < 8:
@@ -165,7 +165,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "check: --format: %v", err)
 	}
 	// The selection is checked before anything starts or is printed.
-	if _, err := conformance.Select(spec.All(), f.run, f.skip); err != nil {
+	if _, err := engine.Select(engine.Options{Run: f.run, Skip: f.skip}); err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
 	f.format = strings.ToLower(f.format)
@@ -178,12 +178,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err := distinctOutputs(f.output, f.reports); err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
-	var target conformance.Target
+	var target engine.Target
 	switch {
 	case set["exec"]:
-		target.Exec = &conformance.ExecSpec{Command: f.exec, FDLimit: f.fdLimit, StartupTimeout: f.startup, Restart: f.restart}
+		target.Exec = &engine.ExecSpec{Command: f.exec, FDLimit: f.fdLimit, StartupTimeout: f.startup, Restart: f.restart}
 	case len(pos) == 1:
-		if err := conformance.ValidateAddr(pos[0]); err != nil {
+		if err := engine.ValidateAddr(pos[0]); err != nil {
 			return usageError(stderr, "check: %v", err)
 		}
 		target.Addr = pos[0]
@@ -218,7 +218,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		reportFiles[i] = fl
 	}
 
-	opts := conformance.Options{Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
+	opts := engine.Options{Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
 		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone}
 	streaming := f.format == "text" && f.output == ""
 	color := streaming && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
@@ -242,9 +242,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		if builtin != "" {
 			title = builtin
 		}
-		prog.title = report.TitleLine(&conformance.Report{Target: title}, color)
+		prog.title = report.TitleLine(&engine.Report{Target: title}, color)
 	}
-	rep, err := conformance.Run(ctx, target, opts)
+	rep, err := engine.Run(ctx, target, opts)
 	prog.clear()
 	if err != nil {
 		return usageError(stderr, "check: %v", err)
@@ -275,7 +275,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	files = nil
 	prog.verdict(rep)
-	if rep.Verdict() == conformance.VerdictPass {
+	if rep.Verdict() == engine.VerdictPass {
 		return exitPass
 	}
 	return exitFail

@@ -7,9 +7,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -123,8 +123,8 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(pos) != 1:
 		return usageError(stderr, "grade: want one SUBMISSIONS_DIR, got %d arguments", len(pos))
-	case f.repeat < 1 || f.repeat > conformance.MaxRepeat:
-		return usageError(stderr, "grade: --repeat must be in 1..%d, got %d", conformance.MaxRepeat, f.repeat)
+	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
+		return usageError(stderr, "grade: --repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
 	case f.jobs < 1 || f.jobs > 64:
 		return usageError(stderr, "grade: -j must be in 1..64, got %d", f.jobs)
 	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -36,17 +36,14 @@ func runList(args []string, stdout, stderr io.Writer) int {
 
 // printCatalogue writes the selected checks as a table.
 func printCatalogue(stdout, stderr io.Writer, run, skip []string) int {
-	checks := spec.All()
-	sel, err := conformance.Select(checks, run, skip)
+	checks, err := engine.Select(engine.Options{Run: run, Skip: skip})
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLEVEL\tFLAGS\tTIMEOUT\tREQUIREMENT")
-	for i, c := range checks {
-		if sel[i] {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", c.ID, c.Level, catalogueFlags(c), c.Timeout, c.Requirement)
-		}
+	for _, c := range checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", c.ID, c.Level, catalogueFlags(c), c.Timeout, c.Requirement)
 	}
 	if err := tw.Flush(); err != nil {
 		return usageError(stderr, "write catalogue: %v", err)

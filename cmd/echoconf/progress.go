@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // termProgress shows a run's progress. With a streamed text report, each
@@ -47,7 +47,7 @@ func newTermProgress(stdout, stderr io.Writer, stream, color, stderrColor bool) 
 }
 
 // event is the engine's Options.Progress.
-func (p *termProgress) event(ev conformance.ProgressEvent) {
+func (p *termProgress) event(ev engine.ProgressEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.total = ev.Total
@@ -56,9 +56,9 @@ func (p *termProgress) event(ev conformance.ProgressEvent) {
 		go p.redraw(p.tick, p.done)
 	}
 	switch ev.Kind {
-	case conformance.ProgressStart:
+	case engine.ProgressStart:
 		p.running[ev.Check.ID] = true
-	case conformance.ProgressEnd:
+	case engine.ProgressEnd:
 		delete(p.running, ev.Check.ID)
 		p.ended[ev.Index] = true
 		if p.stream && ev.Result != nil {
@@ -160,7 +160,7 @@ func (p *termProgress) clear() {
 
 // verdict ends the progress on stderr with the verdict and the counts,
 // unless the streamed text report already showed them on the terminal.
-func (p *termProgress) verdict(r *conformance.Report) {
+func (p *termProgress) verdict(r *engine.Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.erase()
@@ -169,14 +169,14 @@ func (p *termProgress) verdict(r *conformance.Report) {
 	}
 	n := r.Counts()
 	word := "PASS: conformant"
-	if r.Verdict() != conformance.VerdictPass {
+	if r.Verdict() != engine.VerdictPass {
 		word = "FAIL: not conformant"
 	}
-	counts := fmt.Sprintf("%d passed, %d failed, %d warned", n[conformance.StatusPass], n[conformance.StatusFail], n[conformance.StatusWarn])
-	if k := n[conformance.StatusUnjudged]; k > 0 {
+	counts := fmt.Sprintf("%d passed, %d failed, %d warned", n[engine.StatusPass], n[engine.StatusFail], n[engine.StatusWarn])
+	if k := n[engine.StatusUnjudged]; k > 0 {
 		counts += fmt.Sprintf(", %d not judged", k)
 	}
-	if k := n[conformance.StatusError]; k > 0 {
+	if k := n[engine.StatusError]; k > 0 {
 		counts += fmt.Sprintf(", %d errors", k)
 	}
 	_, _ = fmt.Fprintf(p.stderr, "[%d/%d] %s (%s) in %s\n", len(p.ended), p.total, word, counts, r.Duration.Round(10*time.Millisecond))

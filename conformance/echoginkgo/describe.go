@@ -8,7 +8,6 @@ package echoginkgo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -44,14 +44,14 @@ const SpecTimeoutGrace = 10 * time.Second
 //     hygiene checks), and "exclusive" for checks that must run alone, so
 //     --label-filter selects them ("halfclose && must", "!exclusive");
 //   - a SpecTimeout of the check's timeout, scaled, plus SpecTimeoutGrace;
-//   - the Serial decorator when the check is Exclusive, so that under
+//   - the Serial decorator when the check runs Alone, so that under
 //     "ginkgo -p" it runs alone, after the parallel specs;
 //   - the code location of the DescribeServer call, so reports point at the
 //     user's suite rather than at this package (the "In [It] at:" line of a
 //     failure still names this package, since Ginkgo takes it from the
 //     stack).
 //
-// Each spec runs its one check through conformance.Run against addr(). A
+// Each spec runs its one check through engine.Run against addr(). A
 // failure fails the spec with the check's ID, level, requirement and
 // diagnosis (spec.Failure.Report); a check that does not apply skips the
 // spec with the reason; a violated SHOULD requirement only adds a report
@@ -71,8 +71,8 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 		}
 		decorators = append(decorators, a)
 	}
-	o := conformance.NewOptions(opts...)
-	checks, err := conformance.Selected(o)
+	o := engine.Apply(opts...)
+	checks, err := engine.Select(o)
 	body := func() {
 		if err != nil {
 			It("has valid echoconf options", cl, func() {
@@ -84,7 +84,7 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 			decos := []any{
 				cl,
 				Label(c.Category(), strings.ToLower(c.Level.String())),
-				SpecTimeout(specTimeout(c, o.TimeoutScale)),
+				SpecTimeout(o.CheckTimeout(c) + SpecTimeoutGrace),
 			}
 			if c.Schedule == spec.Alone {
 				decos = append(decos, Serial, Label("exclusive"))
@@ -97,21 +97,9 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 	return Describe(text, append(decorators, body)...)
 }
 
-// specTimeout is c's watchdog at the given scale plus SpecTimeoutGrace.
-func specTimeout(c spec.Check, scale float64) time.Duration {
-	d := c.Timeout
-	if d <= 0 {
-		d = conformance.DefaultCheckTimeout
-	}
-	if scale > 0 {
-		d = time.Duration(float64(d) * scale)
-	}
-	return d + SpecTimeoutGrace
-}
-
 // runCheck runs c alone through the engine and turns its result into the
 // spec's outcome.
-func runCheck(ctx context.Context, addr func() string, o conformance.Options, c spec.Check) {
+func runCheck(ctx context.Context, addr func() string, o engine.Options, c spec.Check) {
 	GinkgoHelper()
 	target := addr()
 	if target == "" {
@@ -122,17 +110,17 @@ func runCheck(ctx context.Context, addr func() string, o conformance.Options, c 
 		Fail("echoconf: " + err.Error())
 	}
 	switch res.Status {
-	case conformance.StatusPass:
-	case conformance.StatusSkip:
-		Skip(skipReason(res))
-	case conformance.StatusWarn:
+	case engine.StatusPass:
+	case engine.StatusSkip:
+		Skip(res.SkipReason())
+	case engine.StatusWarn:
 		AddReportEntry("echoconf warning", (&conformance.CheckError{Result: res}).Error())
-	case conformance.StatusUnjudged:
+	case engine.StatusUnjudged:
 		if o.Strict {
 			Fail((&conformance.CheckError{Result: res}).Error())
 		}
 		Skip((&conformance.CheckError{Result: res}).Error())
-	case conformance.StatusFail, conformance.StatusError:
+	case engine.StatusFail, engine.StatusError:
 		Fail((&conformance.CheckError{Result: res}).Error())
 	default:
 		Fail(fmt.Sprintf("echoconf: %s: unknown status %q: %v", c.ID, res.Status, res.Err))
@@ -140,41 +128,17 @@ func runCheck(ctx context.Context, addr func() string, o conformance.Options, c 
 }
 
 // runOne runs the check with the given ID, and only it, against addr.
-func runOne(ctx context.Context, addr string, o conformance.Options, id string) (conformance.Result, error) {
-	o.Run = []string{escapeGlob(id)}
+func runOne(ctx context.Context, addr string, o engine.Options, id string) (engine.Result, error) {
+	o.Run = []string{engine.QuoteGlob(id)}
 	o.Skip = nil
-	rep, err := conformance.Run(ctx, conformance.Target{Addr: addr}, o)
+	rep, err := engine.Run(ctx, engine.Target{Addr: addr}, o)
 	if err != nil {
-		return conformance.Result{}, err
+		return engine.Result{}, err
 	}
 	for _, r := range rep.Results {
 		if r.Check.ID == id {
 			return r, nil
 		}
 	}
-	return conformance.Result{}, fmt.Errorf("the engine returned no result for %s", id)
-}
-
-// skipReason is the reason a skipped result gives.
-func skipReason(r conformance.Result) string {
-	var s *spec.Skipped
-	switch {
-	case errors.As(r.Err, &s):
-		return s.Reason
-	case r.Err != nil:
-		return r.Err.Error()
-	}
-	return "skipped by the engine"
-}
-
-// escapeGlob quotes the path.Match metacharacters in id.
-func escapeGlob(id string) string {
-	var b strings.Builder
-	for _, r := range id {
-		if strings.ContainsRune(`*?[]\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return engine.Result{}, fmt.Errorf("the engine returned no result for %s", id)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -248,11 +249,11 @@ func endingSuffix(e spec.Event) string {
 type PassCheckMatcher struct {
 	id     string
 	opts   []conformance.Option
-	result conformance.Result
+	result engine.Result
 }
 
 // PassCheck succeeds when the echo server at the actual "HOST:PORT" string
-// satisfies the check with the given ID, run alone through conformance.Run
+// satisfies the check with the given ID, run alone through engine.Run
 // with opts. A violated SHOULD requirement fails the matcher too: asking
 // about one check asks whether its requirement holds.
 //
@@ -268,7 +269,7 @@ func (m *PassCheckMatcher) Match(actual any) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("PassCheck expects a \"HOST:PORT\" string, got %T", actual)
 	}
-	o := conformance.NewOptions(m.opts...)
+	o := engine.Apply(m.opts...)
 	known := false
 	checks := o.Checks
 	if checks == nil {
@@ -285,10 +286,10 @@ func (m *PassCheckMatcher) Match(actual any) (bool, error) {
 		return false, fmt.Errorf("PassCheck: %w", err)
 	}
 	m.result = res
-	if res.Status == conformance.StatusSkip {
-		return false, fmt.Errorf("PassCheck: %s does not apply to %s: %s", m.id, addr, skipReason(res))
+	if res.Status == engine.StatusSkip {
+		return false, fmt.Errorf("PassCheck: %s does not apply to %s: %s", m.id, addr, res.SkipReason())
 	}
-	return res.Status == conformance.StatusPass, nil
+	return res.Status == engine.StatusPass, nil
 }
 
 // FailureMessage gives the check's requirement and the diagnosis.
@@ -302,6 +303,6 @@ func (m *PassCheckMatcher) NegatedFailureMessage(actual any) string {
 }
 
 // Result returns the result of the last Match.
-func (m *PassCheckMatcher) Result() conformance.Result { return m.result }
+func (m *PassCheckMatcher) Result() engine.Result { return m.result }
 
 var _ types.GomegaMatcher = (*PassCheckMatcher)(nil)

@@ -8,7 +8,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -56,7 +56,7 @@ const maxGradescopeServerOutput = 4 << 10
 
 // Gradescope writes r as Gradescope results.json scored with the default
 // rubric. It is the "gradescope" format of --format.
-func Gradescope(w io.Writer, r *conformance.Report) error {
+func Gradescope(w io.Writer, r *engine.Report) error {
 	rb, err := DefaultRubric()
 	if err != nil {
 		return fmt.Errorf("gradescope: %w", err)
@@ -66,8 +66,8 @@ func Gradescope(w io.Writer, r *conformance.Report) error {
 
 // GradescopeWriter returns a reporter that writes r as Gradescope
 // results.json, scoring each check with rubric.
-func GradescopeWriter(rubric *Rubric) func(io.Writer, *conformance.Report) error {
-	return func(w io.Writer, r *conformance.Report) error {
+func GradescopeWriter(rubric *Rubric) func(io.Writer, *engine.Report) error {
+	return func(w io.Writer, r *engine.Report) error {
 		res := BuildGradescope(r, rubric)
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -81,7 +81,7 @@ func GradescopeWriter(rubric *Rubric) func(io.Writer, *conformance.Report) error
 // BuildGradescope converts r into Gradescope results scored by rubric. A
 // test passes when its check earns points under the rubric's rule (pass or
 // warn); its score is then the check's points, else 0.
-func BuildGradescope(r *conformance.Report, rubric *Rubric) *GradescopeResults {
+func BuildGradescope(r *engine.Report, rubric *Rubric) *GradescopeResults {
 	out := &GradescopeResults{
 		ExecutionTime:    math.Round(r.Duration.Seconds()*1000) / 1000,
 		OutputFormat:     "text",
@@ -91,7 +91,7 @@ func BuildGradescope(r *conformance.Report, rubric *Rubric) *GradescopeResults {
 	}
 	numbers := checkNumbers(r)
 	for i, res := range r.Results {
-		if conformance.NotSelected(res) {
+		if res.NotSelected {
 			continue // not run, not at stake: Gradescope lists what was graded
 		}
 		p := rubric.Points(res.Check.ID)
@@ -122,7 +122,7 @@ func BuildGradescope(r *conformance.Report, rubric *Rubric) *GradescopeResults {
 // checkNumbers numbers results "C.I": C is the category's 1-based position
 // in spec.Categories() (unknown categories follow, in order of appearance)
 // and I the check's 1-based position among the report's checks of C.
-func checkNumbers(r *conformance.Report) []string {
+func checkNumbers(r *engine.Report) []string {
 	catNum := make(map[string]int)
 	for i, c := range spec.Categories() {
 		catNum[c] = i + 1
@@ -142,19 +142,19 @@ func checkNumbers(r *conformance.Report) []string {
 	return out
 }
 
-func gradescopeSummary(r *conformance.Report, score, maxScore float64) string {
+func gradescopeSummary(r *engine.Report, score, maxScore float64) string {
 	var b strings.Builder
 	counts := r.Counts()
 	fmt.Fprintf(&b, "echoconf verdict: %s (score %s of %s)\n", strings.ToUpper(string(r.Verdict())), formatPoints(score), formatPoints(maxScore))
 	fmt.Fprintf(&b, "%d checks: %d passed, %d failed, %d warnings, %d not judged, %d skipped, %d errors\n",
-		len(r.Results), counts[conformance.StatusPass], counts[conformance.StatusFail],
-		counts[conformance.StatusWarn], counts[conformance.StatusUnjudged], counts[conformance.StatusSkip], counts[conformance.StatusError])
+		len(r.Results), counts[engine.StatusPass], counts[engine.StatusFail],
+		counts[engine.StatusWarn], counts[engine.StatusUnjudged], counts[engine.StatusSkip], counts[engine.StatusError])
 	if r.Strict {
 		b.WriteString("Strict run: SHOULD requirements count like MUST requirements.\n")
 	}
 	var failed []string
 	for _, res := range r.Results {
-		if res.Status == conformance.StatusFail || res.Status == conformance.StatusError {
+		if res.Status == engine.StatusFail || res.Status == engine.StatusError {
 			failed = append(failed, res.Check.ID)
 		}
 	}
@@ -189,29 +189,29 @@ func gradescopeSummary(r *conformance.Report, score, maxScore float64) string {
 // StudentDiagnosis is the student-facing text for one result: the
 // requirement, what went wrong (with byte counts and hex windows for a
 // failure) and a hint on what usually causes it.
-func StudentDiagnosis(res conformance.Result) string {
+func StudentDiagnosis(res engine.Result) string {
 	return studentDiagnosis(nil, res)
 }
 
 // studentDiagnosis is StudentDiagnosis with, when r is set, the command
 // that replays the check and the timeline of the exchange.
-func studentDiagnosis(r *conformance.Report, res conformance.Result) string {
+func studentDiagnosis(r *engine.Report, res engine.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Requirement (%s): %s\n", res.Check.Level, res.Check.Requirement)
 	switch res.Status {
-	case conformance.StatusPass:
+	case engine.StatusPass:
 		b.WriteString("Passed.\n")
-	case conformance.StatusSkip:
+	case engine.StatusSkip:
 		fmt.Fprintf(&b, "Skipped: %s\n", skipReason(res))
-	case conformance.StatusError:
+	case engine.StatusError:
 		fmt.Fprintf(&b, "The checker could not run this check (not your server's fault): %s\n", errText(res.Err))
-	case conformance.StatusWarn, conformance.StatusFail, conformance.StatusUnjudged:
+	case engine.StatusWarn, engine.StatusFail, engine.StatusUnjudged:
 		switch {
-		case res.Status == conformance.StatusUnjudged:
+		case res.Status == engine.StatusUnjudged:
 			b.WriteString("Not judged: your server did not serve this check's traffic correctly, so this SHOULD requirement could not be judged; it earns no points.\n")
-		case res.Status == conformance.StatusWarn && Earns(res):
+		case res.Status == engine.StatusWarn && Earns(res):
 			b.WriteString("Warning: this SHOULD requirement is violated; it costs no points because the run is not strict.\n")
-		case res.Status == conformance.StatusWarn:
+		case res.Status == engine.StatusWarn:
 			b.WriteString("Warning: this SHOULD requirement could not be verified because the server did not work, so it earns no points.\n")
 		}
 		b.WriteString("What went wrong: ")
@@ -245,7 +245,7 @@ func studentDiagnosis(r *conformance.Report, res conformance.Result) string {
 
 // Hint suggests the usual cause of a failed result, keyed on the failure's
 // kind and diagnosis; "" when there is nothing useful to say.
-func Hint(res conformance.Result) string {
+func Hint(res engine.Result) string {
 	f := res.Failure()
 	if f == nil {
 		return ""
@@ -285,7 +285,7 @@ func Hint(res conformance.Result) string {
 	return ""
 }
 
-func skipReason(res conformance.Result) string {
+func skipReason(res engine.Result) string {
 	var s *spec.Skipped
 	if errors.As(res.Err, &s) {
 		return s.Reason

@@ -10,8 +10,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -58,7 +58,7 @@ var _ = Describe("Gradescope", func() {
 		Expect(err).NotTo(HaveOccurred())
 	})
 
-	render := func(r *conformance.Report) []byte {
+	render := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
 		Expect(report.GradescopeWriter(rb)(&buf, r)).To(Succeed())
@@ -143,7 +143,7 @@ var _ = Describe("Gradescope", func() {
 
 	It("scores the whole default rubric with the plain format", func() {
 		var buf bytes.Buffer
-		Expect(report.Gradescope(&buf, fullCatalogueReport(false, map[string]conformance.Status{"large/64mib": conformance.StatusFail}))).To(Succeed())
+		Expect(report.Gradescope(&buf, fullCatalogueReport(false, map[string]engine.Status{"large/64mib": engine.StatusFail}))).To(Succeed())
 		g := decodeGradescope(buf.Bytes())
 		def, err := report.DefaultRubric()
 		Expect(err).NotTo(HaveOccurred())
@@ -163,8 +163,9 @@ var _ = Describe("Gradescope", func() {
 
 	It("leaves out checks that --run/--skip did not select, keeping the numbers stable", func() {
 		r := fullCatalogueReport(false, nil)
-		r.Results[0].Status = conformance.StatusSkip
-		r.Results[0].Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+		r.Results[0].Status = engine.StatusSkip
+		r.Results[0].Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
+		r.Results[0].NotSelected = true
 		var buf bytes.Buffer
 		Expect(report.Gradescope(&buf, r)).To(Succeed())
 		g := decodeGradescope(buf.Bytes())
@@ -174,7 +175,7 @@ var _ = Describe("Gradescope", func() {
 	})
 
 	It("writes an empty tests array, not null, for an empty report", func() {
-		out := render(&conformance.Report{Target: "x", Started: fixtureStart})
+		out := render(&engine.Report{Target: "x", Started: fixtureStart})
 		Expect(string(out)).To(ContainSubstring(`"tests": []`))
 	})
 })

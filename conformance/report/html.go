@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -52,13 +52,13 @@ type HTMLBuild struct {
 // after it are marked, the replay command and the timeline) are folded in
 // <details> elements, closed on screen and all open on paper (@media print).
 // Every text is escaped by html/template.
-func HTML(w io.Writer, r *conformance.Report) error {
+func HTML(w io.Writer, r *engine.Report) error {
 	return HTMLWriter(HTMLOptions{})(w, r)
 }
 
 // HTMLWriter returns an HTML reporter with the given options.
-func HTMLWriter(o HTMLOptions) func(io.Writer, *conformance.Report) error {
-	return func(w io.Writer, r *conformance.Report) error {
+func HTMLWriter(o HTMLOptions) func(io.Writer, *engine.Report) error {
+	return func(w io.Writer, r *engine.Report) error {
 		if err := htmlTemplate.Execute(w, buildHTMLView(r, o)); err != nil {
 			return fmt.Errorf("html: %w", err)
 		}
@@ -82,7 +82,7 @@ type htmlView struct {
 }
 
 type htmlCount struct {
-	Status conformance.Status
+	Status engine.Status
 	Label  string
 	N      int
 }
@@ -94,7 +94,7 @@ type htmlGroup struct {
 
 type htmlRow struct {
 	ID, Anchor, Level, Requirement  string
-	Status                          conformance.Status
+	Status                          engine.Status
 	StatusLabel, Duration, Points   string
 	Summary, Diagnosis, Hint, Flaky string
 	Hex                             []htmlHexWindow
@@ -108,7 +108,7 @@ type htmlServer struct {
 	Truncated                         bool
 }
 
-func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
+func buildHTMLView(r *engine.Report, o HTMLOptions) htmlView {
 	v := htmlView{
 		Title:    o.Title,
 		Heading:  o.Heading,
@@ -135,24 +135,24 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 	counts := r.Counts()
 	notSelected := 0
 	for _, res := range r.Results {
-		if conformance.NotSelected(res) {
+		if res.NotSelected {
 			notSelected++
 		}
 	}
-	counts[conformance.StatusSkip] -= notSelected
+	counts[engine.StatusSkip] -= notSelected
 	for _, c := range []struct {
-		s     conformance.Status
+		s     engine.Status
 		label string
 	}{
-		{conformance.StatusPass, "passed"}, {conformance.StatusFail, "failed"}, {conformance.StatusWarn, "warnings"},
-		{conformance.StatusUnjudged, "not judged"}, {conformance.StatusSkip, "skipped"}, {conformance.StatusError, "errors"},
+		{engine.StatusPass, "passed"}, {engine.StatusFail, "failed"}, {engine.StatusWarn, "warnings"},
+		{engine.StatusUnjudged, "not judged"}, {engine.StatusSkip, "skipped"}, {engine.StatusError, "errors"},
 	} {
-		if counts[c.s] > 0 || c.s == conformance.StatusPass || c.s == conformance.StatusFail {
+		if counts[c.s] > 0 || c.s == engine.StatusPass || c.s == engine.StatusFail {
 			v.Counts = append(v.Counts, htmlCount{Status: c.s, Label: c.label, N: counts[c.s]})
 		}
 	}
 	if notSelected > 0 {
-		v.Counts = append(v.Counts, htmlCount{Status: conformance.StatusSkip, Label: "not selected", N: notSelected})
+		v.Counts = append(v.Counts, htmlCount{Status: engine.StatusSkip, Label: "not selected", N: notSelected})
 	}
 	groupIndex := make(map[string]int)
 	for _, res := range r.Results {
@@ -176,9 +176,9 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 			row.Points = formatPoints(earned) + " / " + formatPoints(o.Rubric.Points(res.Check.ID))
 		}
 		switch res.Status {
-		case conformance.StatusFail, conformance.StatusWarn, conformance.StatusError, conformance.StatusUnjudged:
+		case engine.StatusFail, engine.StatusWarn, engine.StatusError, engine.StatusUnjudged:
 			row.Summary = oneLine(errText(res.Err))
-			if res.Status == conformance.StatusUnjudged {
+			if res.Status == engine.StatusUnjudged {
 				row.Summary = "Not judged: " + row.Summary
 			}
 			row.Diagnosis = resultDetails(res)
@@ -186,7 +186,7 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 			row.Hex = hexWindows(res.Failure())
 			row.Replay = ReplayCommand(r, res)
 			row.Timeline = timelineText(res)
-		case conformance.StatusSkip:
+		case engine.StatusSkip:
 			row.Summary = "Skipped: " + oneLine(skipReason(res))
 			row.Diagnosis = skipReason(res)
 		}
@@ -216,7 +216,7 @@ func buildHTMLView(r *conformance.Report, o HTMLOptions) htmlView {
 // resultDetails is the folded diagnosis of a result, below its summary:
 // the failure's byte counts and cause (its hex windows are rendered apart, with
 // the differing bytes marked), or the error, and the server's death.
-func resultDetails(res conformance.Result) string {
+func resultDetails(res engine.Result) string {
 	var b strings.Builder
 	if f := res.Failure(); f != nil {
 		fmt.Fprintf(&b, "sent %d bytes, received %d bytes", f.Sent, f.Received)
@@ -231,13 +231,13 @@ func resultDetails(res conformance.Result) string {
 		b.WriteString(errText(res.Err))
 		b.WriteString("\n")
 	}
-	if res.Status == conformance.StatusWarn {
+	if res.Status == engine.StatusWarn {
 		b.WriteString("This SHOULD requirement is a warning because the run is not strict.\n")
 	}
-	if res.Status == conformance.StatusUnjudged {
+	if res.Status == engine.StatusUnjudged {
 		b.WriteString("The server did not serve this check's traffic correctly, so this SHOULD requirement could not be judged.\n")
 	}
-	if res.Status == conformance.StatusError {
+	if res.Status == engine.StatusError {
 		b.WriteString("The check could not run: this is the checker's fault, not the server's.\n")
 	}
 	if res.ServerDied != "" {

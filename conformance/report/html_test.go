@@ -15,8 +15,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/validate"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -144,7 +144,7 @@ func renderInChromium(page []byte) htmlProbeResult {
 }
 
 var _ = Describe("HTML", Label("chromium"), func() {
-	withRubric := func(r *conformance.Report) []byte {
+	withRubric := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		rb, err := report.DefaultRubric()
 		Expect(err).NotTo(HaveOccurred())
@@ -213,9 +213,9 @@ var _ = Describe("HTML", Label("chromium"), func() {
 	It("says that a submission did not build, scores 0 of the rubric's total and shows the compiler's output", func() {
 		rb, err := report.DefaultRubric()
 		Expect(err).NotTo(HaveOccurred())
-		r := &conformance.Report{Target: "alice", Started: fixtureStart, Duration: time.Second,
-			Results: []conformance.Result{{Check: spec.Check{ID: "build/compile", Requirement: "It builds.", Level: spec.Must},
-				Status: conformance.StatusFail, Err: errors.New("server.c:3: error: expected ';'")}}}
+		r := &engine.Report{Target: "alice", Started: fixtureStart, Duration: time.Second,
+			Results: []engine.Result{{Check: spec.Check{ID: "build/compile", Requirement: "It builds.", Level: spec.Must},
+				Status: engine.StatusFail, Err: errors.New("server.c:3: error: expected ';'")}}}
 		var buf bytes.Buffer
 		Expect(report.HTMLWriter(report.HTMLOptions{Heading: "alice", Rubric: rb,
 			Build: &report.HTMLBuild{Command: "make", Output: "server.c: In function 'main':\nserver.c:3: error: expected ';'\n    int x = 1\n            ^\n"}})(&buf, r)).To(Succeed())

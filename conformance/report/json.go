@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // SchemaVersion is the version of the JSON report's schema (see the
@@ -79,11 +79,11 @@ type JSONEvent struct {
 	End   string  `json:"end,omitempty"`
 }
 
-func jsonTimeline(t *conformance.Timeline) *JSONTimeline {
+func jsonTimeline(t *engine.Timeline) *JSONTimeline {
 	if t == nil {
 		return nil
 	}
-	conv := func(es []conformance.ExchangeEvent) []JSONEvent {
+	conv := func(es []engine.ExchangeEvent) []JSONEvent {
 		out := make([]JSONEvent, 0, len(es))
 		for _, e := range es {
 			out = append(out, JSONEvent{AtMS: ms(e.At), Conn: e.Conn, Op: e.Op, Bytes: e.Bytes, End: e.End})
@@ -112,10 +112,10 @@ type JSONFailure struct {
 }
 
 // BuildJSON converts r to the JSON document, for callers that embed it.
-func BuildJSON(r *conformance.Report) *JSONReport {
+func BuildJSON(r *engine.Report) *JSONReport {
 	counts := map[string]int{}
-	for _, s := range []conformance.Status{conformance.StatusPass, conformance.StatusFail,
-		conformance.StatusWarn, conformance.StatusUnjudged, conformance.StatusSkip, conformance.StatusError} {
+	for _, s := range []engine.Status{engine.StatusPass, engine.StatusFail,
+		engine.StatusWarn, engine.StatusUnjudged, engine.StatusSkip, engine.StatusError} {
 		counts[string(s)] = 0
 	}
 	for s, n := range r.Counts() {
@@ -145,7 +145,7 @@ func BuildJSON(r *conformance.Report) *JSONReport {
 			Level:       res.Check.Level.String(),
 			Requirement: res.Check.Requirement,
 			Status:      string(res.Status),
-			Selected:    !conformance.NotSelected(res),
+			Selected:    !res.NotSelected,
 			Message:     Message(res),
 			DurationMS:  ms(res.Duration),
 			Runs:        res.Runs,
@@ -173,7 +173,7 @@ func BuildJSON(r *conformance.Report) *JSONReport {
 }
 
 // JSON writes r as one indented JSON document (schema version 1).
-func JSON(w io.Writer, r *conformance.Report) error {
+func JSON(w io.Writer, r *engine.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(BuildJSON(r)); err != nil {
@@ -184,9 +184,9 @@ func JSON(w io.Writer, r *conformance.Report) error {
 
 // Message is the one-line message of a result: empty on pass, the
 // failure's summary, the skip reason, or the error.
-func Message(res conformance.Result) string {
+func Message(res engine.Result) string {
 	if res.Err == nil {
-		if res.Status != conformance.StatusPass {
+		if res.Status != engine.StatusPass {
 			return string(res.Status)
 		}
 		return ""

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -141,13 +141,13 @@ const maxJUnitServerOutput = 64 << 10
 
 // JUnit writes r as JUnit XML with default options. It is the "junit"
 // format of --format.
-func JUnit(w io.Writer, r *conformance.Report) error {
+func JUnit(w io.Writer, r *engine.Report) error {
 	return JUnitWriter(JUnitOptions{})(w, r)
 }
 
 // JUnitWriter returns a JUnit reporter with the given options.
-func JUnitWriter(o JUnitOptions) func(io.Writer, *conformance.Report) error {
-	return func(w io.Writer, r *conformance.Report) error {
+func JUnitWriter(o JUnitOptions) func(io.Writer, *engine.Report) error {
+	return func(w io.Writer, r *engine.Report) error {
 		doc := buildJUnit(r, o)
 		if _, err := io.WriteString(w, xml.Header); err != nil {
 			return fmt.Errorf("junit: %w", err)
@@ -164,7 +164,7 @@ func JUnitWriter(o JUnitOptions) func(io.Writer, *conformance.Report) error {
 	}
 }
 
-func buildJUnit(r *conformance.Report, o JUnitOptions) junitSuites {
+func buildJUnit(r *engine.Report, o JUnitOptions) junitSuites {
 	name := o.SuiteName
 	if name == "" {
 		name = "echoconf"
@@ -198,22 +198,22 @@ func buildJUnit(r *conformance.Report, o JUnitOptions) junitSuites {
 			flaky = fmt.Sprintf("FLAKY: failed %d of %d runs.\n", res.Failures, res.Runs)
 		}
 		switch res.Status {
-		case conformance.StatusFail:
+		case engine.StatusFail:
 			s.Failures++
 			c.Failure = failureElement(r, res)
 			c.Failure.Text = flaky + c.Failure.Text
-		case conformance.StatusError:
+		case engine.StatusError:
 			s.Errors++
 			c.Error = &junitProblem{Message: oneLine(errText(res.Err)), Type: "error",
 				Text: flaky + "The check could not run (the checker's fault, not the server's).\n" + errText(res.Err) + "\n" + replayText(r, res)}
-		case conformance.StatusSkip:
+		case engine.StatusSkip:
 			s.Skipped++
 			c.Skipped = &junitText{Text: skipReason(res)}
-		case conformance.StatusWarn:
+		case engine.StatusWarn:
 			s.Skipped++
 			c.Skipped = &junitText{Text: flaky + "WARNING: SHOULD requirement violated (a warning, not a failure, because the run is not strict).\n" +
 				resultDiagnosis(r, res)}
-		case conformance.StatusUnjudged:
+		case engine.StatusUnjudged:
 			text := flaky + "NOT JUDGED: the server did not serve this check's traffic correctly, so its SHOULD requirement could not be judged.\n" +
 				resultDiagnosis(r, res)
 			if r.Strict {
@@ -248,7 +248,7 @@ func buildJUnit(r *conformance.Report, o JUnitOptions) junitSuites {
 	return junitSuites{Suites: []junitSuite{s}}
 }
 
-func failureElement(r *conformance.Report, res conformance.Result) *junitProblem {
+func failureElement(r *engine.Report, res engine.Result) *junitProblem {
 	if f := res.Failure(); f != nil {
 		return &junitProblem{Message: oneLine(f.Error()), Type: string(f.Kind), Text: resultDiagnosis(r, res)}
 	}
@@ -258,7 +258,7 @@ func failureElement(r *conformance.Report, res conformance.Result) *junitProblem
 // resultDiagnosis is the requirement, the failure's full report, the
 // server's death, a hint, the replay command and the timeline, for
 // machine-facing formats.
-func resultDiagnosis(r *conformance.Report, res conformance.Result) string {
+func resultDiagnosis(r *engine.Report, res engine.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "requirement (%s): %s\n", res.Check.Level, res.Check.Requirement)
 	var f *spec.Failure

@@ -8,8 +8,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/validate"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -103,7 +103,7 @@ func caseByName(s xmlSuites, name string) xmlCase {
 }
 
 var _ = Describe("JUnit", func() {
-	render := func(r *conformance.Report) []byte {
+	render := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
 		Expect(report.JUnitWriter(report.JUnitOptions{Hostname: "grader"})(&buf, r)).To(Succeed())
@@ -180,9 +180,9 @@ var _ = Describe("JUnit", func() {
 	})
 
 	It("counts skipped checks apart from passed ones in test-results-parser", func() {
-		statuses := map[string]conformance.Status{}
+		statuses := map[string]engine.Status{}
 		for _, id := range []string{"robustness/no-zombies", "robustness/fd-stable", "large/64mib"} {
-			statuses[id] = conformance.StatusSkip
+			statuses[id] = engine.StatusSkip
 		}
 		t := junitTotals(render(fullCatalogueReport(false, statuses)))
 		Expect(t.Skipped).To(Equal(3))
@@ -204,7 +204,7 @@ var _ = Describe("JUnit", func() {
 	})
 
 	It("writes a valid empty suite for a report without results", func() {
-		doc := validateJUnit(render(&conformance.Report{Target: "127.0.0.1:1", Started: fixtureStart}))
+		doc := validateJUnit(render(&engine.Report{Target: "127.0.0.1:1", Started: fixtureStart}))
 		Expect(doc.Suites[0].Cases).To(BeEmpty())
 	})
 
@@ -212,8 +212,8 @@ var _ = Describe("JUnit", func() {
 		r := withUnjudged(newFixtureReport())
 		r.Strict = true
 		for i := range r.Results {
-			if r.Results[i].Status == conformance.StatusWarn {
-				r.Results[i].Status = conformance.StatusFail
+			if r.Results[i].Status == engine.StatusWarn {
+				r.Results[i].Status = engine.StatusFail
 			}
 		}
 		doc := validateJUnit(render(r))

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // ReplayCommand returns the one-line command that re-runs res's check alone
@@ -13,9 +13,9 @@ import (
 // target is the server's command line with {port}, so a student can run it
 // in the directory of their own ./server; against a HOST:PORT it is that
 // address. It is empty for a result that passed or was skipped, and in a
-// report that conformance.Run did not make (no seed: a build failure).
-func ReplayCommand(r *conformance.Report, res conformance.Result) string {
-	if res.Status == conformance.StatusPass || res.Status == conformance.StatusSkip || r.Seed == 0 {
+// report that engine.Run did not make (no seed: a build failure).
+func ReplayCommand(r *engine.Report, res engine.Result) string {
+	if res.Status == engine.StatusPass || res.Status == engine.StatusSkip || r.Seed == 0 {
 		return ""
 	}
 	args := []string{"echoconf", "check", "--select", shellQuote(res.Check.ID), "--seed", strconv.FormatUint(r.Seed, 10)}
@@ -42,7 +42,7 @@ func shellQuote(s string) string {
 }
 
 // timelineText is res's exchange timeline, one event a line, or "".
-func timelineText(res conformance.Result) string {
+func timelineText(res engine.Result) string {
 	lines := res.Timeline.Lines()
 	if len(lines) == 0 {
 		return ""
@@ -52,7 +52,7 @@ func timelineText(res conformance.Result) string {
 
 // replayText is the replay command and the timeline of res, for the
 // formats that carry a free-text diagnosis.
-func replayText(r *conformance.Report, res conformance.Result) string {
+func replayText(r *engine.Report, res engine.Result) string {
 	var b strings.Builder
 	if cmd := ReplayCommand(r, res); cmd != "" {
 		b.WriteString("replay: ")

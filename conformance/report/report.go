@@ -1,6 +1,6 @@
-// Package report renders a conformance.Report for people and tools.
+// Package report renders a engine.Report for people and tools.
 //
-// Every format is a Writer, func(io.Writer, *conformance.Report) error,
+// Every format is a Writer, func(io.Writer, *engine.Report) error,
 // registered by name in Formats: "text" for people, "json" for tools, and
 // the grading and CI formats (junit, tap, tap13, gradescope, html). Lookup
 // and Write take a name in any case.
@@ -61,11 +61,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // Writer renders a report in one format.
-type Writer func(w io.Writer, r *conformance.Report) error
+type Writer func(w io.Writer, r *engine.Report) error
 
 // Formats maps each format name accepted by --format and --report to its
 // writer. Writers do not colour their output; the CLI uses TextWriter for
@@ -111,7 +111,7 @@ func NamesProse() string {
 }
 
 // Write renders r to w in the named format.
-func Write(format string, w io.Writer, r *conformance.Report) error {
+func Write(format string, w io.Writer, r *engine.Report) error {
 	f, err := Lookup(format)
 	if err != nil {
 		return err

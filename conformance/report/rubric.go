@@ -13,7 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -190,11 +190,11 @@ func (r *Rubric) IDs() []string { return append([]string(nil), r.order...) }
 // nothing. Fail, error and skip earn nothing. Under --strict the engine reports SHOULD
 // violations as fail, so they cost their points exactly when they fail the
 // verdict.
-func Earns(res conformance.Result) bool {
+func Earns(res engine.Result) bool {
 	switch res.Status {
-	case conformance.StatusPass:
+	case engine.StatusPass:
 		return true
-	case conformance.StatusWarn:
+	case engine.StatusWarn:
 		f := res.Failure()
 		return f != nil && f.Kind == spec.KindHygiene
 	}
@@ -204,11 +204,11 @@ func Earns(res conformance.Result) bool {
 // Score returns the points rep earned and the points at stake: the sum over
 // rep's results of the check's points (max) and of the points of the results
 // that earn them (score). Checks that --run/--skip left out
-// (conformance.NotSelected) are not at stake; checks skipped because they do
+// (engine.NotSelected) are not at stake; checks skipped because they do
 // not apply to the target are, and earn nothing.
-func (r *Rubric) Score(rep *conformance.Report) (score, maxScore float64) {
+func (r *Rubric) Score(rep *engine.Report) (score, maxScore float64) {
 	for _, res := range rep.Results {
-		if conformance.NotSelected(res) {
+		if res.NotSelected {
 			continue
 		}
 		p := r.Points(res.Check.ID)

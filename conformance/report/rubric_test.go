@@ -7,8 +7,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -89,7 +89,7 @@ var _ = Describe("Rubric", func() {
 			score, maxScore := rb.Score(r)
 			Expect(score).To(Equal(100.0))
 			Expect(maxScore).To(Equal(100.0))
-			Expect(r.Verdict()).To(Equal(conformance.VerdictPass))
+			Expect(r.Verdict()).To(Equal(engine.VerdictPass))
 		})
 
 		for _, c := range spec.All() {
@@ -98,21 +98,21 @@ var _ = Describe("Rubric", func() {
 			}
 			id := c.ID
 			It("costs no points for a violated "+id+" in a normal run, and its points under --strict", func() {
-				normal := fullCatalogueReport(false, map[string]conformance.Status{id: conformance.StatusWarn})
-				strict := fullCatalogueReport(true, map[string]conformance.Status{id: conformance.StatusFail})
+				normal := fullCatalogueReport(false, map[string]engine.Status{id: engine.StatusWarn})
+				strict := fullCatalogueReport(true, map[string]engine.Status{id: engine.StatusFail})
 				ns, nmax := rb.Score(normal)
 				ss, smax := rb.Score(strict)
 				Expect(nmax).To(Equal(100.0))
 				Expect(smax).To(Equal(100.0))
 				Expect(ns).To(Equal(100.0), "a warning does not fail the verdict, so it costs nothing")
-				Expect(normal.Verdict()).To(Equal(conformance.VerdictPass))
+				Expect(normal.Verdict()).To(Equal(engine.VerdictPass))
 				Expect(ss).To(Equal(100.0-rb.Points(id)), "under --strict the failure costs exactly the check's points")
-				Expect(strict.Verdict()).To(Equal(conformance.VerdictFail))
+				Expect(strict.Verdict()).To(Equal(engine.VerdictFail))
 			})
 		}
 
 		It("gives nothing for a warning caused by a server that does not work", func() {
-			r := fullCatalogueReport(false, map[string]conformance.Status{"robustness/fd-stable": conformance.StatusWarn})
+			r := fullCatalogueReport(false, map[string]engine.Status{"robustness/fd-stable": engine.StatusWarn})
 			for i := range r.Results {
 				if r.Results[i].Check.ID == "robustness/fd-stable" {
 					r.Results[i].Err = &spec.Failure{Kind: spec.KindRefused, Offset: -1, Expected: "the server to accept connections", Actual: "refused"}
@@ -125,10 +125,10 @@ var _ = Describe("Rubric", func() {
 		})
 
 		It("gives nothing for a failed, errored or skipped check", func() {
-			r := fullCatalogueReport(false, map[string]conformance.Status{
-				"basic/small-message": conformance.StatusFail,
-				"large/1mib":          conformance.StatusError,
-				"halfclose/no-data":   conformance.StatusSkip,
+			r := fullCatalogueReport(false, map[string]engine.Status{
+				"basic/small-message": engine.StatusFail,
+				"large/1mib":          engine.StatusError,
+				"halfclose/no-data":   engine.StatusSkip,
 			})
 			score, maxScore := rb.Score(r)
 			Expect(maxScore).To(Equal(100.0))
@@ -137,8 +137,9 @@ var _ = Describe("Rubric", func() {
 
 		It("puts no points at stake for checks left out by --run/--skip", func() {
 			r := fullCatalogueReport(false, nil)
-			r.Results[0].Status = conformance.StatusSkip
-			r.Results[0].Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+			r.Results[0].Status = engine.StatusSkip
+			r.Results[0].Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
+			r.Results[0].NotSelected = true
 			score, maxScore := rb.Score(r)
 			Expect(maxScore).To(Equal(100 - rb.Points(r.Results[0].Check.ID)))
 			Expect(score).To(Equal(maxScore))

@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // TAP writes r as TAP version 14 (the "tap" format of --format):
@@ -52,32 +52,32 @@ import (
 //
 // Perl's prove (TAP::Harness 3.44) refuses TAP version 14; TAP13 writes the
 // same stream as version 13 for it.
-func TAP(w io.Writer, r *conformance.Report) error { return writeTAP(w, r, 14) }
+func TAP(w io.Writer, r *engine.Report) error { return writeTAP(w, r, 14) }
 
 // TAP13 writes r as TAP version 13 (the "tap13" format of --format): the
 // stream of TAP, with "TAP version 13". Perl's prove and other harnesses
 // that predate TAP 14 read it; node-tap's tap-parser reads both.
-func TAP13(w io.Writer, r *conformance.Report) error { return writeTAP(w, r, 13) }
+func TAP13(w io.Writer, r *engine.Report) error { return writeTAP(w, r, 13) }
 
-func writeTAP(w io.Writer, r *conformance.Report, version int) error {
+func writeTAP(w io.Writer, r *engine.Report, version int) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "TAP version %d\n1..%d\n", version, len(r.Results))
 	for i, res := range r.Results {
 		n := i + 1
 		desc := tapEscape(res.Check.ID)
 		switch {
-		case res.Status == conformance.StatusPass:
+		case res.Status == engine.StatusPass:
 			fmt.Fprintf(bw, "ok %d - %s\n", n, desc)
-		case res.Status == conformance.StatusSkip:
+		case res.Status == engine.StatusSkip:
 			fmt.Fprintf(bw, "ok %d - %s # SKIP %s\n", n, desc, tapEscape(oneLine(skipReason(res))))
-		case res.Status == conformance.StatusWarn:
+		case res.Status == engine.StatusWarn:
 			fmt.Fprintf(bw, "not ok %d - %s # TODO SHOULD requirement violated (warning: the run is not strict)\n", n, desc)
-		case res.Status == conformance.StatusUnjudged && !r.Strict:
+		case res.Status == engine.StatusUnjudged && !r.Strict:
 			fmt.Fprintf(bw, "ok %d - %s # SKIP not judged: the server did not serve this check's traffic correctly\n", n, desc)
 		default:
 			fmt.Fprintf(bw, "not ok %d - %s\n", n, desc)
 		}
-		if res.Status == conformance.StatusPass || res.Status == conformance.StatusSkip {
+		if res.Status == engine.StatusPass || res.Status == engine.StatusSkip {
 			if !res.Flaky() {
 				continue
 			}
@@ -103,8 +103,8 @@ func writeTAP(w io.Writer, r *conformance.Report, version int) error {
 	}
 	counts := r.Counts()
 	fmt.Fprintf(bw, "# verdict: %s (%d passed, %d failed, %d warnings, %d not judged, %d skipped, %d errors)\n", r.Verdict(),
-		counts[conformance.StatusPass], counts[conformance.StatusFail], counts[conformance.StatusWarn],
-		counts[conformance.StatusUnjudged], counts[conformance.StatusSkip], counts[conformance.StatusError])
+		counts[engine.StatusPass], counts[engine.StatusFail], counts[engine.StatusWarn],
+		counts[engine.StatusUnjudged], counts[engine.StatusSkip], counts[engine.StatusError])
 	fmt.Fprintf(bw, "# target: %s\n", tapComment(r.Target))
 	if s := r.Server; s != nil {
 		fmt.Fprintf(bw, "# server: %s (pid %d, %d restarts)\n", tapComment(s.Command), s.PID, s.Restarts)
@@ -161,7 +161,7 @@ type tapDiag struct {
 	Timeline    []string `yaml:"timeline,omitempty"`
 }
 
-func tapDiagnostics(r *conformance.Report, res conformance.Result) tapDiag {
+func tapDiagnostics(r *engine.Report, res engine.Result) tapDiag {
 	d := tapDiag{
 		Message:     oneLine(errText(res.Err)),
 		Severity:    string(res.Status),

@@ -7,19 +7,19 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/validate"
 )
 
 var _ = Describe("TAP", func() {
-	render := func(r *conformance.Report) []byte {
+	render := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
 		Expect(report.TAP(&buf, r)).To(Succeed())
 		return buf.Bytes()
 	}
-	render13 := func(r *conformance.Report) []byte {
+	render13 := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
 		Expect(report.TAP13(&buf, r)).To(Succeed())
@@ -100,7 +100,7 @@ var _ = Describe("TAP", func() {
 	It("makes a SHOULD violation, and a check that could not be judged, plain failures under --strict", func() {
 		r := withUnjudged(newFixtureReport())
 		r.Strict = true
-		r.Results[4].Status = conformance.StatusFail
+		r.Results[4].Status = engine.StatusFail
 		d := parseTAP(render(r))
 		for _, id := range []string{"robustness/no-zombies", "robustness/fd-stable"} {
 			p := d.Point(id)
@@ -121,7 +121,7 @@ var _ = Describe("TAP", func() {
 	})
 
 	It("writes a valid empty run", func() {
-		d := parseTAP(render(&conformance.Report{Target: "127.0.0.1:1", Started: fixtureStart}))
+		d := parseTAP(render(&engine.Report{Target: "127.0.0.1:1", Started: fixtureStart}))
 		Expect(d.Count).To(Equal(0))
 		Expect(d.OK).To(BeTrue())
 	})
@@ -150,9 +150,9 @@ var _ = Describe("TAP", func() {
 		})
 
 		It("passes in prove when every check passed, warned, was skipped or could not be judged", func() {
-			statuses := map[string]conformance.Status{
-				"robustness/no-zombies": conformance.StatusWarn, "robustness/fd-stable": conformance.StatusUnjudged,
-				"large/64mib": conformance.StatusSkip,
+			statuses := map[string]engine.Status{
+				"robustness/no-zombies": engine.StatusWarn, "robustness/fd-stable": engine.StatusUnjudged,
+				"large/64mib": engine.StatusSkip,
 			}
 			out, err := validate.Prove(render13(fullCatalogueReport(false, statuses)))
 			need(err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // TextOptions tune the text format.
@@ -27,18 +27,18 @@ type TextOptions struct {
 }
 
 // TitleLine is the text report's default first line: "echoconf check TARGET".
-func TitleLine(r *conformance.Report, color bool) string {
+func TitleLine(r *engine.Report, color bool) string {
 	return paint(color, ansiBold, "echoconf check") + " " + r.Target
 }
 
 // StatusWord is a status as the text formats print it: PASS, FAIL, WARN,
 // UNJUDGED (could not be judged), SKIP or ERROR.
-func StatusWord(s conformance.Status) string { return strings.ToUpper(string(s)) }
+func StatusWord(s engine.Status) string { return strings.ToUpper(string(s)) }
 
 // Text writes r for people, without colour: one line per selected check,
 // then the diagnostics of every failure, warning and error, the server's
 // deaths and output in exec mode, and a summary with the verdict.
-func Text(w io.Writer, r *conformance.Report) error {
+func Text(w io.Writer, r *engine.Report) error {
 	return TextWriter(TextOptions{})(w, r)
 }
 
@@ -47,7 +47,7 @@ func TextWriter(o TextOptions) Writer {
 	if o.OutputLines == 0 {
 		o.OutputLines = 40
 	}
-	return func(w io.Writer, r *conformance.Report) error {
+	return func(w io.Writer, r *engine.Report) error {
 		bw := bufio.NewWriter(w)
 		writeText(bw, r, o)
 		if err := bw.Flush(); err != nil {
@@ -75,15 +75,15 @@ func paint(on bool, colour, s string) string {
 	return colour + s + ansiReset
 }
 
-func statusColour(s conformance.Status) string {
+func statusColour(s engine.Status) string {
 	switch s {
-	case conformance.StatusPass:
+	case engine.StatusPass:
 		return ansiGreen
-	case conformance.StatusFail, conformance.StatusError:
+	case engine.StatusFail, engine.StatusError:
 		return ansiRed
-	case conformance.StatusWarn:
+	case engine.StatusWarn:
 		return ansiYellow
-	case conformance.StatusUnjudged:
+	case engine.StatusUnjudged:
 		return ansiDim
 	}
 	return ansiBlue
@@ -91,16 +91,16 @@ func statusColour(s conformance.Status) string {
 
 // CheckLine is the one-line summary of a result that the text format and
 // the progress printer share: "PASS  basic/small-message  (3ms)".
-func CheckLine(res conformance.Result, color bool) string {
+func CheckLine(res engine.Result, color bool) string {
 	tag := paint(color, statusColour(res.Status), fmt.Sprintf("%-8s", StatusWord(res.Status)))
 	line := fmt.Sprintf("%s %-36s %s", tag, res.Check.ID, paint(color, ansiDim, fmt.Sprintf("%8s", round(res.Duration))))
 	if res.Check.Level.String() == "SHOULD" {
 		line += " " + paint(color, ansiDim, "[SHOULD]")
 	}
 	switch {
-	case res.Status == conformance.StatusSkip && res.Err != nil:
+	case res.Status == engine.StatusSkip && res.Err != nil:
 		line += "  " + paint(color, ansiDim, Message(res))
-	case res.Status != conformance.StatusPass && res.Err != nil:
+	case res.Status != engine.StatusPass && res.Err != nil:
 		line += "  " + firstLine(Message(res), 100)
 	}
 	if res.Runs > 1 {
@@ -114,16 +114,16 @@ func CheckLine(res conformance.Result, color bool) string {
 
 // NewProgress returns an Options.Progress that prints CheckLine for every
 // check as it ends, in completion order.
-func NewProgress(w io.Writer, color bool) func(conformance.ProgressEvent) {
-	return func(ev conformance.ProgressEvent) {
-		if ev.Kind != conformance.ProgressEnd || ev.Result == nil {
+func NewProgress(w io.Writer, color bool) func(engine.ProgressEvent) {
+	return func(ev engine.ProgressEvent) {
+		if ev.Kind != engine.ProgressEnd || ev.Result == nil {
 			return
 		}
 		_, _ = fmt.Fprintf(w, "%s\n", CheckLine(*ev.Result, color))
 	}
 }
 
-func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
+func writeText(w *bufio.Writer, r *engine.Report, o TextOptions) {
 	c := o.Color
 	switch {
 	case o.OmitTitle:
@@ -135,21 +135,21 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 	}
 	notSelected := 0
 	for _, res := range r.Results {
-		if conformance.NotSelected(res) {
+		if res.NotSelected {
 			notSelected++
 		}
 	}
 	if !o.OmitChecks {
 		for _, res := range r.Results {
-			if !conformance.NotSelected(res) {
+			if !res.NotSelected {
 				fmt.Fprintln(w, CheckLine(res, c))
 			}
 		}
 	}
 	var detailed bool
 	for _, res := range r.Results {
-		if res.Status != conformance.StatusFail && res.Status != conformance.StatusWarn &&
-			res.Status != conformance.StatusError && res.Status != conformance.StatusUnjudged {
+		if res.Status != engine.StatusFail && res.Status != engine.StatusWarn &&
+			res.Status != engine.StatusError && res.Status != engine.StatusUnjudged {
 			continue
 		}
 		if !detailed {
@@ -159,7 +159,7 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 		fmt.Fprintf(w, "\n%s %s (%s)\n", paint(c, statusColour(res.Status), "--- "+StatusWord(res.Status)),
 			res.Check.ID, res.Check.Level)
 		fmt.Fprintf(w, "    requirement: %s\n", res.Check.Requirement)
-		if res.Status == conformance.StatusUnjudged {
+		if res.Status == engine.StatusUnjudged {
 			w.WriteString("    not judged: the server did not serve this check's traffic correctly, so the requirement could not be judged\n")
 		}
 		if f := res.Failure(); f != nil {
@@ -211,11 +211,11 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 		}
 	}
 	n := r.Counts()
-	fmt.Fprintf(w, "\n%d passed, %d failed, %d warned", n[conformance.StatusPass], n[conformance.StatusFail], n[conformance.StatusWarn])
-	if k := n[conformance.StatusUnjudged]; k > 0 {
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d warned", n[engine.StatusPass], n[engine.StatusFail], n[engine.StatusWarn])
+	if k := n[engine.StatusUnjudged]; k > 0 {
 		fmt.Fprintf(w, ", %d not judged", k)
 	}
-	fmt.Fprintf(w, ", %d skipped, %d errors", n[conformance.StatusSkip]-notSelected, n[conformance.StatusError])
+	fmt.Fprintf(w, ", %d skipped, %d errors", n[engine.StatusSkip]-notSelected, n[engine.StatusError])
 	if notSelected > 0 {
 		fmt.Fprintf(w, " (%d not selected)", notSelected)
 	}
@@ -224,7 +224,7 @@ func writeText(w *bufio.Writer, r *conformance.Report, o TextOptions) {
 		w.WriteString(" (strict)")
 	}
 	w.WriteString("\n")
-	if r.Verdict() == conformance.VerdictPass {
+	if r.Verdict() == engine.VerdictPass {
 		fmt.Fprintf(w, "%s\n", paint(c, ansiGreen+ansiBold, "PASS: conformant"))
 	} else {
 		fmt.Fprintf(w, "%s\n", paint(c, ansiRed+ansiBold, "FAIL: not conformant"))

@@ -8,8 +8,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -23,7 +23,7 @@ var _ = Describe("Formats", func() {
 })
 
 var _ = Describe("JSON", func() {
-	decode := func(r *conformance.Report) map[string]any {
+	decode := func(r *engine.Report) map[string]any {
 		var buf bytes.Buffer
 		Expect(report.JSON(&buf, r)).To(Succeed())
 		var doc map[string]any
@@ -80,8 +80,9 @@ var _ = Describe("JSON", func() {
 
 	It("marks checks left out by the selection and omits the server for an address", func() {
 		r := newPassingReport()
-		r.Results[0].Status = conformance.StatusSkip
-		r.Results[0].Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+		r.Results[0].Status = engine.StatusSkip
+		r.Results[0].Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
+		r.Results[0].NotSelected = true
 		doc := decode(r)
 		Expect(doc).To(HaveKeyWithValue("verdict", "pass"))
 		Expect(doc).NotTo(HaveKey("server"))
@@ -90,7 +91,7 @@ var _ = Describe("JSON", func() {
 })
 
 var _ = Describe("Text", func() {
-	render := func(r *conformance.Report, o report.TextOptions) string {
+	render := func(r *engine.Report, o report.TextOptions) string {
 		var buf bytes.Buffer
 		Expect(report.TextWriter(o)(&buf, r)).To(Succeed())
 		return buf.String()
@@ -128,8 +129,9 @@ var _ = Describe("Text", func() {
 
 	It("colours when asked, omits check lines after progress, and counts unselected checks apart", func() {
 		r := newPassingReport()
-		r.Results[0].Status = conformance.StatusSkip
-		r.Results[0].Err = &spec.Skipped{Reason: conformance.ReasonNotSelected}
+		r.Results[0].Status = engine.StatusSkip
+		r.Results[0].Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
+		r.Results[0].NotSelected = true
 		out := render(r, report.TextOptions{Color: true, OmitChecks: true})
 		Expect(out).To(ContainSubstring("\x1b[32m\x1b[1mPASS: conformant"))
 		Expect(out).NotTo(ContainSubstring(r.Results[1].Check.ID))
@@ -137,8 +139,8 @@ var _ = Describe("Text", func() {
 
 		var buf bytes.Buffer
 		progress := report.NewProgress(&buf, false)
-		progress(conformance.ProgressEvent{Kind: conformance.ProgressStart, Check: r.Results[1].Check})
-		progress(conformance.ProgressEvent{Kind: conformance.ProgressEnd, Check: r.Results[1].Check, Result: &r.Results[1]})
+		progress(engine.ProgressEvent{Kind: engine.ProgressStart, Check: r.Results[1].Check})
+		progress(engine.ProgressEvent{Kind: engine.ProgressEnd, Check: r.Results[1].Check, Result: &r.Results[1]})
 		Expect(strings.Count(buf.String(), "\n")).To(Equal(1))
 		Expect(buf.String()).To(HavePrefix("PASS     " + r.Results[1].Check.ID))
 	})

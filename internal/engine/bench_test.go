@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // BenchmarkSuiteCorrectServer runs the whole catalogue against the
@@ -19,11 +19,11 @@ func BenchmarkSuiteCorrectServer(b *testing.B) {
 	srv := echotest.NewServer()
 	defer srv.Close()
 	for b.Loop() {
-		rep, err := conformance.Run(context.Background(), conformance.Target{Addr: srv.Addr}, conformance.Options{})
+		rep, err := engine.Run(context.Background(), engine.Target{Addr: srv.Addr}, engine.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if rep.Verdict() != conformance.VerdictPass {
+		if rep.Verdict() != engine.VerdictPass {
 			b.Fatalf("the reference server failed: %v", rep.Counts())
 		}
 	}
@@ -62,11 +62,11 @@ func BenchmarkSuiteSilentServer(b *testing.B) {
 		}
 	}()
 	for b.Loop() {
-		rep, err := conformance.Run(context.Background(), conformance.Target{Addr: ln.Addr().String()}, conformance.Options{})
+		rep, err := engine.Run(context.Background(), engine.Target{Addr: ln.Addr().String()}, engine.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if rep.Verdict() != conformance.VerdictFail {
+		if rep.Verdict() != engine.VerdictFail {
 			b.Fatal("a silent server passed")
 		}
 	}

@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -94,20 +94,20 @@ var _ = Describe("ConfirmAlone", func() {
 	}
 
 	DescribeTable("reports the alone run of each check that failed beside others",
-		func(confirm bool, want map[string]conformance.Status, wantRuns map[string]int) {
+		func(confirm bool, want map[string]engine.Status, wantRuns map[string]int) {
 			k := newContention(3)
-			rep := run(echo.Addr, conformance.Options{Checks: catalogue(k), Parallel: 6, ConfirmAlone: confirm})
+			rep := run(echo.Addr, engine.Options{Checks: catalogue(k), Parallel: 6, ConfirmAlone: confirm})
 			Expect(statuses(rep)).To(Equal(want))
 			Expect(k.runs).To(Equal(wantRuns))
 			Expect(k.overlap).To(BeEmpty(), "re-runs ran beside other checks")
 		},
 		Entry("with ConfirmAlone: only the real failures remain", true,
-			map[string]conformance.Status{"basic/passes": "pass", "basic/c1": "pass", "basic/c2": "pass", "partial/c3": "pass",
+			map[string]engine.Status{"basic/passes": "pass", "basic/c1": "pass", "basic/c2": "pass", "partial/c3": "pass",
 				"large/broken": "fail", "robustness/passes": "pass", "robustness/broken": "fail"},
 			map[string]int{"basic/passes": 1, "basic/c1": 2, "basic/c2": 2, "partial/c3": 2,
 				"large/broken": 2, "robustness/passes": 1, "robustness/broken": 2}),
 		Entry("without: every failure stands, nothing runs twice", false,
-			map[string]conformance.Status{"basic/passes": "pass", "basic/c1": "fail", "basic/c2": "fail", "partial/c3": "fail",
+			map[string]engine.Status{"basic/passes": "pass", "basic/c1": "fail", "basic/c2": "fail", "partial/c3": "fail",
 				"large/broken": "fail", "robustness/passes": "pass", "robustness/broken": "fail"},
 			map[string]int{"basic/passes": 1, "basic/c1": 1, "basic/c2": 1, "partial/c3": 1,
 				"large/broken": 1, "robustness/passes": 1, "robustness/broken": 1}),
@@ -116,16 +116,16 @@ var _ = Describe("ConfirmAlone", func() {
 	It("does not re-run a group in which nothing passed", func() {
 		k := newContention(2)
 		checks := []spec.Check{k.check("basic/c1", true, false), k.check("basic/c2", true, false), k.check("large/broken", false, true)}
-		rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
-		Expect(statuses(rep)).To(Equal(map[string]conformance.Status{"basic/c1": "fail", "basic/c2": "fail", "large/broken": "fail"}))
+		rep := run(echo.Addr, engine.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
+		Expect(statuses(rep)).To(Equal(map[string]engine.Status{"basic/c1": "fail", "basic/c2": "fail", "large/broken": "fail"}))
 		Expect(k.runs).To(Equal(map[string]int{"basic/c1": 1, "basic/c2": 1, "large/broken": 1}))
 	})
 
 	It("re-runs nothing when the checks already ran one at a time", func() {
 		k := newContention(1)
 		checks := []spec.Check{k.check("basic/passes", false, false), k.check("large/broken", false, true)}
-		rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 1, ConfirmAlone: true})
-		Expect(statuses(rep)).To(Equal(map[string]conformance.Status{"basic/passes": "pass", "large/broken": "fail"}))
+		rep := run(echo.Addr, engine.Options{Checks: checks, Parallel: 1, ConfirmAlone: true})
+		Expect(statuses(rep)).To(Equal(map[string]engine.Status{"basic/passes": "pass", "large/broken": "fail"}))
 		Expect(k.runs).To(Equal(map[string]int{"basic/passes": 1, "large/broken": 1}), fmt.Sprint(k.runs))
 	})
 })

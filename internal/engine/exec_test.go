@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
 // runExec runs checks against a server the runner starts with command.
-func runExec(x conformance.ExecSpec, checks []spec.Check) *conformance.Report {
+func runExec(x engine.ExecSpec, checks []spec.Check) *engine.Report {
 	GinkgoHelper()
-	rep, err := conformance.Run(context.Background(), conformance.Target{Exec: &x}, conformance.Options{Checks: checks})
+	rep, err := engine.Run(context.Background(), engine.Target{Exec: &x}, engine.Options{Checks: checks})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(rep.Server).NotTo(BeNil())
 	expectGroupGone(rep.Server.PID)
@@ -72,10 +72,10 @@ var processCheck = spec.Check{ID: "robustness/process", Requirement: "The proces
 
 var _ = Describe("exec mode", func() {
 	It("starts, checks and stops a correct server and its children", func(ctx SpecContext) {
-		rep := runExec(conformance.ExecSpec{Command: testServerBin + " -spawn -port {port}"},
+		rep := runExec(engine.ExecSpec{Command: testServerBin + " -spawn -port {port}"},
 			append(exclusiveEchoes(2), echoCheck("basic/parallel"), processCheck))
 		for _, r := range rep.Results {
-			Expect(r.Status).To(Equal(conformance.StatusPass), "%s: %v", r.Check.ID, r.Err)
+			Expect(r.Status).To(Equal(engine.StatusPass), "%s: %v", r.Check.ID, r.Err)
 		}
 		s := rep.Server
 		Expect(s.PID).To(BeNumerically(">", 0))
@@ -88,27 +88,27 @@ var _ = Describe("exec mode", func() {
 
 	It("skips process checks against an address", func() {
 		echo := startFake(echoHandler)
-		rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{processCheck}})
-		Expect(rep.Results[0].Status).To(Equal(conformance.StatusSkip))
+		rep := run(echo.Addr, engine.Options{Checks: []spec.Check{processCheck}})
+		Expect(rep.Results[0].Status).To(Equal(engine.StatusSkip))
 		Expect(rep.Server).To(BeNil())
 	})
 
 	It("fails every check when the server never listens, within the startup timeout", func(ctx SpecContext) {
 		start := time.Now()
-		rep := runExec(conformance.ExecSpec{Command: "sh -c 'sleep 30' {port}", StartupTimeout: 300 * time.Millisecond},
+		rep := runExec(engine.ExecSpec{Command: "sh -c 'sleep 30' {port}", StartupTimeout: 300 * time.Millisecond},
 			exclusiveEchoes(3))
 		Expect(time.Since(start)).To(BeNumerically("<", 4*time.Second))
 		for _, r := range rep.Results {
-			Expect(r.Status).To(Equal(conformance.StatusFail))
+			Expect(r.Status).To(Equal(engine.StatusFail))
 			Expect(r.Failure().Kind).To(Equal(spec.KindRefused))
 			Expect(r.Failure().Actual).To(ContainSubstring("no connection accepted on"))
 		}
-		Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+		Expect(rep.Verdict()).To(Equal(engine.VerdictFail))
 	}, SpecTimeout(20*time.Second))
 
 	It("reports a server that exits at once, without waiting for the startup timeout", func(ctx SpecContext) {
 		start := time.Now()
-		rep := runExec(conformance.ExecSpec{Command: "sh -c 'echo cannot bind >&2; exit 3' {port}", StartupTimeout: 10 * time.Second},
+		rep := runExec(engine.ExecSpec{Command: "sh -c 'echo cannot bind >&2; exit 3' {port}", StartupTimeout: 10 * time.Second},
 			exclusiveEchoes(2))
 		Expect(time.Since(start)).To(BeNumerically("<", 3*time.Second))
 		for _, r := range rep.Results {
@@ -123,9 +123,9 @@ var _ = Describe("exec mode", func() {
 		// The readiness probe is connection 1, so -die-after 3 kills the
 		// server during the second check of each incarnation.
 		It("records the death and fails the remaining checks fast without --restart", func(ctx SpecContext) {
-			rep := runExec(conformance.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}"}, exclusiveEchoes(4))
+			rep := runExec(engine.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}"}, exclusiveEchoes(4))
 			st := statuses(rep)
-			Expect(st).To(Equal(map[string]conformance.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
+			Expect(st).To(Equal(map[string]engine.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
 				"basic/echo-3": "fail", "basic/echo-4": "fail"}))
 			Expect(rep.Results[1].ServerDied).To(Equal("signal: killed"))
 			Expect(rep.Results[2].Failure().Kind).To(Equal(spec.KindServerDied))
@@ -135,10 +135,10 @@ var _ = Describe("exec mode", func() {
 		}, SpecTimeout(20*time.Second))
 
 		It("restarts it on a new port with --restart", func(ctx SpecContext) {
-			rep := runExec(conformance.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}", Restart: true},
+			rep := runExec(engine.ExecSpec{Command: testServerBin + " -die-after 3 -port {port}", Restart: true},
 				append(exclusiveEchoes(5), serverAlive()))
 			st := statuses(rep)
-			Expect(st).To(Equal(map[string]conformance.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
+			Expect(st).To(Equal(map[string]engine.Status{"basic/echo-1": "pass", "basic/echo-2": "fail",
 				"basic/echo-3": "pass", "basic/echo-4": "fail", "basic/echo-5": "pass", "robustness/server-alive": "fail"}))
 			Expect(rep.Server.Restarts).To(Equal(2))
 			Expect(rep.Server.Deaths).To(Equal([]string{"died during basic/echo-2: signal: killed", "died during basic/echo-4: signal: killed"}))
@@ -147,52 +147,28 @@ var _ = Describe("exec mode", func() {
 	})
 
 	It("bounds the output of a server that floods stderr", func(ctx SpecContext) {
-		rep := runExec(conformance.ExecSpec{Command: testServerBin + " -flood-stderr -port {port}", OutputLimit: 4096},
+		rep := runExec(engine.ExecSpec{Command: testServerBin + " -flood-stderr -port {port}", OutputLimit: 4096},
 			exclusiveEchoes(2))
-		Expect(statuses(rep)).To(HaveEach(conformance.StatusPass))
+		Expect(statuses(rep)).To(HaveEach(engine.StatusPass))
 		Expect(len(rep.Server.Output)).To(BeNumerically("<=", 4096))
 		Expect(rep.Server.OutputTruncated).To(BeTrue())
 	}, SpecTimeout(20*time.Second))
 
 	It("applies the fd limit before the server runs", func(ctx SpecContext) {
-		rep := runExec(conformance.ExecSpec{Command: "sh -c 'ulimit -n; exec " + testServerBin + " -port \"$0\"' {port}", FDLimit: 64},
+		rep := runExec(engine.ExecSpec{Command: "sh -c 'ulimit -n; exec " + testServerBin + " -port \"$0\"' {port}", FDLimit: 64},
 			exclusiveEchoes(1))
-		Expect(rep.Results[0].Status).To(Equal(conformance.StatusPass))
+		Expect(rep.Results[0].Status).To(Equal(engine.StatusPass))
 		Expect(rep.Server.Output).To(HavePrefix("64\n"))
 	}, SpecTimeout(20*time.Second))
-
-	DescribeTable("splits commands into argv",
-		func(line string, want []string, wantErr string) {
-			argv, err := conformance.CommandArgv(line, "7007")
-			if wantErr != "" {
-				Expect(err).To(MatchError(ContainSubstring(wantErr)))
-				return
-			}
-			Expect(err).NotTo(HaveOccurred())
-			Expect(argv).To(Equal(want))
-		},
-		Entry("plain words", "./server --port {port}", []string{"./server", "--port", "7007"}, ""),
-		Entry("quotes", `python3 -c 'print("x")' "a b" {port}`, []string{"python3", "-c", `print("x")`, "a b", "7007"}, ""),
-		Entry("escapes", `./my\ server -p={port}`, []string{"./my server", "-p=7007"}, ""),
-		Entry("a pipe runs in sh", "./server {port} | tee log", []string{"/bin/sh", "-c", "./server 7007 | tee log"}, ""),
-		Entry("a list runs in sh", "cd dir && ./server {port}", []string{"/bin/sh", "-c", "cd dir && ./server 7007"}, ""),
-		Entry("a redirection runs in sh with exec", "./server {port} 2>&1", []string{"/bin/sh", "-c", "./server 7007 2>&1"}, ""),
-		Entry("an expansion runs in sh with exec", "$HOME/server {port}", []string{"/bin/sh", "-c", "exec $HOME/server 7007"}, ""),
-		Entry("an assignment runs in sh with exec", "PORT={port} ./server", []string{"/bin/sh", "-c", "exec PORT=7007 ./server"}, ""),
-		Entry("unterminated quote", `./server "{port}`, nil, "unterminated double quote"),
-		Entry("trailing backslash", `./server {port}\`, nil, "trailing backslash"),
-	)
 })
-
-var _ = errors.New
 
 var _ = Describe("StartProcess", func() {
 	It("starts a server by its command line for checking by address, then stops its whole group", func(ctx SpecContext) {
-		p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: testServerBin + " -spawn -port {port}"})
+		p, err := engine.StartProcess(ctx, engine.ExecSpec{Command: testServerBin + " -spawn -port {port}"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(p.Addr()).To(MatchRegexp(`^127\.0\.0\.1:\d+$`))
-		rep := run(p.Addr(), conformance.Options{Checks: []spec.Check{echoCheck("basic/echo"), processCheck}})
-		Expect(statuses(rep)).To(Equal(map[string]conformance.Status{"basic/echo": "pass", "robustness/process": "skip"}))
+		rep := run(p.Addr(), engine.Options{Checks: []spec.Check{echoCheck("basic/echo"), processCheck}})
+		Expect(statuses(rep)).To(Equal(map[string]engine.Status{"basic/echo": "pass", "robustness/process": "skip"}))
 		info := p.Close()
 		Expect(info.Output).To(ContainSubstring("testserver: listening on " + p.Addr()))
 		Expect(info.Exit).To(BeEmpty(), "it was stopped, not ended on its own")
@@ -202,7 +178,7 @@ var _ = Describe("StartProcess", func() {
 
 	DescribeTable("fails, leaving nothing behind, when the server does not come up",
 		func(ctx SpecContext, command, msg string) {
-			p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: command, StartupTimeout: 300 * time.Millisecond})
+			p, err := engine.StartProcess(ctx, engine.ExecSpec{Command: command, StartupTimeout: 300 * time.Millisecond})
 			Expect(err).To(MatchError(ContainSubstring(msg)))
 			Expect(p).To(BeNil())
 		},
@@ -218,7 +194,7 @@ type resultView struct {
 	Runs, Failures                  int
 }
 
-func viewOf(r conformance.Result) resultView {
+func viewOf(r engine.Result) resultView {
 	v := resultView{ID: r.Check.ID, Status: string(r.Status), ServerDied: r.ServerDied, Runs: r.Runs, Failures: r.Failures}
 	if r.Err != nil {
 		v.Message = r.Err.Error()
@@ -253,10 +229,10 @@ var _ = Describe("progress with --restart (issue 10)", func() {
 			var mu sync.Mutex
 			streamed := make(map[string]resultView)
 			checks := append(append(exclusiveEchoes(1), killer), append(exclusiveEchoes(3)[2:], alive)...)
-			x := conformance.ExecSpec{Command: testServerBin + " -port {port}", Restart: true}
-			rep, err := conformance.Run(ctx, conformance.Target{Exec: &x}, conformance.Options{Checks: checks, Repeat: repeat,
-				Progress: func(ev conformance.ProgressEvent) {
-					if ev.Kind == conformance.ProgressEnd {
+			x := engine.ExecSpec{Command: testServerBin + " -port {port}", Restart: true}
+			rep, err := engine.Run(ctx, engine.Target{Exec: &x}, engine.Options{Checks: checks, Repeat: repeat,
+				Progress: func(ev engine.ProgressEvent) {
+					if ev.Kind == engine.ProgressEnd {
 						mu.Lock()
 						streamed[ev.Check.ID] = viewOf(*ev.Result)
 						mu.Unlock()

@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"bytes"
@@ -101,11 +101,3 @@ func ids(checks []spec.Check) []string {
 }
 
 var errPlain = errors.New("the check broke")
-
-// scheduleOf is spec.Alone for an exclusive synthetic check.
-func scheduleOf(exclusive bool) spec.Schedule {
-	if exclusive {
-		return spec.Alone
-	}
-	return spec.Together
-}

@@ -1,13 +1,11 @@
-package conformance
+package engine
 
 import (
 	"errors"
 	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/echoconf/echoconf/spec"
@@ -18,28 +16,14 @@ const (
 	// DefaultSeed is the payload seed used when Options.Seed is 0, so that
 	// two runs against the same server send the same bytes.
 	DefaultSeed uint64 = 0x6563686f636f6e66 // "echoconf"
-	// DefaultStartupTimeout bounds how long an exec'd server has to accept.
-	DefaultStartupTimeout = 5 * time.Second
-	// DefaultFDLimit is the RLIMIT_NOFILE of an exec'd server: low enough
-	// that a descriptor leak shows up within the catalogue.
-	DefaultFDLimit = 256
-	// DefaultOutputLimit is how many bytes of an exec'd server's stdout and
-	// stderr are kept.
-	DefaultOutputLimit = 64 << 10
 	// DefaultCheckTimeout is the watchdog of a check that declares none.
 	DefaultCheckTimeout = 30 * time.Second
 )
 
-// ReasonNotSelected is the spec.Skipped reason of a check that --run or
-// --skip left out; reporters use NotSelected to tell it from a check that
-// does not apply to the target.
+// ReasonNotSelected is the spec.Skipped reason of a check that the
+// selection (Options.Run, Options.Skip) left out; such a Result has
+// NotSelected set.
 const ReasonNotSelected = "not selected by --run/--skip"
-
-// NotSelected reports whether r is a check that the selection left out.
-func NotSelected(r Result) bool {
-	sk, ok := r.Err.(*spec.Skipped)
-	return ok && r.Status == StatusSkip && sk.Reason == ReasonNotSelected
-}
 
 // Target is what Run checks: exactly one of Addr and Exec is set.
 type Target struct {
@@ -61,35 +45,6 @@ func (t Target) String() string {
 // MaxRepeat bounds Options.Repeat: 1000 runs of every check already take
 // hours against a correct server, and a flaky check shows within far fewer.
 const MaxRepeat = 1000
-
-// ExecSpec describes a server that Run starts itself (exec mode).
-//
-// The command is split into words with shell-like quoting ('…', "…", \);
-// {port} is replaced in every word by a free port on 127.0.0.1. A command
-// that contains shell syntax outside quotes ($, |, &, ;, <, >, `, parentheses,
-// globs or a newline) is run by /bin/sh -c instead, prefixed with exec when
-// it is a single simple command so that the server, not the shell, is the
-// process the checks observe.
-type ExecSpec struct {
-	Command        string        // e.g. "./server {port}"; {port} is replaced by a free port
-	Dir            string        // working directory ("" = current)
-	Env            []string      // extra environment, "NAME=value"
-	StartupTimeout time.Duration // wait for it to accept (default 5s)
-	FDLimit        int           // RLIMIT_NOFILE (default 256)
-	ProcLimit      int           // RLIMIT_NPROC (0 = unlimited)
-	CPULimit       time.Duration // RLIMIT_CPU, rounded up to whole seconds (0 = unlimited)
-	MemoryLimit    int64         // RLIMIT_AS in bytes (0 = unlimited)
-	// Credential runs the server as this uid/gid; nil keeps the runner's.
-	Credential  *syscall.Credential
-	OutputLimit int  // bytes of stdout+stderr kept (default 64 KiB)
-	Restart     bool // restart the server after it dies, for the remaining checks
-	// Start, when set, starts each incarnation's prepared command in place
-	// of cmd.Start: package grade uses it to start the server inside a
-	// cgroup. It must return once the process runs or failed to start,
-	// without waiting for it, and may add to cmd.SysProcAttr but not
-	// change what is set there.
-	Start func(cmd *exec.Cmd) error
-}
 
 // ProgressKind says whether a ProgressEvent starts or ends a check.
 type ProgressKind int
@@ -144,17 +99,39 @@ type Options struct {
 	Checks []spec.Check
 	// Parallel bounds how many non-exclusive checks run at once (default 6).
 	Parallel int
-	// ConfirmAlone re-runs alone, once the checks running alongside it have
-	// ended, each check that failed or warned while others ran, and reports
-	// only the alone run. A server that serves one client at a time then
-	// fails the concurrency checks and nothing else, whatever happened to
-	// overlap, at nearly the speed of a parallel run. It costs nothing on a
-	// passing server. The re-runs are skipped when no check of the group
-	// passed (the server answers no one, so re-running only repeats its
-	// timeouts) and after the server has died. ConfirmAlone hides a fault
-	// that shows only while checks overlap; the concurrency checks, which
-	// are Exclusive and never re-run, are the ones meant to catch those.
+	// ConfirmAlone re-runs alone each Together or Disruptive check that
+	// failed or warned while others ran, and reports the alone run, so a
+	// server that serves one client at a time fails only the concurrency
+	// checks. There are no re-runs when no check of the group passed, or
+	// once the server has died.
 	ConfirmAlone bool
+}
+
+// CheckTimeout is c's watchdog: its Timeout (DefaultCheckTimeout when it
+// declares none) times TimeoutScale (1 when unset).
+func (o Options) CheckTimeout(c spec.Check) time.Duration {
+	d := c.Timeout
+	if d <= 0 {
+		d = DefaultCheckTimeout
+	}
+	if o.TimeoutScale > 0 {
+		d = time.Duration(float64(d) * o.TimeoutScale)
+	}
+	return d
+}
+
+// An Option edits Options; the adapters' WithXxx functions make them.
+type Option func(*Options)
+
+// Apply returns the Options that opts make, in order, from the zero value.
+func Apply(opts ...Option) Options {
+	var o Options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
 }
 
 // DefaultParallel is how many non-exclusive checks run at once by default.
@@ -230,42 +207,4 @@ func stripAddrErr(err error) error {
 		return errors.New(ae.Err)
 	}
 	return err
-}
-
-func (e *ExecSpec) withDefaults() (ExecSpec, error) {
-	x := *e
-	if strings.TrimSpace(x.Command) == "" {
-		return x, errors.New("empty exec command")
-	}
-	if !strings.Contains(x.Command, "{port}") {
-		return x, fmt.Errorf("exec command %q has no {port} placeholder", x.Command)
-	}
-	if x.StartupTimeout == 0 {
-		x.StartupTimeout = DefaultStartupTimeout
-	}
-	if x.FDLimit == 0 {
-		x.FDLimit = DefaultFDLimit
-	}
-	if x.OutputLimit == 0 {
-		x.OutputLimit = DefaultOutputLimit
-	}
-	switch {
-	case x.StartupTimeout < 0:
-		return x, fmt.Errorf("negative startup timeout %v", x.StartupTimeout)
-	case x.FDLimit < 0 || x.ProcLimit < 0 || x.CPULimit < 0 || x.MemoryLimit < 0 || x.OutputLimit < 0:
-		return x, errors.New("negative resource limit")
-	case x.FDLimit < 8:
-		return x, fmt.Errorf("fd limit %d too low to run a server (need at least 8)", x.FDLimit)
-	}
-	argv, err := commandArgv(x.Command, "0")
-	if err != nil {
-		return x, err
-	}
-	if err := checkRunnable(argv, x.Dir, x.Env); err != nil {
-		return x, err
-	}
-	if err := checkFDLimit(&x); err != nil {
-		return x, err
-	}
-	return x, nil
 }

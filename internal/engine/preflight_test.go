@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"net"
@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -28,7 +28,7 @@ var _ = Describe("the preflight of a HOST:PORT target (issue 10)", func() {
 		checks := []spec.Check{echoCheck("basic/echo")}
 		for round := range 40 {
 			n.Store(0)
-			rep, err := conformance.Run(ctx, conformance.Target{Addr: srv.Addr}, conformance.Options{Checks: checks})
+			rep, err := engine.Run(ctx, engine.Target{Addr: srv.Addr}, engine.Options{Checks: checks})
 			Expect(err).NotTo(HaveOccurred())
 			f := rep.Results[0].Failure()
 			if f != nil {
@@ -42,23 +42,23 @@ var _ = Describe("the preflight of a HOST:PORT target (issue 10)", func() {
 		Expect(err).NotTo(HaveOccurred())
 		addr := ln.Addr().String()
 		Expect(ln.Close()).To(Succeed())
-		rep, err := conformance.Run(ctx, conformance.Target{Addr: addr}, conformance.Options{})
+		rep, err := engine.Run(ctx, engine.Target{Addr: addr}, engine.Options{})
 		Expect(err).NotTo(HaveOccurred())
 		needExec := map[string]bool{"robustness/server-alive": true, "robustness/no-zombies": true, "robustness/fd-stable": true}
 		for _, r := range rep.Results {
 			if needExec[r.Check.ID] {
-				Expect(r.Status).To(Equal(conformance.StatusSkip), r.Check.ID)
+				Expect(r.Status).To(Equal(engine.StatusSkip), r.Check.ID)
 				Expect(r.Err).To(MatchError(ContainSubstring("--exec")), r.Check.ID)
 			} else {
 				// A SHOULD check that cannot reach the server is not judged.
-				want := conformance.StatusFail
+				want := engine.StatusFail
 				if r.Check.Level == spec.Should {
-					want = conformance.StatusUnjudged
+					want = engine.StatusUnjudged
 				}
 				Expect(r.Status).To(Equal(want), r.Check.ID)
 				Expect(r.Failure().Kind).To(Equal(spec.KindRefused), r.Check.ID)
 			}
 		}
-		Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+		Expect(rep.Verdict()).To(Equal(engine.VerdictFail))
 	})
 })

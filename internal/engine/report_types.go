@@ -1,6 +1,7 @@
-package conformance
+package engine
 
 import (
+	"errors"
 	"time"
 
 	"github.com/echoconf/echoconf/spec"
@@ -34,10 +35,13 @@ const (
 
 // Result is the outcome of one check against the target.
 type Result struct {
-	Check    spec.Check
-	Status   Status
-	Err      error // nil on pass; a *spec.Failure on fail or warn; *spec.Skipped on skip
-	Duration time.Duration
+	Check  spec.Check
+	Status Status
+	Err    error // nil on pass; a *spec.Failure on fail or warn; *spec.Skipped on skip
+	// NotSelected marks a check that the selection left out: its Status is
+	// StatusSkip and it never ran.
+	NotSelected bool
+	Duration    time.Duration
 	// Runs counts how many times the check ran (Options.Repeat); Failures
 	// counts the runs that failed. 0 < Failures < Runs marks a flaky result.
 	Runs     int
@@ -56,20 +60,20 @@ func (r Result) Failure() *spec.Failure {
 	return f
 }
 
+// SkipReason is why a skipped check did not run.
+func (r Result) SkipReason() string {
+	var s *spec.Skipped
+	switch {
+	case errors.As(r.Err, &s):
+		return s.Reason
+	case r.Err != nil:
+		return r.Err.Error()
+	}
+	return "skipped by the engine"
+}
+
 // Flaky reports whether repeated runs of the check disagreed.
 func (r Result) Flaky() bool { return r.Failures > 0 && r.Failures < r.Runs }
-
-// ServerInfo describes the server process in exec mode.
-type ServerInfo struct {
-	Command  string   // the command line, with the port substituted
-	PID      int      // the first process's ID
-	Restarts int      // how many times it was restarted (--restart)
-	Exit     string   // how it ended, if it ended before the runner stopped it
-	Output   string   // stdout and stderr, bounded (see OutputTruncated)
-	Deaths   []string // "died during CHECK-ID: HOW", one per death
-	// OutputTruncated reports whether output beyond the bound was dropped.
-	OutputTruncated bool
-}
 
 // Report is the result of one run of the catalogue against one target.
 type Report struct {

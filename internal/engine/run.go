@@ -1,4 +1,4 @@
-package conformance
+package engine
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/echoconf/echoconf/internal/process"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -60,7 +61,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	sel, err := Select(o.Checks, o.Run, o.Skip)
+	sel, err := selection(o.Checks, o.Run, o.Skip)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	case t.Addr != "" && t.Exec != nil:
 		return nil, errors.New("target has both an address and an exec command")
 	case t.Exec != nil:
-		x, err := t.Exec.withDefaults()
+		x, err := t.Exec.WithDefaults()
 		if err != nil {
 			return nil, err
 		}
@@ -100,14 +101,14 @@ type engine struct {
 	o      Options
 	checks []spec.Check
 	sel    []bool
-	exec   *ExecSpec
+	exec   *process.Spec
 
 	results []Result // one per check, catalogue order
 	index   []int    // position among the selected checks, or -1
 	total   int
 
-	srv     *execServer
-	info    *ServerInfo
+	srv     *process.Supervisor
+	info    *process.Info
 	addr    func() string
 	down    *spec.Failure // set when every check fails fast (unreachable)
 	cmdErr  error         // set when the exec command cannot be run at all
@@ -120,12 +121,7 @@ func (e *engine) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * e.o.TimeoutScale)
 }
 
-func (e *engine) timeout(c spec.Check) time.Duration {
-	if c.Timeout <= 0 {
-		return e.scaled(DefaultCheckTimeout)
-	}
-	return e.scaled(c.Timeout)
-}
+func (e *engine) timeout(c spec.Check) time.Duration { return e.o.CheckTimeout(c) }
 
 func (e *engine) run(ctx context.Context, addr string) {
 	e.results = make([]Result, len(e.checks))
@@ -143,6 +139,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 		} else {
 			e.results[i].Status = StatusSkip
 			e.results[i].Err = &spec.Skipped{Reason: ReasonNotSelected}
+			e.results[i].NotSelected = true
 		}
 	}
 	deadline := e.o.Deadline
@@ -157,12 +154,12 @@ func (e *engine) run(ctx context.Context, addr string) {
 	e.runCtx = runCtx
 
 	if e.exec != nil {
-		e.srv = newExecServer(*e.exec, order)
-		e.addr = e.srv.addr
-		if err := e.srv.start(runCtx); err != nil {
+		e.srv = process.NewSupervisor(*e.exec, order)
+		e.addr = e.srv.Addr
+		if err := e.srv.Start(runCtx); err != nil {
 			e.down = startupFailure(err)
-			if e.cmdErr = e.srv.notRunnable(err); e.cmdErr != nil {
-				e.info, _ = e.srv.shutdown()
+			if e.cmdErr = e.srv.NotRunnable(err); e.cmdErr != nil {
+				e.info, _ = e.srv.Shutdown()
 				return
 			}
 		}
@@ -192,7 +189,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 	e.pool(phases[3], 1)
 
 	if e.srv != nil {
-		e.info, _ = e.srv.shutdown()
+		e.info, _ = e.srv.Shutdown()
 	}
 }
 
@@ -201,7 +198,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 // (see ConfirmAlone for when it does not).
 func (e *engine) parallel(idx []int) {
 	e.pool(idx, e.o.Parallel)
-	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.died()) {
+	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.Died()) {
 		return
 	}
 	var failed []int
@@ -225,7 +222,7 @@ func (e *engine) parallel(idx []int) {
 // the Probe check either. The probe's run is not reported: it only decides
 // how the exclusive checks are scheduled.
 func (e *engine) silent(idx []int) bool {
-	if len(idx) < 3 || e.down != nil || (e.srv != nil && e.srv.died()) {
+	if len(idx) < 3 || e.down != nil || (e.srv != nil && e.srv.Died()) {
 		return false
 	}
 	probe := -1
@@ -317,35 +314,62 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 	}
 	env := &spec.Env{Scale: e.o.TimeoutScale, Seed: e.o.Seed}
 	if e.srv != nil {
-		p, err := e.srv.ensure(e.runCtx)
+		finish, err := e.attach(c, env)
 		if err != nil {
 			return e.classify(c, serverDownFailure(err)), true
 		}
-		env.Process = procView{p: p, s: e.srv}
-		mark := e.srv.begin(c.ID)
-		defer func() {
-			failed := out.status != StatusPass && out.status != StatusSkip
-			if failed {
-				// The server may be dying of what this check did: its
-				// sockets close a moment before it can be reaped. Wait a
-				// little, so its death is attributed to this check and
-				// the next one is not dispatched to a corpse.
-				t := time.NewTimer(e.scaled(deathGrace))
-				select {
-				case <-p.done:
-				case <-t.C:
-				}
-				t.Stop()
-			}
-			// Fold the death in now, so the progress event that follows
-			// carries the check's final result.
-			if d, ok := e.srv.finish(c.ID, p, mark, failed); ok {
-				out = diedDuring(out, d)
-			}
-		}()
+		defer func() { out = finish(out) }()
 	}
 	tr := &connTracker{}
 	env.Dial = tr.dialer(e.addr, e.o.TimeoutScale)
+	abandoned, err := e.watch(c, env, tr)
+	if abandoned != nil {
+		return *abandoned, true
+	}
+	out = e.classify(c, err)
+	if out.status != StatusPass && out.status != StatusSkip {
+		out.timeline = tr.timeline()
+	}
+	return out, out.status == StatusSkip
+}
+
+// attach gives env the running server's process, restarting it if needed,
+// and returns what folds a death during the check into its outcome.
+func (e *engine) attach(c spec.Check, env *spec.Env) (finish func(outcome) outcome, err error) {
+	p, err := e.srv.Ensure(e.runCtx)
+	if err != nil {
+		return nil, err
+	}
+	env.Process = e.srv.View(p)
+	mark := e.srv.Begin(c.ID)
+	return func(out outcome) outcome {
+		failed := out.status != StatusPass && out.status != StatusSkip
+		if failed {
+			// The server may be dying of what this check did: its sockets
+			// close a moment before it can be reaped. Wait a little, so the
+			// death is attributed to this check and the next one is not
+			// dispatched to a corpse.
+			t := time.NewTimer(e.scaled(deathGrace))
+			select {
+			case <-p.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		// Fold the death in now, so the progress event that follows
+		// carries the check's final result.
+		if d, ok := e.srv.Finish(c.ID, p, mark, failed); ok {
+			out = diedDuring(out, d)
+		}
+		return out
+	}, nil
+}
+
+// watch runs c under its watchdog. When the watchdog fires it closes the
+// check's connections and waits watchdogGrace for c to return; a check
+// that still has not returned is abandoned, and the run ends with an
+// outcome that is not c's own (abandoned, or the run's deadline).
+func (e *engine) watch(c spec.Check, env *spec.Env, tr *connTracker) (abandoned *outcome, err error) {
 	limit := e.timeout(c)
 	ctx, cancel := context.WithTimeout(e.runCtx, limit)
 	defer cancel()
@@ -358,43 +382,38 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		}()
 		done <- c.Run(ctx, env)
 	}()
-	var err error
 	select {
 	case err = <-done:
 		tr.closeAll()
+		return nil, err
 	case <-ctx.Done():
-		tr.closeAll()
-		grace := time.NewTimer(e.scaled(watchdogGrace))
-		defer grace.Stop()
-		select {
-		case err = <-done:
-		case <-grace.C:
-			return outcome{status: StatusError, err: fmt.Errorf(
-				"the check did not return within %v after its %v watchdog fired and its connections were closed; abandoned",
-				e.scaled(watchdogGrace), limit)}, true
-		}
-		var pe *panicError
-		var f *spec.Failure
-		var sk *spec.Skipped
-		switch {
-		case errors.As(err, &pe), errors.As(err, &f), errors.As(err, &sk):
-		case e.runCtx.Err() != nil:
-			return outcome{status: StatusError, err: notRunError(e.runCtx)}, true
-		default:
-			err = &spec.Failure{
-				Kind: spec.KindTimeout, Offset: -1, Ending: spec.EventTimeout,
-				Expected: fmt.Sprintf("the check to finish within %v", limit),
-				Actual:   "it was still waiting on the server when its watchdog fired",
-				Detail:   "the server stopped answering; its connections were closed by the watchdog",
-				Err:      err,
-			}
-		}
 	}
-	out = e.classify(c, err)
-	if out.status != StatusPass && out.status != StatusSkip {
-		out.timeline = tr.timeline()
+	tr.closeAll()
+	grace := time.NewTimer(e.scaled(watchdogGrace))
+	defer grace.Stop()
+	select {
+	case err = <-done:
+	case <-grace.C:
+		return &outcome{status: StatusError, err: fmt.Errorf(
+			"the check did not return within %v after its %v watchdog fired and its connections were closed; abandoned",
+			e.scaled(watchdogGrace), limit)}, nil
 	}
-	return out, out.status == StatusSkip
+	var pe *panicError
+	var f *spec.Failure
+	var sk *spec.Skipped
+	switch {
+	case errors.As(err, &pe), errors.As(err, &f), errors.As(err, &sk):
+		return nil, err
+	case e.runCtx.Err() != nil:
+		return &outcome{status: StatusError, err: notRunError(e.runCtx)}, nil
+	}
+	return nil, &spec.Failure{
+		Kind: spec.KindTimeout, Offset: -1, Ending: spec.EventTimeout,
+		Expected: fmt.Sprintf("the check to finish within %v", limit),
+		Actual:   "it was still waiting on the server when its watchdog fired",
+		Detail:   "the server stopped answering; its connections were closed by the watchdog",
+		Err:      err,
+	}
 }
 
 // classify maps a check's error to a status: nil passes, *spec.Skipped
@@ -479,8 +498,8 @@ func aggregate(c spec.Check, outs []outcome) Result {
 // diedDuring folds into out a server death that happened while the run
 // was in flight: the run fails even if its own observation passed, and
 // keeps its own failure if it had one.
-func diedDuring(out outcome, d death) outcome {
-	out.died = d.how
+func diedDuring(out outcome, d process.Death) outcome {
+	out.died = d.How
 	if out.status == StatusPass || out.status == StatusError {
 		out.status = StatusFail
 		out.err = &spec.Failure{Kind: spec.KindServerDied, Offset: -1, Ending: spec.EventExit,
@@ -547,7 +566,7 @@ func preflight(ctx context.Context, addr string, timeout time.Duration) *spec.Fa
 	return &spec.Failure{
 		Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused,
 		Expected: "a connection to " + addr,
-		Actual:   shortNetErr(err),
+		Actual:   process.NetErrText(err),
 		Detail:   "the target could not be reached before any check ran",
 		Err:      err,
 	}
@@ -559,8 +578,7 @@ func startupFailure(err error) *spec.Failure {
 	f := &spec.Failure{Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused,
 		Expected: "the server to accept connections within its startup timeout", Actual: err.Error(),
 		Detail: "the server failed to start; no check could run"}
-	var de *deathError
-	if errors.As(err, &de) && de.startup != nil && de.startup.exited {
+	if process.StartupExited(err) {
 		f.Kind, f.Ending = spec.KindServerDied, spec.EventExit
 	}
 	return f

@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"context"
@@ -11,20 +11,20 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
-func run(addr string, o conformance.Options) *conformance.Report {
+func run(addr string, o engine.Options) *engine.Report {
 	GinkgoHelper()
-	rep, err := conformance.Run(context.Background(), conformance.Target{Addr: addr}, o)
+	rep, err := engine.Run(context.Background(), engine.Target{Addr: addr}, o)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(rep.Results).To(HaveLen(len(o.Checks)))
 	return rep
 }
 
-func statuses(rep *conformance.Report) map[string]conformance.Status {
-	m := map[string]conformance.Status{}
+func statuses(rep *engine.Report) map[string]engine.Status {
+	m := map[string]engine.Status{}
 	for _, r := range rep.Results {
 		m[r.Check.ID] = r.Status
 	}
@@ -39,27 +39,27 @@ var _ = Describe("Run", func() {
 		checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("halfclose/a"), echoCheck("large/x")}
 
 		DescribeTable("selects checks with globs and categories",
-			func(runs, skips []string, want map[string]conformance.Status) {
-				rep := run(echo.Addr, conformance.Options{Checks: checks, Run: runs, Skip: skips})
+			func(runs, skips []string, want map[string]engine.Status) {
+				rep := run(echo.Addr, engine.Options{Checks: checks, Run: runs, Skip: skips})
 				Expect(statuses(rep)).To(Equal(want))
 				for _, r := range rep.Results {
-					Expect(conformance.NotSelected(r)).To(Equal(r.Status == conformance.StatusSkip))
+					Expect(r.NotSelected).To(Equal(r.Status == engine.StatusSkip))
 				}
 			},
-			Entry("everything by default", nil, nil, map[string]conformance.Status{
+			Entry("everything by default", nil, nil, map[string]engine.Status{
 				"basic/a": "pass", "basic/b": "pass", "halfclose/a": "pass", "large/x": "pass"}),
-			Entry("a bare category", []string{"halfclose"}, nil, map[string]conformance.Status{
+			Entry("a bare category", []string{"halfclose"}, nil, map[string]engine.Status{
 				"basic/a": "skip", "basic/b": "skip", "halfclose/a": "pass", "large/x": "skip"}),
-			Entry("an ID glob", []string{"*/a"}, nil, map[string]conformance.Status{
+			Entry("an ID glob", []string{"*/a"}, nil, map[string]engine.Status{
 				"basic/a": "pass", "basic/b": "skip", "halfclose/a": "pass", "large/x": "skip"}),
-			Entry("run and skip", []string{"basic/*", "large"}, []string{"basic/b"}, map[string]conformance.Status{
+			Entry("run and skip", []string{"basic/*", "large"}, []string{"basic/b"}, map[string]engine.Status{
 				"basic/a": "pass", "basic/b": "skip", "halfclose/a": "skip", "large/x": "pass"}),
 		)
 
 		DescribeTable("rejects bad patterns",
 			func(runs, skips []string, msg string) {
-				_, err := conformance.Run(context.Background(), conformance.Target{Addr: echo.Addr},
-					conformance.Options{Checks: checks, Run: runs, Skip: skips})
+				_, err := engine.Run(context.Background(), engine.Target{Addr: echo.Addr},
+					engine.Options{Checks: checks, Run: runs, Skip: skips})
 				Expect(err).To(MatchError(ContainSubstring(msg)))
 			},
 			Entry("malformed", []string{"basic/["}, nil, "invalid pattern"),
@@ -84,8 +84,8 @@ var _ = Describe("Run", func() {
 		}
 
 		It("maps errors to statuses, SHOULD failures to warnings", func() {
-			rep := run(echo.Addr, conformance.Options{Checks: checks})
-			Expect(statuses(rep)).To(Equal(map[string]conformance.Status{
+			rep := run(echo.Addr, engine.Options{Checks: checks})
+			Expect(statuses(rep)).To(Equal(map[string]engine.Status{
 				"basic/pass": "pass", "basic/skip": "skip", "basic/must-fail": "fail",
 				"basic/should-fail": "warn", "basic/wrapped-fail": "fail", "basic/error": "error", "basic/panic": "error",
 				"basic/should-unjudged": "unjudged",
@@ -93,29 +93,29 @@ var _ = Describe("Run", func() {
 			Expect(rep.Results[2].Failure()).To(BeIdenticalTo(failure))
 			Expect(rep.Results[4].Failure()).To(BeIdenticalTo(failure))
 			Expect(rep.Results[6].Err).To(MatchError(And(ContainSubstring("panicked: boom"), ContainSubstring("run_test.go"))))
-			Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+			Expect(rep.Verdict()).To(Equal(engine.VerdictFail))
 			Expect(rep.Strict).To(BeFalse())
 		})
 
 		It("fails SHOULD failures under Strict", func() {
-			rep := run(echo.Addr, conformance.Options{Checks: checks, Strict: true, Run: []string{"basic/should-fail"}})
-			Expect(statuses(rep)["basic/should-fail"]).To(Equal(conformance.StatusFail))
+			rep := run(echo.Addr, engine.Options{Checks: checks, Strict: true, Run: []string{"basic/should-fail"}})
+			Expect(statuses(rep)["basic/should-fail"]).To(Equal(engine.StatusFail))
 			Expect(rep.Strict).To(BeTrue())
 		})
 
 		It("passes a run with only warnings", func() {
-			rep := run(echo.Addr, conformance.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-fail", "basic/skip"}})
-			Expect(rep.Verdict()).To(Equal(conformance.VerdictPass))
+			rep := run(echo.Addr, engine.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-fail", "basic/skip"}})
+			Expect(rep.Verdict()).To(Equal(engine.VerdictPass))
 		})
 
 		It("cannot judge a SHOULD check whose failure is not a measurement of its requirement", func() {
-			rep := run(echo.Addr, conformance.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-unjudged"}})
-			Expect(statuses(rep)["basic/should-unjudged"]).To(Equal(conformance.StatusUnjudged))
+			rep := run(echo.Addr, engine.Options{Checks: checks, Run: []string{"basic/pass", "basic/should-unjudged"}})
+			Expect(statuses(rep)["basic/should-unjudged"]).To(Equal(engine.StatusUnjudged))
 			Expect(rep.Results[7].Failure()).To(BeIdenticalTo(failure))
-			Expect(rep.Verdict()).To(Equal(conformance.VerdictPass), "not judged is not a failure of a run that is not strict")
-			strict := run(echo.Addr, conformance.Options{Checks: checks, Strict: true, Run: []string{"basic/should-unjudged"}})
-			Expect(statuses(strict)["basic/should-unjudged"]).To(Equal(conformance.StatusUnjudged))
-			Expect(strict.Verdict()).To(Equal(conformance.VerdictFail), "under --strict it fails the verdict, as a warning would")
+			Expect(rep.Verdict()).To(Equal(engine.VerdictPass), "not judged is not a failure of a run that is not strict")
+			strict := run(echo.Addr, engine.Options{Checks: checks, Strict: true, Run: []string{"basic/should-unjudged"}})
+			Expect(statuses(strict)["basic/should-unjudged"]).To(Equal(engine.StatusUnjudged))
+			Expect(strict.Verdict()).To(Equal(engine.VerdictFail), "under --strict it fails the verdict, as a warning would")
 		})
 	})
 
@@ -129,15 +129,15 @@ var _ = Describe("Run", func() {
 					}
 					return nil
 				}}
-			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{flaky, echoCheck("basic/steady")}, Repeat: 4})
+			rep := run(echo.Addr, engine.Options{Checks: []spec.Check{flaky, echoCheck("basic/steady")}, Repeat: 4})
 			r := rep.Results[0]
 			Expect(r.Runs).To(Equal(4))
 			Expect(r.Failures).To(Equal(2))
 			Expect(r.Flaky()).To(BeTrue())
-			Expect(r.Status).To(Equal(conformance.StatusFail))
+			Expect(r.Status).To(Equal(engine.StatusFail))
 			Expect(r.Failure().Detail).To(Equal("flaky: failed 2 of 4 runs; slow"))
 			Expect(rep.Results[1].Runs).To(Equal(4))
-			Expect(rep.Results[1].Status).To(Equal(conformance.StatusPass))
+			Expect(rep.Results[1].Status).To(Equal(engine.StatusPass))
 		})
 	})
 
@@ -156,9 +156,9 @@ var _ = Describe("Run", func() {
 					return err
 				}}
 			start := time.Now()
-			rep := run(silent.Addr, conformance.Options{Checks: []spec.Check{blocking}})
+			rep := run(silent.Addr, engine.Options{Checks: []spec.Check{blocking}})
 			Expect(time.Since(start)).To(BeNumerically("<", 3*time.Second))
-			Expect(rep.Results[0].Status).To(Equal(conformance.StatusFail))
+			Expect(rep.Results[0].Status).To(Equal(engine.StatusFail))
 			Expect(rep.Results[0].Failure().Kind).To(Equal(spec.KindTimeout))
 		}, SpecTimeout(10*time.Second))
 
@@ -167,10 +167,10 @@ var _ = Describe("Run", func() {
 			DeferCleanup(func() { close(release) })
 			stuck := spec.Check{ID: "basic/stuck", Requirement: "r", Timeout: 100 * time.Millisecond,
 				Run: func(context.Context, *spec.Env) error { <-release; return nil }}
-			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{stuck, echoCheck("basic/next")}, TimeoutScale: 0.5})
-			Expect(rep.Results[0].Status).To(Equal(conformance.StatusError))
+			rep := run(echo.Addr, engine.Options{Checks: []spec.Check{stuck, echoCheck("basic/next")}, TimeoutScale: 0.5})
+			Expect(rep.Results[0].Status).To(Equal(engine.StatusError))
 			Expect(rep.Results[0].Err).To(MatchError(ContainSubstring("abandoned")))
-			Expect(rep.Results[1].Status).To(Equal(conformance.StatusPass))
+			Expect(rep.Results[1].Status).To(Equal(engine.StatusPass))
 		}, SpecTimeout(10*time.Second))
 
 		It("reports checks not run when the whole-run deadline passes", func(ctx SpecContext) {
@@ -178,10 +178,10 @@ var _ = Describe("Run", func() {
 				Run: func(ctx context.Context, _ *spec.Env) error { <-ctx.Done(); return ctx.Err() }}
 			after := echoCheck("concurrency/after")
 			after.Schedule = spec.Alone
-			rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{slow, after},
+			rep := run(echo.Addr, engine.Options{Checks: []spec.Check{slow, after},
 				Deadline: 200 * time.Millisecond, Parallel: 1})
-			Expect(rep.Results[0].Status).To(Equal(conformance.StatusError))
-			Expect(rep.Results[1].Status).To(Equal(conformance.StatusError))
+			Expect(rep.Results[0].Status).To(Equal(engine.StatusError))
+			Expect(rep.Results[1].Status).To(Equal(engine.StatusError))
 			Expect(rep.Results[1].Err).To(MatchError(ContainSubstring("deadline")))
 			Expect(rep.Duration).To(BeNumerically("<", 4*time.Second))
 		}, SpecTimeout(10*time.Second))
@@ -234,13 +234,13 @@ var _ = Describe("Run", func() {
 			add("robustness/r1", spec.Disruptive, 20*time.Millisecond)
 			add("robustness/x2", spec.Alone, 30*time.Millisecond)
 			add("partial/fast3", spec.Together, 10*time.Millisecond)
-			rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 4})
+			rep := run(echo.Addr, engine.Options{Checks: checks, Parallel: 4})
 			Expect(ids(resultChecks(rep))).To(Equal(ids(checks)))
 			Expect(violations).To(BeEmpty())
 			Expect(startOrder[len(startOrder)-1]).To(Equal("robustness/server-alive"))
 			Expect(startOrder[:4]).To(ConsistOf("basic/slow", "basic/fast1", "basic/fast2", "partial/fast3"))
 			for _, r := range rep.Results {
-				Expect(r.Status).To(Equal(conformance.StatusPass), r.Check.ID)
+				Expect(r.Status).To(Equal(engine.StatusPass), r.Check.ID)
 			}
 		})
 	})
@@ -249,21 +249,21 @@ var _ = Describe("Run", func() {
 		It("fails every check quickly when the target refuses connections", func() {
 			checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("robustness/c")}
 			start := time.Now()
-			rep := run(refusedAddr(), conformance.Options{Checks: checks})
+			rep := run(refusedAddr(), engine.Options{Checks: checks})
 			Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
 			for _, r := range rep.Results {
-				Expect(r.Status).To(Equal(conformance.StatusFail))
+				Expect(r.Status).To(Equal(engine.StatusFail))
 				Expect(r.Failure().Kind).To(Equal(spec.KindRefused))
 			}
-			Expect(rep.Verdict()).To(Equal(conformance.VerdictFail))
+			Expect(rep.Verdict()).To(Equal(engine.VerdictFail))
 		})
 
 		It("times out against a server that accepts and never answers", func(ctx SpecContext) {
 			silent := startFake(silentHandler)
-			rep := run(silent.Addr, conformance.Options{Checks: []spec.Check{echoCheck("basic/a"), echoCheck("basic/b")},
+			rep := run(silent.Addr, engine.Options{Checks: []spec.Check{echoCheck("basic/a"), echoCheck("basic/b")},
 				TimeoutScale: 0.3})
 			for _, r := range rep.Results {
-				Expect(r.Status).To(Equal(conformance.StatusFail))
+				Expect(r.Status).To(Equal(engine.StatusFail))
 				Expect(r.Failure().Kind).To(Equal(spec.KindTimeout))
 			}
 		}, SpecTimeout(10*time.Second))
@@ -285,8 +285,8 @@ var _ = Describe("Run", func() {
 					}
 					return nil
 				}}
-			rep := run(flood.Addr, conformance.Options{Checks: []spec.Check{drain, echoCheck("basic/wrong")}})
-			Expect(rep.Results[0].Status).To(Equal(conformance.StatusFail))
+			rep := run(flood.Addr, engine.Options{Checks: []spec.Check{drain, echoCheck("basic/wrong")}})
+			Expect(rep.Results[0].Status).To(Equal(engine.StatusFail))
 			Expect(rep.Results[0].Failure().Kind).To(Equal(spec.KindTimeout))
 			Expect(rep.Results[1].Failure().Kind).To(Equal(spec.KindWrongBytes))
 		}, SpecTimeout(10*time.Second))
@@ -294,41 +294,41 @@ var _ = Describe("Run", func() {
 
 	Describe("options", func() {
 		DescribeTable("rejects what it cannot run",
-			func(t conformance.Target, o conformance.Options, msg string) {
+			func(t engine.Target, o engine.Options, msg string) {
 				if o.Checks == nil {
 					o.Checks = []spec.Check{echoCheck("basic/a")}
 				}
-				_, err := conformance.Run(context.Background(), t, o)
+				_, err := engine.Run(context.Background(), t, o)
 				Expect(err).To(MatchError(ContainSubstring(msg)))
 			},
-			Entry("no target", conformance.Target{}, conformance.Options{}, "no target"),
-			Entry("both targets", conformance.Target{Addr: "127.0.0.1:7", Exec: &conformance.ExecSpec{Command: "x {port}"}}, conformance.Options{}, "both"),
-			Entry("no port", conformance.Target{Addr: "127.0.0.1"}, conformance.Options{}, "HOST:PORT"),
-			Entry("bad port", conformance.Target{Addr: "127.0.0.1:http"}, conformance.Options{}, "port"),
-			Entry("no {port}", conformance.Target{Exec: &conformance.ExecSpec{Command: "./server 7"}}, conformance.Options{}, "{port}"),
-			Entry("unterminated quote", conformance.Target{Exec: &conformance.ExecSpec{Command: "./server '{port}"}}, conformance.Options{}, "quote"),
-			Entry("negative repeat", conformance.Target{Addr: "127.0.0.1:7"}, conformance.Options{Repeat: -1}, "repeat"),
-			Entry("negative scale", conformance.Target{Addr: "127.0.0.1:7"}, conformance.Options{TimeoutScale: -1}, "scale"),
-			Entry("duplicate IDs", conformance.Target{Addr: "127.0.0.1:7"}, conformance.Options{Checks: []spec.Check{echoCheck("basic/a"), echoCheck("basic/a")}}, "twice"),
+			Entry("no target", engine.Target{}, engine.Options{}, "no target"),
+			Entry("both targets", engine.Target{Addr: "127.0.0.1:7", Exec: &engine.ExecSpec{Command: "x {port}"}}, engine.Options{}, "both"),
+			Entry("no port", engine.Target{Addr: "127.0.0.1"}, engine.Options{}, "HOST:PORT"),
+			Entry("bad port", engine.Target{Addr: "127.0.0.1:http"}, engine.Options{}, "port"),
+			Entry("no {port}", engine.Target{Exec: &engine.ExecSpec{Command: "./server 7"}}, engine.Options{}, "{port}"),
+			Entry("unterminated quote", engine.Target{Exec: &engine.ExecSpec{Command: "./server '{port}"}}, engine.Options{}, "quote"),
+			Entry("negative repeat", engine.Target{Addr: "127.0.0.1:7"}, engine.Options{Repeat: -1}, "repeat"),
+			Entry("negative scale", engine.Target{Addr: "127.0.0.1:7"}, engine.Options{TimeoutScale: -1}, "scale"),
+			Entry("duplicate IDs", engine.Target{Addr: "127.0.0.1:7"}, engine.Options{Checks: []spec.Check{echoCheck("basic/a"), echoCheck("basic/a")}}, "twice"),
 		)
 
 		It("serialises progress events, one start and one end per selected check", func() {
-			var events []conformance.ProgressEvent
+			var events []engine.ProgressEvent
 			checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("basic/c")}
-			run(echo.Addr, conformance.Options{Checks: checks, Skip: []string{"basic/b"},
-				Progress: func(ev conformance.ProgressEvent) { events = append(events, ev) }})
+			run(echo.Addr, engine.Options{Checks: checks, Skip: []string{"basic/b"},
+				Progress: func(ev engine.ProgressEvent) { events = append(events, ev) }})
 			Expect(events).To(HaveLen(4))
 			for _, ev := range events {
 				Expect(ev.Total).To(Equal(2))
-				if ev.Kind == conformance.ProgressEnd {
-					Expect(ev.Result.Status).To(Equal(conformance.StatusPass))
+				if ev.Kind == engine.ProgressEnd {
+					Expect(ev.Result.Status).To(Equal(engine.StatusPass))
 				}
 			}
 		})
 	})
 })
 
-func resultChecks(rep *conformance.Report) []spec.Check {
+func resultChecks(rep *engine.Report) []spec.Check {
 	out := make([]spec.Check, len(rep.Results))
 	for i, r := range rep.Results {
 		out[i] = r.Check

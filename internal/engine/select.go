@@ -1,4 +1,4 @@
-package conformance
+package engine
 
 import (
 	"fmt"
@@ -35,10 +35,44 @@ func validatePattern(pattern string) error {
 	return nil
 }
 
-// Select reports which checks run under the run and skip patterns (see
-// Options.Run). It fails on a malformed pattern and on a pattern that
-// matches no check, since a typo would otherwise silently run nothing.
-func Select(checks []spec.Check, run, skip []string) ([]bool, error) {
+// Select returns the checks of o.Checks (spec.All() when nil) that o.Run
+// and o.Skip select, in catalogue order. It fails on a malformed pattern
+// and on a pattern that matches no check, since a typo would otherwise
+// silently run nothing.
+func Select(o Options) ([]spec.Check, error) {
+	checks := o.Checks
+	if checks == nil {
+		checks = spec.All()
+	}
+	sel, err := selection(checks, o.Run, o.Skip)
+	if err != nil {
+		return nil, err
+	}
+	var out []spec.Check
+	for i, c := range checks {
+		if sel[i] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// QuoteGlob quotes the path.Match metacharacters in id, so that the
+// pattern selects that check alone.
+func QuoteGlob(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// selection reports which checks the run and skip patterns select (see
+// Options.Run).
+func selection(checks []spec.Check, run, skip []string) ([]bool, error) {
 	sel := make([]bool, len(checks))
 	for _, list := range [][]string{run, skip} {
 		for _, p := range list {

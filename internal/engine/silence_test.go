@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -86,15 +86,15 @@ var _ = Describe("the cost of a faulty server", func() {
 			s := &stalls{runs: map[string]int{}}
 			m := &meeting{all: make(chan struct{}), size: 2}
 			checks := []spec.Check{first, s.check("basic/b", 0), s.check("partial/c", 0), probe, m.check("concurrency/x"), m.check("concurrency/y")}
-			rep := run(echo.Addr, conformance.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
-			want := conformance.StatusFail
+			rep := run(echo.Addr, engine.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
+			want := engine.StatusFail
 			if together {
-				want = conformance.StatusPass
+				want = engine.StatusPass
 			}
 			// Run one after the other, the first waits for the second in
 			// vain; run together, they meet.
 			Expect(statuses(rep)["concurrency/x"]).To(Equal(want))
-			Expect(statuses(rep)[probe.ID]).To(Equal(conformance.StatusFail), "the probe's run alone is not reported")
+			Expect(statuses(rep)[probe.ID]).To(Equal(engine.StatusFail), "the probe's run alone is not reported")
 		},
 		Entry("nothing came back to any check, nor to the probe alone", (&stalls{runs: map[string]int{}}).check("basic/a", 0), probe(false), true),
 		Entry("nothing came back, not even a FIN", spec.Check{ID: "halfclose/a", Requirement: "It gets a FIN.", Timeout: 5 * time.Second,

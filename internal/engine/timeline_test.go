@@ -1,4 +1,4 @@
-package conformance_test
+package engine_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -48,17 +48,17 @@ var _ = Describe("the timeline of a failure", func() {
 		}}
 
 	It("keeps the first and the last events, with sizes, times and the event that ended the exchange", func() {
-		rep := run(echo.Addr, conformance.Options{Checks: []spec.Check{chatty, echoCheck("basic/fine")}})
+		rep := run(echo.Addr, engine.Options{Checks: []spec.Check{chatty, echoCheck("basic/fine")}})
 		res := rep.Results[0]
-		Expect(res.Status).To(Equal(conformance.StatusFail))
+		Expect(res.Status).To(Equal(engine.StatusFail))
 		Expect(res.Failure().Detail).To(Equal("failed on purpose"), "the wrapped connection half-closes like a TCP connection")
 		t := res.Timeline
 		Expect(t).NotTo(BeNil())
 		Expect(t.Conns).To(Equal(1))
 		Expect(t.Written).To(Equal(int64(10000)))
 		Expect(t.Read).To(Equal(int64(10000)))
-		Expect(t.Head).To(HaveLen(conformance.TimelineEdge))
-		Expect(t.Tail).To(HaveLen(conformance.TimelineEdge))
+		Expect(t.Head).To(HaveLen(engine.TimelineEdge))
+		Expect(t.Tail).To(HaveLen(engine.TimelineEdge))
 		Expect(t.Head[0].Op).To(Equal("connect"))
 		Expect(t.Head[1]).To(And(HaveField("Op", "write"), HaveField("Bytes", 1000), HaveField("Conn", 1)))
 		last := t.Tail[len(t.Tail)-3:]
@@ -73,7 +73,7 @@ var _ = Describe("the timeline of a failure", func() {
 		Expect(t.Lines()[0]).To(Equal("1 connection(s), 10000 bytes written, 10000 bytes read"))
 		Expect(t.Lines()).To(ContainElement(MatchRegexp(`^\.\.\. \d+ more events \.\.\.$`)))
 		Expect(rep.Results[1].Timeline).To(BeNil(), "a pass carries no timeline")
-		Expect(rep.Seed).To(Equal(conformance.DefaultSeed))
+		Expect(rep.Seed).To(Equal(engine.DefaultSeed))
 		Expect(rep.TimeoutScale).To(Equal(1.0))
 		Expect(rep.Exec).To(BeFalse())
 	})

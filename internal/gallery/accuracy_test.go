@@ -12,7 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/gallery"
 )
 
@@ -49,10 +49,10 @@ func galleryParallel() int {
 }
 
 // failures renders every non-passing result of r, one per line.
-func failures(r *conformance.Report) string {
+func failures(r *engine.Report) string {
 	var b strings.Builder
 	for _, res := range r.Results {
-		if res.Status == conformance.StatusPass || res.Status == conformance.StatusSkip {
+		if res.Status == engine.StatusPass || res.Status == engine.StatusSkip {
 			continue
 		}
 		fmt.Fprintf(&b, "  %s %s: %v\n", res.Check.ID, res.Status, res.Err)
@@ -79,7 +79,7 @@ var _ = Describe("the accuracy table", Ordered, ContinueOnFailure, func() {
 			gallery.Compiler(), strings.Join(gallery.BaseCFlags, " "))
 		runCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		for _, r := range gallery.RunAll(runCtx, manifest.Servers, bins, galleryParallel(), conformance.Options{}, nil, nil) {
+		for _, r := range gallery.RunAll(runCtx, manifest.Servers, bins, galleryParallel(), engine.Options{}, nil, nil) {
 			runs[r.Program.Name] = r
 		}
 	}, NodeTimeout(6*60*1e9))
@@ -95,34 +95,34 @@ var _ = Describe("the accuracy table", Ordered, ContinueOnFailure, func() {
 			AddReportEntry(p.Name, fmt.Sprintf("%s in %v\n%s", rep.Verdict(), r.Elapsed, failures(rep)))
 
 			Expect(string(rep.Verdict())).To(Equal(p.Expect.Verdict()), "verdict of %s (%s)\n%s", p.Name, p.Fault, failures(rep))
-			byID := make(map[string]conformance.Result, len(rep.Results))
+			byID := make(map[string]engine.Result, len(rep.Results))
 			for _, res := range rep.Results {
 				byID[res.Check.ID] = res
-				Expect(res.Status).NotTo(Equal(conformance.StatusError), "%s: the engine could not run it: %v", res.Check.ID, res.Err)
-				Expect(res.Status).NotTo(Equal(conformance.StatusSkip), "%s was skipped in exec mode: %v", res.Check.ID, res.Err)
+				Expect(res.Status).NotTo(Equal(engine.StatusError), "%s: the engine could not run it: %v", res.Check.ID, res.Err)
+				Expect(res.Status).NotTo(Equal(engine.StatusSkip), "%s was skipped in exec mode: %v", res.Check.ID, res.Err)
 			}
 			for _, id := range p.Expect.Fail {
-				Expect(byID[id].Status).To(Equal(conformance.StatusFail), "%s must catch %s (%s)", id, p.Name, p.Fault)
+				Expect(byID[id].Status).To(Equal(engine.StatusFail), "%s must catch %s (%s)", id, p.Name, p.Fault)
 			}
 			for _, id := range p.Expect.Warn {
-				Expect(byID[id].Status).To(Equal(conformance.StatusWarn), "%s must warn about %s (%s)", id, p.Name, p.Fault)
+				Expect(byID[id].Status).To(Equal(engine.StatusWarn), "%s must warn about %s (%s)", id, p.Name, p.Fault)
 			}
 			for _, id := range p.Expect.Unjudged {
-				Expect(byID[id].Status).To(Equal(conformance.StatusUnjudged), "%s cannot judge %s (%s)", id, p.Name, p.Fault)
+				Expect(byID[id].Status).To(Equal(engine.StatusUnjudged), "%s cannot judge %s (%s)", id, p.Name, p.Fault)
 			}
 			if len(p.Expect.CaughtBy) > 0 {
 				var caught []string
 				for _, id := range p.Expect.CaughtBy {
-					if s := byID[id].Status; s == conformance.StatusFail || s == conformance.StatusWarn {
+					if s := byID[id].Status; s == engine.StatusFail || s == engine.StatusWarn {
 						caught = append(caught, id)
 					}
 				}
 				Expect(caught).NotTo(BeEmpty(), "one of %v must catch %s (%s)", p.Expect.CaughtBy, p.Name, p.Fault)
 			}
 			if p.Kind == gallery.KindCorrect {
-				want := map[conformance.Status]int{conformance.StatusPass: len(ids) - len(p.Expect.Warn)}
+				want := map[engine.Status]int{engine.StatusPass: len(ids) - len(p.Expect.Warn)}
 				if len(p.Expect.Warn) > 0 {
-					want[conformance.StatusWarn] = len(p.Expect.Warn)
+					want[engine.StatusWarn] = len(p.Expect.Warn)
 				}
 				Expect(rep.Counts()).To(Equal(want),
 					"a correct server passes every check but the SHOULD checks it names\n%s", failures(rep))

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // BaseCFlags are the flags every gallery program is built with. The gallery
@@ -78,8 +78,8 @@ func (p Program) Command(bin string) string {
 
 // Target returns the exec-mode target that runs server p from the binary
 // bin with the runner's default limits.
-func (p Program) Target(bin string) conformance.Target {
-	return conformance.Target{Exec: &conformance.ExecSpec{Command: p.Command(bin)}}
+func (p Program) Target(bin string) engine.Target {
+	return engine.Target{Exec: &engine.ExecSpec{Command: p.Command(bin)}}
 }
 
 // shellQuote quotes s for sh when it holds anything but safe characters.

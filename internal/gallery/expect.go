@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // Compared reports whether the check id's status is compared for p: an ID
@@ -36,21 +36,21 @@ func (p Program) Compared(id string) bool {
 // ExpectedStatuses maps every compared check ID in ids to the status p
 // expects: fail for Expect.Fail, warn for Expect.Warn, pass otherwise.
 // IDs matched by may_fail are left out.
-func (p Program) ExpectedStatuses(ids []string) map[string]conformance.Status {
-	want := make(map[string]conformance.Status, len(ids))
+func (p Program) ExpectedStatuses(ids []string) map[string]engine.Status {
+	want := make(map[string]engine.Status, len(ids))
 	for _, id := range ids {
 		if p.Compared(id) {
-			want[id] = conformance.StatusPass
+			want[id] = engine.StatusPass
 		}
 	}
 	for _, id := range p.Expect.Fail {
-		want[id] = conformance.StatusFail
+		want[id] = engine.StatusFail
 	}
 	for _, id := range p.Expect.Warn {
-		want[id] = conformance.StatusWarn
+		want[id] = engine.StatusWarn
 	}
 	for _, id := range p.Expect.Unjudged {
-		want[id] = conformance.StatusUnjudged
+		want[id] = engine.StatusUnjudged
 	}
 	return want
 }
@@ -58,8 +58,8 @@ func (p Program) ExpectedStatuses(ids []string) map[string]conformance.Status {
 // ObservedStatuses maps the IDs of r's results that p compares to their
 // status. Expected IDs missing from the report are absent from the map, so
 // a comparison with ExpectedStatuses shows them.
-func (p Program) ObservedStatuses(r *conformance.Report) map[string]conformance.Status {
-	got := make(map[string]conformance.Status, len(r.Results))
+func (p Program) ObservedStatuses(r *engine.Report) map[string]engine.Status {
+	got := make(map[string]engine.Status, len(r.Results))
 	for _, res := range r.Results {
 		if p.Compared(res.Check.ID) {
 			got[res.Check.ID] = res.Status
@@ -74,7 +74,7 @@ type Outcome struct {
 	// expected.
 	Met bool
 	// Verdict is the run's verdict.
-	Verdict conformance.Verdict
+	Verdict engine.Verdict
 	// Failed and Warned list the IDs that failed (or errored) and warned
 	// (or could not be judged),
 	// in catalogue order.
@@ -86,13 +86,13 @@ type Outcome struct {
 }
 
 // Evaluate measures r against p's expectation over the checks in ids.
-func (p Program) Evaluate(r *conformance.Report, ids []string) Outcome {
+func (p Program) Evaluate(r *engine.Report, ids []string) Outcome {
 	o := Outcome{Verdict: r.Verdict()}
 	for _, res := range r.Results {
 		switch res.Status {
-		case conformance.StatusFail, conformance.StatusError:
+		case engine.StatusFail, engine.StatusError:
 			o.Failed = append(o.Failed, res.Check.ID)
-		case conformance.StatusWarn, conformance.StatusUnjudged:
+		case engine.StatusWarn, engine.StatusUnjudged:
 			o.Warned = append(o.Warned, res.Check.ID)
 		}
 	}
@@ -120,7 +120,7 @@ func (p Program) Evaluate(r *conformance.Report, ids []string) Outcome {
 }
 
 // why returns ": " and the failure's one-line summary for id, if any.
-func why(r *conformance.Report, id string) string {
+func why(r *engine.Report, id string) string {
 	for _, res := range r.Results {
 		if res.Check.ID == id && res.Err != nil {
 			s := res.Err.Error()
@@ -134,10 +134,10 @@ func why(r *conformance.Report, id string) string {
 }
 
 // anyFailed reports whether any check in ids failed or warned in r.
-func anyFailed(r *conformance.Report, ids []string) bool {
+func anyFailed(r *engine.Report, ids []string) bool {
 	for _, res := range r.Results {
 		for _, id := range ids {
-			if res.Check.ID == id && (res.Status == conformance.StatusFail || res.Status == conformance.StatusWarn) {
+			if res.Check.ID == id && (res.Status == engine.StatusFail || res.Status == engine.StatusWarn) {
 				return true
 			}
 		}

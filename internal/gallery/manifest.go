@@ -1,6 +1,6 @@
 // Package gallery is the Go side of testdata/: it loads the manifest of the
 // C echo programs in testdata/c, builds them with gcc, and turns a server
-// into a conformance.Target, so that tests, the accuracy report and the
+// into a engine.Target, so that tests, the accuracy report and the
 // demo can run the suite against real servers written the way students and
 // third parties write them.
 //
@@ -87,14 +87,14 @@ type Expect struct {
 	Fail       []string `json:"fail,omitempty"`
 	Warn       []string `json:"warn,omitempty"`
 	// Unjudged lists the SHOULD checks that the server's faults keep from
-	// being judged at all (conformance.StatusUnjudged).
+	// being judged at all (engine.StatusUnjudged).
 	Unjudged []string `json:"unjudged,omitempty"`
 	CaughtBy []string `json:"caught_by_any,omitempty"`
 	MayFail  []string `json:"may_fail,omitempty"`
 }
 
 // Verdict returns the expected verdict: "pass" when no MUST check is
-// expected to fail, "fail" otherwise. It matches conformance.Verdict's
+// expected to fail, "fail" otherwise. It matches engine.Verdict's
 // values for a run that is not strict.
 func (e Expect) Verdict() string {
 	if len(e.Fail) > 0 || len(e.CaughtBy) > 0 {

@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/gallery"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -134,21 +134,21 @@ func idsIn(text string) []string {
 
 var _ = Describe("Evaluate", func() {
 	ids := []string{"basic/small-message", "large/1mib", "large/16mib", "robustness/no-zombies"}
-	report := func(statuses ...conformance.Status) *conformance.Report {
-		r := &conformance.Report{Started: time.Now()}
+	report := func(statuses ...engine.Status) *engine.Report {
+		r := &engine.Report{Started: time.Now()}
 		for i, s := range statuses {
 			var err error
-			if s != conformance.StatusPass {
+			if s != engine.StatusPass {
 				err = &spec.Failure{Kind: spec.KindTimeout, Offset: -1}
 			}
-			r.Results = append(r.Results, conformance.Result{Check: spec.Check{ID: ids[i]}, Status: s, Err: err})
+			r.Results = append(r.Results, engine.Result{Check: spec.Check{ID: ids[i]}, Status: s, Err: err})
 		}
 		return r
 	}
-	pass, fail, warn := conformance.StatusPass, conformance.StatusFail, conformance.StatusWarn
+	pass, fail, warn := engine.StatusPass, engine.StatusFail, engine.StatusWarn
 
 	DescribeTable("measures a report against an expectation",
-		func(e gallery.Expect, r *conformance.Report, met bool, problems ...string) {
+		func(e gallery.Expect, r *engine.Report, met bool, problems ...string) {
 			o := gallery.Program{Name: "x", Expect: e}.Evaluate(r, ids)
 			Expect(o.Met).To(Equal(met), "problems: %v", o.Problems)
 			Expect(o.Problems).To(HaveLen(len(problems)))

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // DefaultParallel is how many servers are built or checked at once by
@@ -22,8 +22,8 @@ const DefaultParallel = 8
 // ServerRun is the result of running the catalogue against one server.
 type ServerRun struct {
 	Program Program
-	Report  *conformance.Report // nil when Err is set
-	Err     error               // conformance.Run could not run at all
+	Report  *engine.Report // nil when Err is set
+	Err     error          // engine.Run could not run at all
 	Elapsed time.Duration
 	// Leftovers lists processes of the server's process group still alive
 	// (not zombies) once the run returned; it should always be empty.
@@ -32,9 +32,9 @@ type ServerRun struct {
 
 // RunServer runs the catalogue against server p built at bin, with opts,
 // and looks for processes left behind.
-func RunServer(ctx context.Context, p Program, bin string, opts conformance.Options) ServerRun {
+func RunServer(ctx context.Context, p Program, bin string, opts engine.Options) ServerRun {
 	start := time.Now()
-	rep, err := conformance.Run(ctx, p.Target(bin), opts)
+	rep, err := engine.Run(ctx, p.Target(bin), opts)
 	sr := ServerRun{Program: p, Report: rep, Err: err, Elapsed: time.Since(start)}
 	if rep != nil && rep.Server != nil && rep.Server.PID > 0 {
 		sr.Leftovers, _ = GroupMembers(rep.Server.PID)
@@ -47,7 +47,7 @@ func RunServer(ctx context.Context, p Program, bin string, opts conformance.Opti
 // name to its binary. start, when not nil, is called as each run starts,
 // and done as each ends (from the worker's goroutine; they must be safe for
 // concurrent use).
-func RunAll(ctx context.Context, ps []Program, bins map[string]string, parallel int, opts conformance.Options,
+func RunAll(ctx context.Context, ps []Program, bins map[string]string, parallel int, opts engine.Options,
 	start func(Program), done func(ServerRun)) []ServerRun {
 	if parallel < 1 {
 		parallel = 1

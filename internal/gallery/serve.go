@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -25,21 +25,21 @@ func ProcessChecks() []string {
 // Served is a gallery server started by Serve.
 type Served struct {
 	Program Program
-	*conformance.Process
+	*engine.Process
 	// Run and Fail are Program.AddrExpectation of the checks Serve was
 	// given: the checks whose status the manifest fixes by address, and
 	// those of them that must fail.
 	Run, Fail []string
 }
 
-// Stop stops the server's process group (conformance.Process.Close).
+// Stop stops the server's process group (engine.Process.Close).
 func (s *Served) Stop() { s.Close() }
 
 // serveTimeout bounds building and starting a server in Serve.
 const serveTimeout = time.Minute
 
 // Serve builds the gallery server name into dir and starts it on a free
-// port of 127.0.0.1 (conformance.StartProcess), for the adapters, which
+// port of 127.0.0.1 (engine.StartProcess), for the adapters, which
 // check an address, and works out what the manifest fixes about the
 // checks ids by address. It fails unless some of them must fail. The
 // caller stops the server.
@@ -62,7 +62,7 @@ func Serve(ctx context.Context, name, dir string, ids []string) (*Served, error)
 	if err != nil {
 		return nil, err
 	}
-	proc, err := conformance.StartProcess(ctx, *p.Target(bin).Exec)
+	proc, err := engine.StartProcess(ctx, *p.Target(bin).Exec)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: start %s: %w", name, err)
 	}

@@ -46,7 +46,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/gallery"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -184,7 +184,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "accuracy: %-20s done in %s (repeat %d of %d)\n", sr.Program.Name, sr.Elapsed.Round(100*time.Millisecond), r, cfg.repeat)
 		}
 		start := time.Now()
-		runs := gallery.RunAll(ctx, servers, bins, cfg.parallel, conformance.Options{}, nil, progress)
+		runs := gallery.RunAll(ctx, servers, bins, cfg.parallel, engine.Options{}, nil, progress)
 		if cfg.repeat > 1 {
 			fmt.Fprintf(stderr, "accuracy: repeat %d of %d took %s\n", r, cfg.repeat, time.Since(start).Round(100*time.Millisecond))
 		}
@@ -289,7 +289,7 @@ func printTable(w io.Writer, runs []gallery.ServerRun, ids []string, verbose boo
 			notes = append(notes, o.Problems...)
 			if verbose {
 				for _, res := range r.Report.Results {
-					if res.Status == conformance.StatusFail || res.Status == conformance.StatusWarn || res.Status == conformance.StatusError {
+					if res.Status == engine.StatusFail || res.Status == engine.StatusWarn || res.Status == engine.StatusError {
 						notes = append(notes, fmt.Sprintf("%s %s: %v", res.Check.ID, res.Status, oneLine(res.Err)))
 					}
 				}

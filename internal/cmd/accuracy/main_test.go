@@ -11,23 +11,23 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/gallery"
 	"github.com/echoconf/echoconf/spec"
 )
 
 // fakeRun builds a ServerRun for p whose report gives each of ids a pass,
 // except the statuses in over.
-func fakeRun(p gallery.Program, ids []string, elapsed time.Duration, over map[string]conformance.Status) gallery.ServerRun {
-	r := &conformance.Report{}
+func fakeRun(p gallery.Program, ids []string, elapsed time.Duration, over map[string]engine.Status) gallery.ServerRun {
+	r := &engine.Report{}
 	for _, id := range ids {
-		st := conformance.StatusPass
+		st := engine.StatusPass
 		var err error
 		if s, ok := over[id]; ok {
 			st = s
 			err = &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Detail: "made up"}
 		}
-		r.Results = append(r.Results, conformance.Result{Check: spec.Check{ID: id}, Status: st, Err: err})
+		r.Results = append(r.Results, engine.Result{Check: spec.Check{ID: id}, Status: st, Err: err})
 	}
 	return gallery.ServerRun{Program: p, Report: r, Elapsed: elapsed}
 }
@@ -42,8 +42,8 @@ var _ = Describe("the accuracy table", func() {
 		var out bytes.Buffer
 		met := printTable(&out, []gallery.ServerRun{
 			fakeRun(good, ids, time.Second, nil),
-			fakeRun(bad, ids, 3*time.Second, map[string]conformance.Status{"large/1mib": conformance.StatusFail}),
-			fakeRun(zomb, ids, 2*time.Second, map[string]conformance.Status{"robustness/no-zombies": conformance.StatusWarn}),
+			fakeRun(bad, ids, 3*time.Second, map[string]engine.Status{"large/1mib": engine.StatusFail}),
+			fakeRun(zomb, ids, 2*time.Second, map[string]engine.Status{"robustness/no-zombies": engine.StatusWarn}),
 		}, ids, false)
 		Expect(met).To(BeTrue())
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -57,7 +57,7 @@ var _ = Describe("the accuracy table", func() {
 	It("marks a mismatch, explains it below the table and counts the server as missed", func() {
 		var out bytes.Buffer
 		met := printTable(&out, []gallery.ServerRun{
-			fakeRun(good, ids, time.Second, map[string]conformance.Status{"basic/small-message": conformance.StatusFail}),
+			fakeRun(good, ids, time.Second, map[string]engine.Status{"basic/small-message": engine.StatusFail}),
 			fakeRun(bad, ids, time.Second, nil),
 		}, ids, false)
 		Expect(met).To(BeFalse())
@@ -82,7 +82,7 @@ var _ = Describe("the accuracy table", func() {
 		ok := fakeRun(good, ids, time.Second, nil)
 		wrong := fakeRun(bad, ids, time.Second, nil) // passes, but must fail
 		warnMissing := fakeRun(zomb, ids, time.Second, nil)
-		caught := fakeRun(bad, ids, time.Second, map[string]conformance.Status{"large/1mib": conformance.StatusFail})
+		caught := fakeRun(bad, ids, time.Second, map[string]engine.Status{"large/1mib": engine.StatusFail})
 		met := printRepeats(&out, [][]gallery.ServerRun{{ok, caught}, {ok, wrong, warnMissing}}, ids, 2)
 		Expect(met).To(BeFalse())
 		Expect(out.String()).To(ContainSubstring("repeat 1 of 2: 2 servers, wrong verdicts 0, other differences 0"))

@@ -25,8 +25,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/internal/bench"
+	"github.com/echoconf/echoconf/internal/engine"
 )
 
 // server is one peer: how to start it with {port}.
@@ -218,7 +218,7 @@ func build(dir string, stderr io.Writer) ([]server, error) {
 
 // measure starts s, runs one load on it and stops it.
 func measure(ctx context.Context, s server, cfg bench.Config) (*bench.Result, error) {
-	p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: s.command, FDLimit: fdLimit(), StartupTimeout: 10 * time.Second})
+	p, err := engine.StartProcess(ctx, engine.ExecSpec{Command: s.command, FDLimit: fdLimit(), StartupTimeout: 10 * time.Second})
 	if err != nil {
 		return nil, err
 	}

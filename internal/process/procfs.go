@@ -1,4 +1,4 @@
-package conformance
+package process
 
 import (
 	"bytes"
@@ -6,29 +6,31 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"github.com/echoconf/echoconf/spec"
 )
 
-// procView is the spec.Process of one incarnation of an exec'd server. It
+// view is the spec.Process of one incarnation of an exec'd server. It
 // reads /proc, so OpenFDs and Zombies work on Linux only.
-type procView struct {
-	p *serverProc
-	s *execServer
+type view struct {
+	p *Incarnation
+	s *Supervisor
 }
 
 // Deaths describes every death of the server so far, across restarts.
-func (v procView) Deaths() []string {
+func (v view) Deaths() []string {
 	var out []string
-	for _, d := range v.s.deathList() {
+	for _, d := range v.s.Deaths() {
 		out = append(out, d.String())
 	}
 	return out
 }
 
 // PID returns the server's process ID, which is also its process group ID.
-func (v procView) PID() int { return v.p.pid }
+func (v view) PID() int { return v.p.pid }
 
 // Exited reports whether this incarnation has ended, and how. It never blocks.
-func (v procView) Exited() (bool, string) {
+func (v view) Exited() (bool, string) {
 	select {
 	case <-v.p.done:
 		return true, v.p.how
@@ -38,7 +40,7 @@ func (v procView) Exited() (bool, string) {
 }
 
 // OpenFDs counts the entries of /proc/PID/fd.
-func (v procView) OpenFDs() (int, error) {
+func (v view) OpenFDs() (int, error) {
 	if ok, how := v.Exited(); ok {
 		return 0, fmt.Errorf("count open files of process %d: it has exited (%s)", v.p.pid, how)
 	}
@@ -56,7 +58,7 @@ func (v procView) OpenFDs() (int, error) {
 
 // Zombies counts the processes whose parent is the server and whose state
 // is Z, by scanning /proc/*/stat.
-func (v procView) Zombies() (int, error) {
+func (v view) Zombies() (int, error) {
 	procs, err := scanProcs()
 	if err != nil {
 		return 0, fmt.Errorf("count zombies of process %d: %w", v.p.pid, err)
@@ -158,3 +160,7 @@ func descendants(pid int) []procStat {
 	}
 	return out
 }
+
+// View returns what checks may observe of incarnation p: the spec.Process
+// whose Deaths covers every incarnation of s.
+func (s *Supervisor) View(p *Incarnation) spec.Process { return view{p: p, s: s} }

@@ -1,4 +1,4 @@
-package conformance
+package process
 
 import (
 	"context"
@@ -16,27 +16,27 @@ import (
 // client closed, and a loaded machine may reap a dead server late.
 const recentWindow = 500 * time.Millisecond
 
-// death is one observed end of a server incarnation during the run.
-type death struct {
-	how    string
+// Death is one observed end of a server incarnation during the run.
+type Death struct {
+	How    string   // how it ended ("signal: killed")
 	during []string // checks in flight when it died
 	after  []string // checks that had ended within recentWindow, when none was in flight
 }
 
-// execServer runs an exec'd server across the run: it starts it, tracks
+// Supervisor runs an exec'd server across the run: it starts it, tracks
 // which checks are in flight so a death can be attributed, and restarts it
 // when asked to. It is safe for concurrent use.
-type execServer struct {
-	x     ExecSpec
+type Supervisor struct {
+	x     Spec
 	out   *boundedOutput
 	order map[string]int // catalogue position, to sort attributions
 
 	mu       sync.Mutex
-	cur      *serverProc
-	first    *serverProc
+	cur      *Incarnation
+	first    *Incarnation
 	inflight map[string]int
 	recent   map[string]recentEnd
-	deaths   []death
+	deaths   []Death
 	restarts int
 	fatal    *deathError // set when the server is down for good
 }
@@ -49,8 +49,8 @@ type deathError struct {
 
 func (e *deathError) Error() string { return e.msg }
 
-func newExecServer(x ExecSpec, order map[string]int) *execServer {
-	return &execServer{
+func NewSupervisor(x Spec, order map[string]int) *Supervisor {
+	return &Supervisor{
 		x:        x,
 		out:      &boundedOutput{limit: x.OutputLimit},
 		order:    order,
@@ -59,14 +59,14 @@ func newExecServer(x ExecSpec, order map[string]int) *execServer {
 	}
 }
 
-// start starts the first incarnation and waits for it to listen.
-func (s *execServer) start(ctx context.Context) error {
+// Start starts the first incarnation and waits for it to listen.
+func (s *Supervisor) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.startLocked(ctx)
 }
 
-func (s *execServer) startLocked(ctx context.Context) error {
+func (s *Supervisor) startLocked(ctx context.Context) error {
 	p, err := startProc(&s.x, s.out)
 	if err != nil {
 		s.fatal = &deathError{msg: err.Error(), startup: &startupError{msg: err.Error()}}
@@ -88,7 +88,7 @@ func (s *execServer) startLocked(ctx context.Context) error {
 
 // watch records p's death, unless the runner stopped it, and kills what is
 // left of its process group (the children of a forking server).
-func (s *execServer) watch(p *serverProc) {
+func (s *Supervisor) watch(p *Incarnation) {
 	select {
 	case <-p.done:
 	case <-p.stopped:
@@ -106,15 +106,15 @@ func (s *execServer) watch(p *serverProc) {
 // flight; when none is, to the checks that ended within recentWindow and
 // failed (they saw it die), else to those that passed (it died just after
 // them, as of SIGPIPE). Only a check in flight has its result changed
-// (see finish); the others are named in the death's description, which
+// (see Finish); the others are named in the death's description, which
 // robustness/server-alive reports. It reports whether it recorded the
 // death now.
-func (s *execServer) noteDeathLocked(p *serverProc) bool {
+func (s *Supervisor) noteDeathLocked(p *Incarnation) bool {
 	if p.stopping.Load() || p.deathNoted {
 		return false
 	}
 	p.deathNoted = true
-	d := death{how: p.how}
+	d := Death{How: p.how}
 	for id := range s.inflight {
 		d.during = append(d.during, id)
 	}
@@ -140,13 +140,13 @@ func (s *execServer) noteDeathLocked(p *serverProc) bool {
 	return true
 }
 
-func (s *execServer) sortIDs(ids []string) {
+func (s *Supervisor) sortIDs(ids []string) {
 	sort.Slice(ids, func(i, j int) bool { return s.order[ids[i]] < s.order[ids[j]] })
 }
 
-// ensure returns the running incarnation, restarting a dead one when
+// Ensure returns the running incarnation, restarting a dead one when
 // Restart is set. It returns a *deathError when the server is down for good.
-func (s *execServer) ensure(ctx context.Context) (*serverProc, error) {
+func (s *Supervisor) Ensure(ctx context.Context) (*Incarnation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fatal != nil {
@@ -176,11 +176,11 @@ func (s *execServer) ensure(ctx context.Context) (*serverProc, error) {
 	return s.cur, nil
 }
 
-// notRunnable returns an ErrCommand error when the first incarnation
+// NotRunnable returns an ErrCommand error when the first incarnation
 // failed to start because its command could not be run: it ended with
 // exit status 126 or 127 (the shell's "cannot execute" and "not found")
 // before listening. It quotes the last line of the output, which says why.
-func (s *execServer) notRunnable(err error) error {
+func (s *Supervisor) NotRunnable(err error) error {
 	var de *deathError
 	if !errors.As(err, &de) || de.startup == nil || !de.startup.exited {
 		return nil
@@ -207,15 +207,15 @@ func (s *execServer) notRunnable(err error) error {
 	return fmt.Errorf("%w: %s ended with %s before it listened: %s", ErrCommand, s.first.command, de.startup.how, line)
 }
 
-// died reports whether the server has died (or is down for good).
-func (s *execServer) died() bool {
+// Died reports whether the server has died (or is down for good).
+func (s *Supervisor) Died() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fatal != nil || len(s.deaths) > 0 || s.cur.exited()
 }
 
 // lastDeathLocked describes the latest death ("died during X: how").
-func (s *execServer) lastDeathLocked() string {
+func (s *Supervisor) lastDeathLocked() string {
 	if len(s.deaths) == 0 {
 		return "exited: " + s.cur.how
 	}
@@ -223,30 +223,30 @@ func (s *execServer) lastDeathLocked() string {
 }
 
 // String renders a death as "died during X, Y: how".
-func (d death) String() string {
+func (d Death) String() string {
 	switch {
 	case len(d.during) > 0:
-		return fmt.Sprintf("died during %s: %s", strings.Join(d.during, ", "), d.how)
+		return fmt.Sprintf("died during %s: %s", strings.Join(d.during, ", "), d.How)
 	case len(d.after) > 0:
-		return fmt.Sprintf("died just after %s: %s", strings.Join(d.after, ", "), d.how)
+		return fmt.Sprintf("died just after %s: %s", strings.Join(d.after, ", "), d.How)
 	}
-	return "died between checks: " + d.how
+	return "died between checks: " + d.How
 }
 
-// begin and finish bracket one run of a check, for attributing deaths.
-// begin returns the position finish needs.
-func (s *execServer) begin(id string) int {
+// Begin and Finish bracket one run of a check, for attributing deaths.
+// Begin returns the position Finish needs.
+func (s *Supervisor) Begin(id string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inflight[id]++
 	return len(s.deaths)
 }
 
-// finish ends one run of check id against incarnation p, begun at mark.
+// Finish ends one run of check id against incarnation p, begun at mark.
 // If p has ended, its death is recorded now, while id is still in flight,
-// so that the run's own result can carry it: finish returns the first
+// so that the run's own result can carry it: Finish returns the first
 // death recorded while this run was in flight, if any.
-func (s *execServer) finish(id string, p *serverProc, mark int, failed bool) (death, bool) {
+func (s *Supervisor) Finish(id string, p *Incarnation, mark int, failed bool) (Death, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.exited() && s.noteDeathLocked(p) {
@@ -261,14 +261,14 @@ func (s *execServer) finish(id string, p *serverProc, mark int, failed bool) (de
 			return d, true
 		}
 	}
-	return death{}, false
+	return Death{}, false
 }
 
-// deathList returns the deaths recorded so far.
-func (s *execServer) deathList() []death {
+// Deaths returns the deaths recorded so far.
+func (s *Supervisor) Deaths() []Death {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]death(nil), s.deaths...)
+	return append([]Death(nil), s.deaths...)
 }
 
 // recentEnd is when a check last ended, and whether that run failed.
@@ -277,16 +277,16 @@ type recentEnd struct {
 	failed bool
 }
 
-// addr returns the current incarnation's address.
-func (s *execServer) addr() string {
+// Addr returns the current incarnation's address.
+func (s *Supervisor) Addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cur.addr
 }
 
-// shutdown stops the current incarnation and returns what the report
+// Shutdown stops the current incarnation and returns what the report
 // says about the server.
-func (s *execServer) shutdown() (*ServerInfo, []death) {
+func (s *Supervisor) Shutdown() (*Info, []Death) {
 	s.mu.Lock()
 	cur := s.cur
 	s.mu.Unlock()
@@ -297,7 +297,7 @@ func (s *execServer) shutdown() (*ServerInfo, []death) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	info := &ServerInfo{Restarts: s.restarts, Exit: exit}
+	info := &Info{Restarts: s.restarts, Exit: exit}
 	if s.first != nil {
 		info.PID = s.first.pid
 		info.Command = s.first.command
@@ -308,5 +308,12 @@ func (s *execServer) shutdown() (*ServerInfo, []death) {
 		info.Deaths = append(info.Deaths, d.String())
 	}
 	info.Output, info.OutputTruncated = s.out.snapshot()
-	return info, append([]death(nil), s.deaths...)
+	return info, append([]Death(nil), s.deaths...)
+}
+
+// StartupExited reports whether err, from Start or Ensure, says that the
+// server exited before it was ready (as opposed to never listening).
+func StartupExited(err error) bool {
+	var de *deathError
+	return errors.As(err, &de) && de.startup != nil && de.startup.exited
 }

@@ -1,4 +1,4 @@
-package conformance
+package process
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrCommand is wrapped by the error Run and StartProcess return when the
+// ErrCommand is wrapped by the error Run and Start return when the
 // exec command cannot be run at all: its program does not exist or is not
 // executable, or its limits cannot be set. Such a cause belongs to the
 // caller, not to the server, so no check is run or failed for it.
@@ -74,7 +74,7 @@ func executable(p string) error {
 // checkFDLimit verifies that the open-file limit can be set for the
 // server: never above the kernel's maximum (fs.nr_open), and, for a server
 // that does not run as root, never above the hard limit it inherits.
-func checkFDLimit(x *ExecSpec) error {
+func checkFDLimit(x *Spec) error {
 	if b, err := os.ReadFile("/proc/sys/fs/nr_open"); err == nil {
 		if max, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && x.FDLimit > max {
 			return fmt.Errorf("%w: the fd limit %d is above the system's maximum of %d (/proc/sys/fs/nr_open)", ErrCommand, x.FDLimit, max)

@@ -1,4 +1,4 @@
-package conformance
+package process
 
 import (
 	"context"
@@ -32,8 +32,8 @@ const (
 	maxRestarts = 50
 )
 
-// serverProc is one incarnation of an exec'd server.
-type serverProc struct {
+// Incarnation is one incarnation of an exec'd server.
+type Incarnation struct {
 	cmd      *exec.Cmd
 	pid      int // also the process group and session ID (Setsid)
 	addr     string
@@ -47,7 +47,7 @@ type serverProc struct {
 	// already ended by itself by then.
 	stopping atomic.Bool
 	ownExit  string
-	// deathNoted is set, under execServer.mu, once its death is recorded.
+	// deathNoted is set, under Supervisor.mu, once its death is recorded.
 	deathNoted bool
 	pipe       *os.File
 	drained    chan struct{}
@@ -58,7 +58,7 @@ type serverProc struct {
 }
 
 // exited reports whether the process has ended, without blocking.
-func (p *serverProc) exited() bool {
+func (p *Incarnation) exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -69,7 +69,7 @@ func (p *serverProc) exited() bool {
 
 // startProc starts one incarnation on a fresh port. It returns once the
 // process runs; it does not wait for it to listen.
-func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
+func startProc(x *Spec, out *boundedOutput) (*Incarnation, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func startProc(x *ExecSpec, out *boundedOutput) (*serverProc, error) {
 		return nil, fmt.Errorf("start server %q: %w", strings.Join(argv, " "), err)
 	}
 	pw.Close()
-	p := &serverProc{
+	p := &Incarnation{
 		cmd:     cmd,
 		pid:     cmd.Process.Pid,
 		addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
@@ -159,7 +159,7 @@ var prlimitPath = sync.OnceValue(func() string {
 // withLimits wraps argv so the limits are in force before the server's
 // first instruction: prlimit (util-linux) sets them on itself and then
 // execs argv; without prlimit, sh's ulimit does the same.
-func withLimits(argv []string, x *ExecSpec) []string {
+func withLimits(argv []string, x *Spec) []string {
 	cpu := int64(0)
 	if x.CPULimit > 0 {
 		cpu = int64((x.CPULimit + time.Second - 1) / time.Second)
@@ -202,7 +202,7 @@ func (e *startupError) Error() string { return e.msg }
 
 // waitReady dials p's address with backoff until a connection succeeds
 // (the server is listening), the process exits, or timeout passes.
-func waitReady(ctx context.Context, p *serverProc, timeout time.Duration) error {
+func waitReady(ctx context.Context, p *Incarnation, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	backoff := 2 * time.Millisecond
 	var lastErr error
@@ -242,13 +242,13 @@ func waitReady(ctx context.Context, p *serverProc, timeout time.Duration) error 
 	}
 	msg := fmt.Sprintf("no connection accepted on %s within %v (the startup timeout)", p.addr, timeout)
 	if lastErr != nil {
-		msg += ": " + shortNetErr(lastErr)
+		msg += ": " + NetErrText(lastErr)
 	}
 	return &startupError{msg: msg}
 }
 
-// shortNetErr drops the "dial tcp ADDR:" prefix of a net error.
-func shortNetErr(err error) string {
+// NetErrText drops the "dial tcp ADDR:" prefix of a net error.
+func NetErrText(err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
 		return op.Err.Error()
@@ -263,11 +263,11 @@ func shortNetErr(err error) string {
 // and the marked processes re-parented to this one (a subreaper), and
 // closes the output pipe. It is idempotent and safe to call after the
 // process died on its own.
-func (p *serverProc) stop() {
+func (p *Incarnation) stop() {
 	p.stopOnce.Do(p.doStop)
 }
 
-func (p *serverProc) doStop() {
+func (p *Incarnation) doStop() {
 	defer close(p.stopped)
 	if p.exited() {
 		p.ownExit = p.how
@@ -307,7 +307,7 @@ func (p *serverProc) doStop() {
 // group: p has been reaped and a process with its number exists, which can
 // only be a newcomer (while any member of p's group or session lives, the
 // kernel does not reuse the number).
-func (p *serverProc) groupMayBeReused() bool {
+func (p *Incarnation) groupMayBeReused() bool {
 	if !p.exited() {
 		return false
 	}
@@ -317,7 +317,7 @@ func (p *serverProc) groupMayBeReused() bool {
 
 // killGroup SIGKILLs p's process group and the given descendants that are
 // no longer in it (a server that called setsid).
-func (p *serverProc) killGroup(strays []procStat) {
+func (p *Incarnation) killGroup(strays []procStat) {
 	if !p.groupMayBeReused() {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	}
@@ -331,7 +331,7 @@ func (p *serverProc) killGroup(strays []procStat) {
 // waitGroupGone waits, bounded, for every member of the killed group to
 // vanish. Members reparented to init are reaped by it, asynchronously, so
 // this polls; it gives up after a second.
-func (p *serverProc) waitGroupGone() {
+func (p *Incarnation) waitGroupGone() {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; i < 200; i++ {
@@ -344,3 +344,6 @@ func (p *serverProc) waitGroupGone() {
 		<-tick.C
 	}
 }
+
+// Done is closed once the incarnation has ended and been reaped.
+func (p *Incarnation) Done() <-chan struct{} { return p.done }
