@@ -38,7 +38,7 @@ func (t *connTracker) timeline() *Timeline {
 }
 
 // dialer returns an Env.Dial that dials addr() and tracks the connection.
-func (t *connTracker) dialer(addr func() string, scale float64) func(ctx context.Context) (net.Conn, error) {
+func (t *connTracker) dialer(network string, addr func() string, scale float64) func(ctx context.Context) (net.Conn, error) {
 	return func(ctx context.Context) (net.Conn, error) {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
@@ -56,7 +56,7 @@ func (t *connTracker) dialer(addr func() string, scale float64) func(ctx context
 			return nil, errWatchdog
 		}
 		var d net.Dialer
-		raw, err := d.DialContext(ctx, "tcp", addr())
+		raw, err := d.DialContext(ctx, network, addr())
 		if err != nil {
 			rec.add(0, "connect", 0, err)
 			return nil, err

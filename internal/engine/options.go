@@ -32,6 +32,8 @@ type Target struct {
 	Addr string
 	// Exec is a command that Run starts, checks and stops.
 	Exec *ExecSpec
+	// Network is "tcp" (when empty) or "udp": what the server serves.
+	Network string
 }
 
 // String returns the address, or the exec command as given.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -65,12 +64,26 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{o: o, checks: o.Checks, sel: sel}
+	e := &engine{o: o, checks: o.Checks, sel: sel, network: t.Network}
+	switch e.network {
+	case "":
+		e.network = "tcp"
+	case "tcp", "udp":
+	default:
+		return nil, fmt.Errorf("unknown network %q: want tcp or udp", t.Network)
+	}
 	switch {
 	case t.Addr != "" && t.Exec != nil:
 		return nil, errors.New("target has both an address and an exec command")
 	case t.Exec != nil:
-		x, err := t.Exec.WithDefaults()
+		x := *t.Exec
+		if x.Network == "" {
+			x.Network = e.network
+		}
+		if x.Network != e.network {
+			return nil, fmt.Errorf("the target's network is %s but its exec spec's is %s", e.network, x.Network)
+		}
+		x, err := x.WithDefaults()
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +120,7 @@ type engine struct {
 	index   []int    // position among the selected checks, or -1
 	total   int
 
+	network string // "tcp" or "udp"
 	srv     *process.Supervisor
 	info    *process.Info
 	addr    func() string
@@ -165,7 +179,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 		}
 	} else {
 		e.addr = func() string { return addr }
-		e.down = preflight(runCtx, addr, e.scaled(preflightTimeout))
+		e.down = preflight(runCtx, e.network, addr, e.scaled(preflightTimeout))
 	}
 
 	var phases [4][]int
@@ -321,7 +335,7 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		defer func() { out = finish(out) }()
 	}
 	tr := &connTracker{}
-	env.Dial = tr.dialer(e.addr, e.o.TimeoutScale)
+	env.Dial = tr.dialer(e.network, e.addr, e.o.TimeoutScale)
 	abandoned, err := e.watch(c, env, tr)
 	if abandoned != nil {
 		return *abandoned, true
@@ -548,19 +562,22 @@ func notRunError(ctx context.Context) error {
 	return errors.New("not run: the run was cancelled")
 }
 
-// preflight dials a HOST:PORT target once; a failure becomes the
-// Failure every check reports, so an unreachable target fails fast.
-func preflight(ctx context.Context, addr string, timeout time.Duration) *spec.Failure {
-	d := net.Dialer{Timeout: timeout}
-	c, err := d.DialContext(ctx, "tcp", addr)
-	if err == nil {
-		_ = c.Close()
+// preflight checks once that a HOST:PORT target serves: a TCP target
+// accepts a connection, a UDP one answers a datagram or at least does not
+// refuse it (ICMP port unreachable), since a lost datagram proves nothing.
+// A failure becomes the Failure every check reports, so an unreachable
+// target fails fast.
+func preflight(ctx context.Context, network, addr string, timeout time.Duration) *spec.Failure {
+	err := process.Ready(ctx, network, addr, timeout)
+	switch {
+	case err == nil:
 		return nil
-	}
-	if errors.Is(err, syscall.ECONNRESET) {
+	case errors.Is(err, syscall.ECONNRESET):
 		// The handshake completed and the server then reset the
 		// connection, before the dial returned: the target is reachable,
 		// and the checks will say what it does wrong.
+		return nil
+	case network == "udp" && !errors.Is(err, syscall.ECONNREFUSED):
 		return nil
 	}
 	return &spec.Failure{

@@ -70,7 +70,7 @@ func (p *Incarnation) exited() bool {
 // startProc starts one incarnation on a fresh port. It returns once the
 // process runs; it does not wait for it to listen.
 func startProc(x *Spec, out *boundedOutput) (*Incarnation, error) {
-	port, err := freePort()
+	port, err := freePort(x.Network)
 	if err != nil {
 		return nil, err
 	}
@@ -133,19 +133,25 @@ func startProc(x *Spec, out *boundedOutput) (*Incarnation, error) {
 	return p, nil
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1 and releases it for
-// the server to bind. Another process could take it in between; the server
-// then fails to start, which the startup check reports.
-func freePort() (int, error) {
+// freePort asks the kernel for a free port of network ("tcp" or "udp") on
+// 127.0.0.1 and releases it for the server to bind. Another process could
+// take it in between; the server then fails to start, which the startup
+// check reports.
+func freePort(network string) (int, error) {
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("choose a free port: %w", err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port, nil
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("choose a free port: %w", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("choose a free port: %w", err)
-	}
-	return port, nil
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 var prlimitPath = sync.OnceValue(func() string {
@@ -202,7 +208,7 @@ func (e *startupError) Error() string { return e.msg }
 
 // waitReady dials p's address with backoff until a connection succeeds
 // (the server is listening), the process exits, or timeout passes.
-func waitReady(ctx context.Context, p *Incarnation, timeout time.Duration) error {
+func waitReady(ctx context.Context, network string, p *Incarnation, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	backoff := 2 * time.Millisecond
 	var lastErr error
@@ -215,12 +221,8 @@ func waitReady(ctx context.Context, p *Incarnation, timeout time.Duration) error
 		if left <= 0 || ctx.Err() != nil {
 			break
 		}
-		d := net.Dialer{Timeout: min(left, 500*time.Millisecond)}
-		c, err := d.DialContext(ctx, "tcp", p.addr)
+		err := Ready(ctx, network, p.addr, min(left, 500*time.Millisecond))
 		if err == nil {
-			if cerr := c.Close(); cerr != nil {
-				lastErr = cerr
-			}
 			return nil
 		}
 		lastErr = err
@@ -347,3 +349,34 @@ func (p *Incarnation) waitGroupGone() {
 
 // Done is closed once the incarnation has ended and been reaped.
 func (p *Incarnation) Done() <-chan struct{} { return p.done }
+
+// Ready reports whether a server serves addr, within timeout: over TCP it
+// accepts a connection; over UDP it answers a 1-byte datagram, since UDP
+// has no accept to wait for.
+func Ready(ctx context.Context, network, addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	if network != "udp" {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+	c, err := d.DialContext(ctx, "udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	dl, _ := ctx.Deadline()
+	if err := c.SetDeadline(dl); err != nil {
+		return err
+	}
+	if _, err := c.Write([]byte{'?'}); err != nil {
+		return err
+	}
+	var b [1]byte
+	_, err = c.Read(b[:])
+	return err
+}

@@ -76,7 +76,7 @@ func (s *Supervisor) startLocked(ctx context.Context) error {
 		s.first = p
 	}
 	s.cur = p
-	if err := waitReady(ctx, p, s.x.StartupTimeout); err != nil {
+	if err := waitReady(ctx, s.x.Network, p, s.x.StartupTimeout); err != nil {
 		p.stop()
 		se, _ := err.(*startupError)
 		s.fatal = &deathError{msg: err.Error(), startup: se}

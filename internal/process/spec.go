@@ -31,6 +31,7 @@ const (
 // process the checks observe.
 type Spec struct {
 	Command        string        // e.g. "./server {port}"; {port} is replaced by a free port
+	Network        string        // "tcp" (the default) or "udp": what the server serves, and how readiness is probed
 	Dir            string        // working directory ("" = current)
 	Env            []string      // extra environment, "NAME=value"
 	StartupTimeout time.Duration // wait for it to accept (default 5s)
@@ -57,6 +58,13 @@ func (e Spec) WithDefaults() (Spec, error) {
 	}
 	if !strings.Contains(x.Command, "{port}") {
 		return x, fmt.Errorf("exec command %q has no {port} placeholder", x.Command)
+	}
+	switch x.Network {
+	case "":
+		x.Network = "tcp"
+	case "tcp", "udp":
+	default:
+		return x, fmt.Errorf("unknown network %q: want tcp or udp", x.Network)
 	}
 	if x.StartupTimeout == 0 {
 		x.StartupTimeout = DefaultStartupTimeout

@@ -1,0 +1,88 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// startUDPEcho serves UDP echo on 127.0.0.1:0 until the spec ends.
+func startUDPEcho() string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if _, err := pc.WriteTo(buf[:n], from); err != nil {
+				return
+			}
+		}
+	}()
+	DeferCleanup(func() {
+		Expect(pc.Close()).To(Succeed())
+		<-done
+	})
+	return pc.LocalAddr().String()
+}
+
+// datagramCheck sends one datagram through env.Dial and expects it back.
+var datagramCheck = spec.Check{ID: "udp/one", Requirement: "One datagram comes back.", Timeout: 5 * time.Second,
+	Run: func(ctx context.Context, env *spec.Env) error {
+		c, err := env.Dial(ctx)
+		if err != nil {
+			return &spec.Failure{Kind: spec.KindRefused, Offset: -1, Err: err}
+		}
+		defer c.Close()
+		if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+			return err
+		}
+		if _, err := c.Write([]byte("ping")); err != nil {
+			return &spec.Failure{Kind: spec.KindRefused, Offset: -1, Err: err}
+		}
+		b := make([]byte, 16)
+		n, err := c.Read(b)
+		if err != nil || string(b[:n]) != "ping" {
+			return &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Err: errors.Join(err, errors.New(string(b[:n])))}
+		}
+		return nil
+	}}
+
+var _ = Describe("a UDP target", func() {
+	It("dials datagrams to a UDP echo server", func(ctx SpecContext) {
+		rep, err := engine.Run(ctx, engine.Target{Addr: startUDPEcho(), Network: "udp"},
+			engine.Options{Checks: []spec.Check{datagramCheck}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep.Results[0].Status).To(Equal(engine.StatusPass), rep.Results[0].SkipReason())
+	}, SpecTimeout(20*time.Second))
+
+	It("fails fast when the port is closed (ICMP port unreachable)", func(ctx SpecContext) {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		addr := pc.LocalAddr().String()
+		Expect(pc.Close()).To(Succeed())
+		rep, err := engine.Run(ctx, engine.Target{Addr: addr, Network: "udp"},
+			engine.Options{Checks: []spec.Check{datagramCheck}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep.Results[0].Status).To(Equal(engine.StatusFail))
+		Expect(rep.Results[0].Failure().Kind).To(Equal(spec.KindRefused))
+		Expect(rep.Results[0].Failure().Detail).To(ContainSubstring("before any check ran"))
+	}, SpecTimeout(20*time.Second))
+
+	It("rejects an unknown network", func(ctx SpecContext) {
+		_, err := engine.Run(ctx, engine.Target{Addr: "127.0.0.1:7", Network: "sctp"}, engine.Options{Checks: []spec.Check{datagramCheck}})
+		Expect(err).To(MatchError(ContainSubstring(`unknown network "sctp"`)))
+	})
+})
