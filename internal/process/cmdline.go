@@ -120,15 +120,20 @@ func (l *lexer) doubleQuoted() error {
 	return errors.New("unterminated double quote")
 }
 
-// special handles a shell metacharacter outside quotes. {port} is our
-// placeholder, not brace syntax, and # starts a comment only at the start
+// placeholders are what a command line may name for echoconf to fill in.
+var placeholders = []string{"{port}", "{host}", "{message}"}
+
+// special handles a shell metacharacter outside quotes. A placeholder is
+// not brace syntax, and # starts a comment only at the start
 // of a word.
 func (l *lexer) special(c byte) {
-	if c == '{' && strings.HasPrefix(l.line[l.i:], "{port}") {
-		l.cur.WriteString("{port}")
-		l.inWord = true
-		l.i += len("{port}") - 1
-		return
+	for _, ph := range placeholders {
+		if c == '{' && strings.HasPrefix(l.line[l.i:], ph) {
+			l.cur.WriteString(ph)
+			l.inWord = true
+			l.i += len(ph) - 1
+			return
+		}
 	}
 	if c != '#' || !l.inWord {
 		l.shell = true
@@ -141,18 +146,32 @@ var errSimple = errors.New("compound shell command")
 
 // commandArgv returns the argv that runs line with {port} replaced.
 func commandArgv(line, port string) ([]string, error) {
+	return expandArgv(line, map[string]string{"{port}": port})
+}
+
+// expandArgv returns the argv that runs line with each placeholder of vars
+// ("{port}", "{host}", "{message}") replaced by its value. A value
+// replaces whole placeholders inside one word and never splits it; a line
+// that needs a shell gets the values substituted as given, so they must
+// not need quoting there.
+func expandArgv(line string, vars map[string]string) ([]string, error) {
 	words, shell, err := parseCommand(line)
-	sub := strings.ReplaceAll(line, "{port}", port)
+	expand := func(w string) string {
+		for k, v := range vars {
+			w = strings.ReplaceAll(w, k, v)
+		}
+		return w
+	}
 	switch {
 	case errors.Is(err, errSimple):
-		return []string{"/bin/sh", "-c", sub}, nil
+		return []string{"/bin/sh", "-c", expand(line)}, nil
 	case err != nil:
 		return nil, err
 	case shell:
-		return []string{"/bin/sh", "-c", "exec " + sub}, nil
+		return []string{"/bin/sh", "-c", "exec " + expand(line)}, nil
 	}
 	for i := range words {
-		words[i] = strings.ReplaceAll(words[i], "{port}", port)
+		words[i] = expand(words[i])
 	}
 	return words, nil
 }

@@ -1,0 +1,84 @@
+package process
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"os"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("RunClient", func() {
+	run := func(c ClientSpec) *ClientRun {
+		GinkgoHelper()
+		if c.Timeout == 0 {
+			c.Timeout = 10 * time.Second
+		}
+		r, err := RunClient(context.Background(), c)
+		Expect(err).NotTo(HaveOccurred())
+		return r
+	}
+
+	It("fills in the placeholders as whole words", func() {
+		r := run(ClientSpec{Command: `sh -c 'echo "$0|$1|$2"' {host} {message} {port}`, Host: "127.0.0.1", Port: "7007", Message: "hello"})
+		Expect(string(r.Stdout)).To(Equal("127.0.0.1|hello|7007\n"))
+		Expect(r.Exit).To(Equal("exit status 0"))
+		Expect(r.ExitCode).To(BeZero())
+	})
+
+	It("feeds stdin and then closes it", func() {
+		r := run(ClientSpec{Command: "cat", Stdin: []byte("line 1\nline 2\n")})
+		Expect(string(r.Stdout)).To(Equal("line 1\nline 2\n"))
+	})
+
+	It("keeps stderr apart, with the exit status", func() {
+		r := run(ClientSpec{Command: `sh -c 'echo out; echo oops >&2; exit 3'`})
+		Expect(string(r.Stdout)).To(Equal("out\n"))
+		Expect(string(r.Stderr)).To(Equal("oops\n"))
+		Expect(r.ExitCode).To(Equal(3))
+	})
+
+	It("kills a client that outlives its timeout, and everything it started", func() {
+		r := run(ClientSpec{Command: `sh -c 'sleep 60 & echo $!; wait'`, Timeout: 300 * time.Millisecond})
+		Expect(r.TimedOut).To(BeTrue())
+		Expect(r.ExitCode).To(Equal(-1))
+		child, err := strconv.Atoi(strings.TrimSpace(string(r.Stdout)))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(alive(child)).To(BeFalse(), "the background child is dead (gone, or a zombie awaiting its new parent)")
+	})
+
+	It("measures the CPU time a spinning client burns", func() {
+		r := run(ClientSpec{Command: `sh -c 'while :; do :; done'`, Timeout: 500 * time.Millisecond})
+		Expect(r.TimedOut).To(BeTrue())
+		Expect(r.CPU).To(BeNumerically(">", 0))
+	})
+
+	It("bounds what it keeps of the output", func() {
+		r := run(ClientSpec{Command: `sh -c 'head -c 100000 /dev/zero'`, OutputLimit: 1000})
+		Expect(r.Stdout).To(HaveLen(1000))
+		Expect(r.Truncated).To(BeTrue())
+	})
+
+	DescribeTable("refuses what it cannot run",
+		func(c ClientSpec, want string) {
+			_, err := RunClient(context.Background(), c)
+			Expect(err).To(MatchError(ContainSubstring(want)))
+		},
+		Entry("no timeout", ClientSpec{Command: "true"}, "no timeout"),
+		Entry("a missing program", ClientSpec{Command: "/nonexistent/client", Timeout: time.Second}, "no such file"),
+		Entry("a message that needs quoting", ClientSpec{Command: "echo {message}", Message: "a b", Timeout: time.Second}, "would need quoting"),
+	)
+})
+
+// alive reports whether pid runs: it exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	st, ok := parseStat(b)
+	return ok && st.state != 'Z'
+}
