@@ -2,9 +2,9 @@ package process
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
-	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
