@@ -97,7 +97,8 @@ type Options struct {
 	// Run returns. A check that ConfirmAlone re-runs starts and ends
 	// again, with the same Index.
 	Progress func(ProgressEvent)
-	// Checks is the catalogue (default spec.All()).
+	// Checks is the catalogue (default spec.All(), or spec.UDP() for a UDP
+	// target).
 	Checks []spec.Check
 	// Parallel bounds how many non-exclusive checks run at once (default 6).
 	Parallel int

@@ -56,6 +56,9 @@ const (
 // under abuse fails no unrelated check; then the Last checks. A NeedsProcess
 // check is skipped when Run did not start the server.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
+	if o.Checks == nil && t.Network == "udp" {
+		o.Checks = spec.UDP()
+	}
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err

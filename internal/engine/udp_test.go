@@ -86,3 +86,19 @@ var _ = Describe("a UDP target", func() {
 		Expect(err).To(MatchError(ContainSubstring(`unknown network "sctp"`)))
 	})
 })
+
+var _ = Describe("the UDP catalogue through the engine", func() {
+	It("is the default for a UDP target, and passes a correct server", func(ctx SpecContext) {
+		rep, err := engine.Run(ctx, engine.Target{Addr: startUDPEcho(), Network: "udp"}, engine.Options{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep.Results).To(HaveLen(len(spec.UDP())))
+		for _, r := range rep.Results {
+			want := engine.StatusPass
+			if r.Check.Needs == spec.NeedsProcess {
+				want = engine.StatusSkip
+			}
+			Expect(r.Status).To(Equal(want), "%s: %v", r.Check.ID, r.Err)
+		}
+		Expect(rep.Verdict()).To(Equal(engine.VerdictPass))
+	}, SpecTimeout(time.Minute))
+})
