@@ -332,14 +332,24 @@ func (p udpProbe) burst() (burstResult, error) {
 		errs []error
 		wg   sync.WaitGroup
 	)
-	start := make(chan struct{})
-	for s := range burstSockets {
+	// Every socket stays open until the whole burst is over, so that a
+	// late reply never meets a closed port: that is closedClients' test.
+	socks := make([]*net.UDPConn, 0, burstSockets)
+	defer func() {
+		for _, c := range socks {
+			_ = c.Close()
+		}
+	}()
+	for range burstSockets {
 		c, err := p.socket()
 		if err != nil {
 			return res, err
 		}
+		socks = append(socks, c)
+	}
+	start := make(chan struct{})
+	for s, c := range socks {
 		wg.Go(func() {
-			defer c.Close()
 			<-start
 			r, err := p.burstSocket(c, s)
 			mu.Lock()
@@ -355,11 +365,12 @@ func (p udpProbe) burst() (burstResult, error) {
 	}
 	close(start)
 	wg.Wait()
-	if res.Lost > burstMaxLost {
-		errs = append(errs, fmt.Errorf("%d of %d datagrams lost after %d tries (at most %d allowed)", res.Lost, res.Sent, probeTries, burstMaxLost))
-	}
 	if len(errs) > 3 {
 		errs = append(errs[:3], fmt.Errorf("and %d more sockets with wrong replies", len(errs)-3))
+	}
+	if res.Lost > burstMaxLost {
+		lost := fmt.Errorf("%d of %d datagrams lost after %d tries (at most %d allowed)", res.Lost, res.Sent, probeTries, burstMaxLost)
+		errs = append([]error{lost}, errs...)
 	}
 	return res, errors.Join(errs...)
 }
