@@ -156,32 +156,55 @@ func (s *UDPServer) Serve(conn *net.UDPConn) error {
 			s.logf("udp: set read buffer: %v", err)
 		}
 	}
-	errs := make(chan error, s.cfg.Readers)
+	f := &udpFailure{conn: conn}
 	var readers sync.WaitGroup
 	for range s.cfg.Readers {
-		readers.Go(func() { errs <- s.readLoop(conn) })
+		readers.Go(func() { f.set(s.readLoop(conn, f)) })
 	}
 	readers.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil && !s.isStopping() {
-			s.logf("udp: %v", err)
-			return err
-		}
+	if err := f.get(); err != nil && !s.isStopping() {
+		s.logf("udp: %v", err)
+		return err
 	}
 	return ErrServerClosed
 }
 
-// readLoop receives and echoes datagrams until the server stops or conn
-// fails for good. When one reader fails, it wakes the others so Serve can
-// return.
-func (s *UDPServer) readLoop(conn *net.UDPConn) error {
+// udpFailure is the first error that ended one of Serve's readers; the
+// others, woken by it, end without one.
+type udpFailure struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	err  error
+}
+
+// set records err if it is the first, and wakes the other readers.
+func (f *udpFailure) set(err error) {
+	if err == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+		_ = f.conn.SetReadDeadline(time.Now())
+	}
+}
+
+func (f *udpFailure) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// readLoop receives and echoes datagrams until the server stops, conn
+// fails for good, or another reader failed.
+func (s *UDPServer) readLoop(conn *net.UDPConn, f *udpFailure) error {
 	buf := make([]byte, udpBufferSize)
 	var backoff time.Duration
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if s.isStopping() {
+			if s.isStopping() || f.get() != nil {
 				return nil
 			}
 			if icmpError(err) {
@@ -192,7 +215,6 @@ func (s *UDPServer) readLoop(conn *net.UDPConn) error {
 				time.Sleep(backoff)
 				continue
 			}
-			_ = conn.SetReadDeadline(time.Now()) // wake the other readers
 			return fmt.Errorf("receive: %w", err)
 		}
 		backoff = 0
