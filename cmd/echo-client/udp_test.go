@@ -16,23 +16,16 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/echoconf/echoconf/impl"
+	"github.com/echoconf/echoconf/impl/echotest"
 )
 
 // startUDPServer serves UDP echo on 127.0.0.1 and a free port with the
 // reference library until the spec ends.
 func startUDPServer() string {
 	GinkgoHelper()
-	srv, err := impl.NewUDPServer(impl.UDPConfig{})
-	Expect(err).NotTo(HaveOccurred())
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	Expect(err).NotTo(HaveOccurred())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(conn) }()
-	DeferCleanup(func() {
-		Expect(srv.Close()).To(Succeed())
-		Eventually(served, ioTimeout).Should(Receive(MatchError(impl.ErrServerClosed)))
-	})
-	return conn.LocalAddr().String()
+	srv := echotest.NewUDPServer(impl.UDPConfig{})
+	DeferCleanup(func() { Expect(srv.Close()).To(Succeed()) })
+	return srv.Addr
 }
 
 // startFakeUDP answers each datagram with answer(d), or not at all if it
