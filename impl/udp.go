@@ -33,6 +33,8 @@ const (
 	udpWriteTries = 3
 	// maxUDPBackoff bounds the pause after a shortage of kernel memory.
 	maxUDPBackoff = 100 * time.Millisecond
+	// udpCloseGrace bounds a reply in flight when Close is called.
+	udpCloseGrace = time.Second
 )
 
 // UDPConfig configures a UDPServer. The zero value is valid: DefaultAddr,
@@ -274,14 +276,16 @@ func (s *UDPServer) logf(format string, args ...any) {
 	}
 }
 
-// Close stops the server: each reader finishes the reply it is sending,
-// then every socket is closed. It returns when every goroutine the server
-// started has ended. It is idempotent and always returns nil.
+// Close stops the server: each reader finishes the reply it is sending
+// (within udpCloseGrace, should the send block), then every socket is
+// closed. It returns when every goroutine the server started has ended. It
+// is idempotent and always returns nil.
 func (s *UDPServer) Close() error {
 	s.mu.Lock()
 	s.stopping = true
 	for conn := range s.conns {
 		_ = conn.SetReadDeadline(time.Now()) // wakes the readers, lets replies finish
+		_ = conn.SetWriteDeadline(time.Now().Add(udpCloseGrace))
 	}
 	s.mu.Unlock()
 	s.serving.Wait()
