@@ -323,7 +323,7 @@ func burstDatagram(s, seq int) []byte {
 }
 
 // burst sends 1000 datagrams from 20 sockets at once, resends the lost
-// ones up to probeTries-1 times, and fails on any wrong, merged, split or
+// ones up to probeTries-1 times (see burstSocket), and fails on any wrong, merged, split or
 // duplicated reply, or on more than 1% lost after every try.
 func (p udpProbe) burst() (burstResult, error) {
 	var (
@@ -375,82 +375,123 @@ func (p udpProbe) burst() (burstResult, error) {
 	return res, errors.Join(errs...)
 }
 
-// burstSocket is one socket's share of a burst.
-func (p udpProbe) burstSocket(c *net.UDPConn, s int) (burstResult, error) {
-	var r burstResult
-	replies := make([]int, burstPerSocket)
-	sends := make([]int, burstPerSocket)
-	buf := make([]byte, 64<<10)
-	for try := range p.tries {
-		missing := 0
+// burstSocket is one socket's share of a burst: the first try sends all
+// its datagrams at once; each later try resends the missing ones with at
+// most burstWindow in flight, so that the resends themselves do not
+// overflow a server's receive buffer, and gives up after two silent waits
+// in a row.
+func (p udpProbe) burstSocket(c *net.UDPConn, s int) (res burstResult, err error) {
+	b := burstState{probe: p, conn: c, socket: s, buf: make([]byte, 64<<10)}
+	defer func() {
 		for seq := range burstPerSocket {
-			if replies[seq] > 0 {
-				continue
-			}
-			missing++
-			if try > 0 {
-				r.Resent++
-			}
-			sends[seq]++
-			if err := c.SetWriteDeadline(time.Now().Add(p.wait)); err != nil {
-				return r, err
-			}
-			if _, err := c.WriteToUDPAddrPort(burstDatagram(s, seq), p.server); err != nil {
-				return r, fmt.Errorf("send: %w", err)
+			b.res.Resent += max(b.sends[seq]-1, 0)
+		}
+		res = b.res
+	}()
+	for try := range p.tries {
+		var missing []int
+		for seq := range burstPerSocket {
+			if b.replies[seq] == 0 {
+				missing = append(missing, seq)
 			}
 		}
 		if try == 1 {
-			r.LostOnce = missing
+			b.res.LostOnce = len(missing)
 		}
-		if missing == 0 {
+		if len(missing) == 0 {
 			break
 		}
-		// Read until every reply is in or the server is silent for wait.
-		for range 4 * burstPerSocket {
-			if missing == 0 {
-				break
-			}
-			if err := c.SetReadDeadline(time.Now().Add(p.wait)); err != nil {
-				return r, err
-			}
-			n, _, err := c.ReadFromUDPAddrPort(buf)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				break
-			}
-			if err != nil {
-				return r, fmt.Errorf("receive: %w", err)
-			}
-			seq, err := checkBurstReply(s, buf[:n])
-			if err != nil {
-				return r, err
-			}
-			replies[seq]++
-			switch {
-			case replies[seq] == 1:
-				missing--
-			case sends[seq] > 1:
-				r.Late++
-			default:
-				return r, fmt.Errorf("datagram %d (sent once) came back twice", seq)
-			}
+		window := burstPerSocket
+		if try > 0 {
+			window = burstWindow
+		}
+		if err := b.round(missing, window); err != nil {
+			return b.res, err
 		}
 	}
 	for seq := range burstPerSocket {
-		if replies[seq] == 0 {
-			r.Lost++
+		if b.replies[seq] == 0 {
+			b.res.Lost++
 		}
 	}
 	// Nothing more may come, except late replies to resent datagrams.
 	var resent [][]byte
 	for seq := range burstPerSocket {
-		if sends[seq] > 1 {
+		if b.sends[seq] > 1 {
 			resent = append(resent, burstDatagram(s, seq))
 		}
 	}
-	if err := p.quiet(c, resent); err != nil {
-		return r, err
+	return b.res, p.quiet(c, resent)
+}
+
+// burstWindow is how many resent datagrams one socket has in flight.
+const burstWindow = 4
+
+// burstState is one socket's bookkeeping during a burst.
+type burstState struct {
+	probe   udpProbe
+	conn    *net.UDPConn
+	socket  int
+	buf     []byte
+	res     burstResult
+	replies [burstPerSocket]int
+	sends   [burstPerSocket]int
+}
+
+// round sends the datagrams of missing, at most window in flight, and
+// reads replies until each one sent has its reply or a wait passed in
+// silence; two silent waits in a row end the round.
+func (b *burstState) round(missing []int, window int) error {
+	next, inflight, silent := 0, 0, 0
+	for range 10 * burstPerSocket {
+		for inflight < window && next < len(missing) {
+			seq := missing[next]
+			next++
+			if b.replies[seq] > 0 {
+				continue // a late reply came meanwhile
+			}
+			if err := b.conn.SetWriteDeadline(time.Now().Add(b.probe.wait)); err != nil {
+				return err
+			}
+			if _, err := b.conn.WriteToUDPAddrPort(burstDatagram(b.socket, seq), b.probe.server); err != nil {
+				return fmt.Errorf("send: %w", err)
+			}
+			b.sends[seq]++
+			inflight++
+		}
+		if inflight == 0 {
+			return nil
+		}
+		if err := b.conn.SetReadDeadline(time.Now().Add(b.probe.wait)); err != nil {
+			return err
+		}
+		n, _, err := b.conn.ReadFromUDPAddrPort(b.buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			inflight = 0 // those are lost, for this try
+			if silent++; silent == 2 {
+				return nil
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("receive: %w", err)
+		}
+		silent = 0
+		seq, err := checkBurstReply(b.socket, b.buf[:n])
+		if err != nil {
+			return err
+		}
+		b.replies[seq]++
+		switch {
+		case b.replies[seq] == 1:
+			inflight = max(inflight-1, 0)
+		case b.sends[seq] > 1:
+			b.res.Late++
+		default:
+			return fmt.Errorf("datagram %d (sent once) came back twice", seq)
+		}
 	}
-	return r, nil
+	return errors.New("the round did not end")
 }
 
 // checkBurstReply returns the sequence number of the datagram of socket s

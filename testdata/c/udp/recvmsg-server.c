@@ -19,6 +19,10 @@
  *     logged and the loop goes on; a reply that could not be sent because
  *     the socket buffer was full (EAGAIN) is dropped, as UDP may.
  *
+ * It keeps the system's default receive buffer, as most servers do, so a
+ * burst loses datagrams in the kernel: legal for UDP, and the burst check
+ * resends them.
+ *
  * Build: gcc -Wall -Wextra -O2 -o recvmsg-server recvmsg-server.c
  * Expected: every datagram comes back once, unchanged, to its sender.
  */
@@ -74,7 +78,7 @@ static void echo_pending(int fd)
 int main(int argc, char **argv)
 {
 	struct sockaddr_in addr;
-	int fd, rcvbuf = 4 << 20;
+	int fd;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s PORT\n", argv[0]);
@@ -85,7 +89,6 @@ int main(int argc, char **argv)
 		perror("socket");
 		return 1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	memset(&addr, 0, sizeof addr);
 	addr.sin_family = AF_INET;
 	addr.sin_addr.s_addr = htonl(INADDR_ANY);
