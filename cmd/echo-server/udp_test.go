@@ -2,8 +2,10 @@ package main_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -47,7 +49,7 @@ func expectDatagramEcho(c *net.UDPConn, addr string, d []byte) {
 		_, err := c.WriteToUDP(d, to)
 		Expect(err).NotTo(HaveOccurred())
 		n, from, err := c.ReadFromUDP(buf)
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
 			continue
 		}
 		Expect(err).NotTo(HaveOccurred())
@@ -79,6 +81,13 @@ var _ = Describe("echo-server -udp", func() {
 		s.Signal(syscall.SIGTERM)
 		Eventually(s, ioTimeout).Should(gexec.Exit(0))
 		Expect(strings.Count(string(s.Err.Contents()), "\n")).To(Equal(1), "stderr: %q", s.Err.Contents())
+	})
+
+	It("listens on every interface with -addr :PORT and answers IPv4 clients", func() {
+		s := startServer("-udp", "-addr", ":0")
+		Eventually(s.Err, ioTimeout).Should(gbytes.Say(`listening on \[::\]:(\d+) \(udp\)\n`))
+		port := regexp.MustCompile(`:(\d+) `).FindStringSubmatch(string(s.Err.Contents()))[1]
+		expectDatagramEcho(udpClient(), net.JoinHostPort("127.0.0.1", port), []byte("v4 to a dual-stack socket"))
 	})
 
 	It("does not listen on TCP", func() {
