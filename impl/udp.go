@@ -50,8 +50,9 @@ type UDPConfig struct {
 	// ReadBuffer is the SO_RCVBUF asked for, in bytes (DefaultUDPReadBuffer
 	// if 0; -1 keeps the system default). The kernel may grant less.
 	ReadBuffer int
-	// ErrorLog receives socket errors that end Serve (nil = discarded).
-	// ICMP errors caused by clients are normal and never logged.
+	// ErrorLog receives a failure to set ReadBuffer (nil = discarded).
+	// Errors that end Serve are returned, not logged; ICMP errors caused
+	// by clients are normal and neither.
 	ErrorLog *log.Logger
 }
 
@@ -165,8 +166,7 @@ func (s *UDPServer) Serve(conn *net.UDPConn) error {
 	}
 	readers.Wait()
 	if err := f.get(); err != nil && !s.isStopping() {
-		s.logf("udp: %v", err)
-		return err
+		return err // the caller reports it
 	}
 	return ErrServerClosed
 }
