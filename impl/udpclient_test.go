@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -29,6 +30,7 @@ func startFakeUDP(handle func(conn *net.UDPConn, n int, d []byte, from netip.Add
 	GinkgoHelper()
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	Expect(err).NotTo(HaveOccurred())
+	Expect(conn.SetDeadline(time.Now().Add(ioTimeout))).To(Succeed()) // bounds every read and reply
 	f := &fakeUDP{Addr: conn.LocalAddr().String()}
 	done := make(chan struct{})
 	go func() {

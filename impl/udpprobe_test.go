@@ -260,8 +260,9 @@ func (p udpProbe) ghost(deaf bool) error {
 		if err != nil {
 			return err
 		}
+		derr := c.SetWriteDeadline(time.Now().Add(p.wait))
 		_, werr := c.WriteToUDPAddrPort(d, p.server)
-		return errors.Join(werr, c.Close())
+		return errors.Join(derr, werr, c.Close())
 	}
 	c, err := p.socket()
 	if err != nil {

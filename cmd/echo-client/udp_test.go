@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -34,6 +35,7 @@ func startFakeUDP(answer func(d []byte) []byte) string {
 	GinkgoHelper()
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	Expect(err).NotTo(HaveOccurred())
+	Expect(conn.SetDeadline(time.Now().Add(ioTimeout))).To(Succeed()) // bounds every read and reply
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
