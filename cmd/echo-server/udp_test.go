@@ -37,6 +37,24 @@ func udpClient() *net.UDPConn {
 	return c
 }
 
+// udpTakenTCPFree holds the UDP side of a port whose TCP side was free a
+// moment ago.
+func udpTakenTCPFree() *net.UDPConn {
+	GinkgoHelper()
+	for range 32 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ln.Addr().(*net.TCPAddr).Port})
+		Expect(ln.Close()).To(Succeed())
+		if err == nil {
+			DeferCleanup(func() { _ = c.Close() })
+			return c
+		}
+	}
+	Fail("no port free for both TCP and UDP in 32 tries")
+	return nil
+}
+
 // expectDatagramEcho sends d to addr from c and expects exactly d back from
 // addr, resending up to 3 times on silence.
 func expectDatagramEcho(c *net.UDPConn, addr string, d []byte) {
@@ -120,7 +138,7 @@ var _ = Describe("echo-server -tcp-and-udp", func() {
 	})
 
 	It("exits 1 when the UDP half of a fixed port is taken", func() {
-		taken := udpClient()
+		taken := udpTakenTCPFree()
 		s := startServer("-tcp-and-udp", "-addr", taken.LocalAddr().String())
 		Eventually(s, ioTimeout).Should(gexec.Exit(1))
 		Expect(s.Err).To(gbytes.Say(`^echo-server: listen udp 127\.0\.0\.1:\d+: bind: address already in use\n$`))
