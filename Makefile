@@ -12,14 +12,18 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 
 all: build
 
-## build: the three Go binaries into bin/, and the classic C server and client into bin/c/
+## build: the three Go binaries into bin/, the classic C server and client into bin/c/, and the UDP C servers into bin/c/udp/
 build: c
 	$(GO) build -o $(BIN)/ ./cmd/echoconf ./cmd/echo-server ./cmd/echo-client
 
-c: $(BIN)/c/echo-server $(BIN)/c/echo-client
+# The UDP gallery: correct servers in testdata/c/udp/, faulty ones in
+# testdata/c/udp/faulty/, built to the same paths under bin/c/udp/.
+UDP_C := $(patsubst testdata/c/%.c,$(BIN)/c/%,$(wildcard testdata/c/udp/*.c testdata/c/udp/faulty/*.c))
+
+c: $(BIN)/c/echo-server $(BIN)/c/echo-client $(UDP_C)
 
 $(BIN)/c/%: testdata/c/%.c
-	@mkdir -p $(BIN)/c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
 # The npm readers of the reports (tap-parser, test-results-parser), pinned

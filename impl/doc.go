@@ -1,5 +1,6 @@
-// Package impl is the reference implementation of the TCP Echo protocol
-// (RFC 862): a server library with two concurrency models, and a client.
+// Package impl is the reference implementation of the Echo protocol (RFC
+// 862): a TCP server library with two concurrency models and a client, and
+// a UDP server and client.
 //
 // The server is the behaviour every other echo server is measured against:
 //
@@ -21,6 +22,11 @@
 // connection's file descriptor to the child. A program that uses
 // ModelProcess must call RunChildIfRequested first thing in main (and in
 // TestMain for tests), in the manner of the os/exec helper-process pattern.
+//
+// UDPServer and UDPClient are the same for UDP echo, RFC 862's second
+// half: each datagram comes back once, unchanged, to its sender; the
+// client sends one datagram at a time, with a timeout and bounded retries.
+// ListenTCPAndUDP opens both protocols on one port, as inetd does.
 //
 // Package impl/echotest starts a server on a loopback port for tests, in the
 // manner of net/http/httptest.

@@ -1,8 +1,9 @@
-// Command echo-client is the reference TCP Echo (RFC 862) client.
+// Command echo-client is the reference TCP and UDP Echo (RFC 862) client.
 //
 // Usage:
 //
 //	echo-client [-verify] [-timeout D] [-mode auto|interactive|pipe] HOST:PORT
+//	echo-client -udp [-retries N] [-verify] [-timeout D] [-mode auto|interactive|pipe] HOST:PORT
 //
 // When stdin is a terminal (or with -mode interactive) it is the classic
 // line client: it sends each line typed and prints its echo. Otherwise (or
@@ -15,14 +16,24 @@
 // 10s) bounds the connect, every write, and every wait for an echo that is
 // owed or for the server's close; waiting for stdin is not bounded.
 //
+// With -udp it sends datagrams, one at a time, each after the reply to
+// the previous one: a datagram per line in interactive mode, and in pipe
+// mode a datagram per read of stdin, at most 65507 bytes. It waits
+// -timeout (default 1s with -udp) for each reply and sends the datagram
+// again, up to -retries times (default 3); a late copy of a resent
+// datagram's reply is ignored. -verify compares each reply with its
+// datagram.
+//
 // Exit codes:
 //
-//	0  the server echoed everything and closed
+//	0  the server echoed everything and closed (-udp: every datagram came back)
 //	1  -verify: the echo differed from the input (changed, extra or missing bytes)
 //	2  bad flags or arguments
-//	3  cannot connect (refused, unreachable, connect timed out)
+//	3  cannot connect (refused, unreachable, connect timed out; -udp: the
+//	   address does not resolve, or ICMP port unreachable: nothing listens)
 //	4  connection error: reset, or closed by the server before the input ended
-//	5  timeout: the server stopped making progress for -timeout
+//	5  timeout: the server stopped making progress for -timeout (-udp: a
+//	   datagram got no reply after -retries resends)
 //	6  local I/O error reading stdin or writing stdout
 //	130  interrupted by SIGINT or SIGTERM (Ctrl-C), at once in either mode
 //
@@ -67,8 +78,10 @@ func main() {
 
 // options is what the command line asks for.
 type options struct {
-	client impl.Client
-	mode   string
+	client    impl.Client
+	udp       bool
+	udpClient impl.UDPClient
+	mode      string
 }
 
 // run is the whole command; it returns the exit code.
@@ -82,9 +95,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	interactive := opt.mode == "interactive" || (opt.mode == "auto" && stdinIsTerminal)
-	if interactive {
+	switch {
+	case opt.udp && interactive:
+		err = opt.udpClient.Interactive(ctx, stdin, stdout)
+	case opt.udp:
+		err = opt.udpClient.Pipe(ctx, stdin, stdout)
+	case interactive:
 		err = opt.client.Interactive(ctx, stdin, stdout)
-	} else {
+	default:
 		err = opt.client.Pipe(ctx, stdin, stdout)
 	}
 	if err == nil {
@@ -95,7 +113,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitInterrupted
 	}
 	code := exitCode(err)
-	if code == exitTimeout {
+	var noReply *impl.NoReplyError
+	if code == exitTimeout && !errors.As(err, &noReply) {
 		err = fmt.Errorf("%w (after %v without progress)", err, opt.client.Timeout)
 	}
 	fmt.Fprintf(stderr, "echo-client: %v\n", err)
@@ -107,12 +126,13 @@ func exitCode(err error) int {
 	var (
 		dial     *impl.DialError
 		mismatch *impl.MismatchError
+		datagram *impl.DatagramMismatchError
 		local    *impl.LocalError
 	)
 	switch {
 	case errors.As(err, &dial):
 		return exitConnect
-	case errors.As(err, &mismatch):
+	case errors.As(err, &mismatch), errors.As(err, &datagram):
 		return exitMismatch
 	case errors.As(err, &local):
 		return exitLocal
@@ -129,8 +149,10 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.SetOutput(io.Discard)
 	var opt options
 	fs.BoolVar(&opt.client.Verify, "verify", false, "check that the echo equals the input; exit 1 at the first difference")
-	fs.DurationVar(&opt.client.Timeout, "timeout", impl.DefaultClientTimeout, "bound on the connect and on every wait for the server")
+	fs.DurationVar(&opt.client.Timeout, "timeout", impl.DefaultClientTimeout, "bound on the connect and on every wait for the server; with -udp, the wait for each reply (1s unless set)")
 	fs.StringVar(&opt.mode, "mode", "auto", "interactive (line by line), pipe (streaming) or auto (interactive when stdin is a terminal)")
+	fs.BoolVar(&opt.udp, "udp", false, "UDP echo: a datagram per line (interactive) or per read of stdin of at most 65507 bytes (pipe), one at a time")
+	fs.IntVar(&opt.udpClient.Retries, "retries", impl.DefaultUDPRetries, fmt.Sprintf("-udp: send a datagram again up to `N` times (0 to %d) when no reply comes within -timeout", impl.MaxUDPRetries))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -147,6 +169,19 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if opt.client.Timeout <= 0 {
 		return opt, fmt.Errorf("-timeout: must be positive, got %v", opt.client.Timeout)
 	}
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case !opt.udp && set["retries"]:
+		return opt, errors.New("-retries needs -udp")
+	case opt.udpClient.Retries < 0 || opt.udpClient.Retries > impl.MaxUDPRetries:
+		return opt, fmt.Errorf("-retries: %d is outside [0, %d]", opt.udpClient.Retries, impl.MaxUDPRetries)
+	}
+	opt.udpClient.Timeout = impl.DefaultUDPTimeout
+	if set["timeout"] {
+		opt.udpClient.Timeout = opt.client.Timeout
+	}
+	opt.udpClient.Verify = opt.client.Verify
 	switch fs.NArg() {
 	case 0:
 		return opt, errors.New("missing HOST:PORT")
@@ -158,6 +193,6 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
 		return opt, fmt.Errorf("bad address %q: want HOST:PORT", addr)
 	}
-	opt.client.Addr = addr
+	opt.client.Addr, opt.udpClient.Addr = addr, addr
 	return opt, nil
 }

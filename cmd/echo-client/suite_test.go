@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -8,8 +9,9 @@ import (
 	"github.com/onsi/gomega/gexec"
 )
 
-// clientBin is the echo-client binary built for this suite.
-var clientBin string
+// clientBin and serverBin are the echo-client and echo-server binaries
+// built for this suite.
+var clientBin, serverBin string
 
 func TestEchoClient(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -17,11 +19,13 @@ func TestEchoClient(t *testing.T) {
 }
 
 var _ = SynchronizedBeforeSuite(func() []byte {
-	bin, err := gexec.Build("github.com/echoconf/echoconf/cmd/echo-client")
+	client, err := gexec.Build("github.com/echoconf/echoconf/cmd/echo-client")
 	Expect(err).NotTo(HaveOccurred())
-	return []byte(bin)
-}, func(bin []byte) {
-	clientBin = string(bin)
+	server, err := gexec.Build("github.com/echoconf/echoconf/cmd/echo-server")
+	Expect(err).NotTo(HaveOccurred())
+	return []byte(client + "\n" + server)
+}, func(bins []byte) {
+	clientBin, serverBin, _ = strings.Cut(string(bins), "\n")
 })
 
 var _ = SynchronizedAfterSuite(func() {}, gexec.CleanupBuildArtifacts)

@@ -5,7 +5,8 @@
 //	defer srv.Close()
 //	conn, err := net.Dial("tcp", srv.Addr)
 //
-// Servers with options or the process model come from NewServerWith. The
+// Servers with options or the process model come from NewServerWith, and
+// UDP echo servers from NewUDPServer. The
 // process model re-executes the test binary, so its TestMain must call
 // impl.RunChildIfRequested first:
 //

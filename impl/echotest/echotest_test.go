@@ -96,3 +96,31 @@ var _ = Describe("Server", func() {
 		Expect(func() { echotest.NewServerWith(impl.Config{MaxConns: -1}) }).To(PanicWith(ContainSubstring("max conns")))
 	})
 })
+
+var _ = Describe("UDPServer", func() {
+	It("echoes a datagram on its loopback address and closes cleanly", func() {
+		ignore := goleak.IgnoreCurrent()
+		DeferCleanup(func() { goleak.VerifyNone(GinkgoT(), ignore) })
+		srv := echotest.NewUDPServer(impl.UDPConfig{})
+		host, _, err := net.SplitHostPort(srv.Addr)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(host).To(Equal("127.0.0.1"))
+		c, err := net.Dial("udp", srv.Addr)
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		Expect(c.SetDeadline(time.Now().Add(10 * time.Second))).To(Succeed())
+		_, err = c.Write([]byte("hello\x00"))
+		Expect(err).NotTo(HaveOccurred())
+		got := make([]byte, 100)
+		n, err := c.Read(got)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got[:n]).To(Equal([]byte("hello\x00")))
+		Expect(srv.Stats().Echoed).To(Equal(uint64(1)))
+		Expect(srv.Close()).To(Succeed())
+		Expect(srv.Close()).To(Succeed(), "Close is idempotent")
+	})
+
+	It("panics on an invalid configuration", func() {
+		Expect(func() { echotest.NewUDPServer(impl.UDPConfig{Readers: -1}) }).To(PanicWith(ContainSubstring("udp readers -1")))
+	})
+})
