@@ -3,6 +3,7 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"net"
 )
@@ -20,3 +21,10 @@ func sendWindow(net.Conn) (int, error) { return 0, errNoSockState }
 
 // unreadBytes is only implemented on Linux.
 func unreadBytes(net.Conn) (int, error) { return 0, errNoSockState }
+
+// sendFromDeafPort sends b on conn and closes it at once, so that the
+// reply most likely meets a closed port.
+func sendFromDeafPort(_ context.Context, conn net.Conn, b []byte) error {
+	_, err := conn.Write(b)
+	return err
+}

@@ -179,8 +179,8 @@ func udpIOFailure(label string, size int, doing string, err error) *Failure {
 		Expected: fmt.Sprintf("a %d-byte datagram back", size), Actual: doing + " failed: " + err.Error()}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		f.Kind, f.Ending = KindRefused, EventRefused
-		f.Actual = "ICMP port unreachable: nothing listens on the port"
-		f.Detail = "no UDP socket is bound to this port (or the server died)"
+		f.Actual = "ICMP port unreachable: no socket takes datagrams from this client"
+		f.Detail = "nothing is bound to the port, the server died, or its socket is connect()ed to another client"
 	}
 	return f
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -58,12 +59,19 @@ func udpBurst(ctx context.Context, p *probe) error {
 	}
 	wg.Wait()
 	sends, lost := 0, 0
+	var silent *Failure
 	for _, t := range tallies {
-		if t.fail != nil {
-			return t.fail
+		switch {
+		case t.fail != nil && t.fail.Kind != KindTimeout:
+			return t.fail // what came back wrong says more than what did not come
+		case t.fail != nil && silent == nil:
+			silent = t.fail
 		}
 		sends += t.sends
 		lost += t.lost
+	}
+	if silent != nil {
+		return silent
 	}
 	total := burstSockets * burstPerSocket
 	if float64(lost) > burstMaxLoss*float64(total) {
@@ -84,6 +92,7 @@ func (p *probe) burstSocket(ctx context.Context, c net.Conn, i int) burstTally {
 	answered := make([]bool, burstPerSocket)
 	buf := make([]byte, MaxDatagram+1)
 	next := 0 // the first datagram not yet sent
+	anyAnswer := false
 	pending := map[int]bool{}
 	for round := 0; round < burstPerSocket*udpTries && (next < burstPerSocket || len(pending) > 0); round++ {
 		for next < burstPerSocket && len(pending) < burstInFlight {
@@ -92,14 +101,22 @@ func (p *probe) burstSocket(ctx context.Context, c net.Conn, i int) burstTally {
 		}
 		for seq := range pending {
 			if tries[seq] == udpTries {
+				if !anyAnswer {
+					t.fail = &Failure{Kind: KindTimeout, Offset: -1, Ending: EventTimeout, Conn: label, Sent: int64(t.sends),
+						Expected: "replies to this socket's datagrams",
+						Actual:   fmt.Sprintf("no reply to any of its first %d datagrams, each sent %d times", burstInFlight, udpTries),
+						Detail:   "the server answered none of this socket's datagrams"}
+					return t
+				}
 				delete(pending, seq)
 				t.lost++
 				continue
 			}
 			tries[seq]++
 			t.sends++
-			if _, err := c.Write(p.burstDatagram(i, seq)); err != nil {
-				t.fail = udpIOFailure(label, len(p.burstDatagram(i, seq)), "sending", err)
+			b := p.burstDatagram(i, seq)
+			if _, err := c.Write(b); err != nil {
+				t.fail = udpIOFailure(label, len(b), "sending", err)
 				return t
 			}
 		}
@@ -117,7 +134,7 @@ func (p *probe) burstSocket(ctx context.Context, c net.Conn, i int) burstTally {
 				t.fail = udpIOFailure(label, 0, "waiting for replies", err)
 				return t
 			}
-			seq, f := p.judgeBurstReply(buf[:n], i, label)
+			seq, f := p.judgeBurstReply(buf[:n], i, label, pending)
 			if f != nil {
 				t.fail = f
 				return t
@@ -132,6 +149,7 @@ func (p *probe) burstSocket(ctx context.Context, c net.Conn, i int) burstTally {
 				t.lost-- // a late reply to a datagram already counted lost
 			}
 			answered[seq] = true
+			anyAnswer = true
 			delete(pending, seq)
 		}
 	}
@@ -149,8 +167,16 @@ func (p *probe) burstDatagram(i, seq int) []byte {
 }
 
 // judgeBurstReply checks that got is exactly one datagram that socket i
-// sent, and returns its sequence number.
-func (p *probe) judgeBurstReply(got []byte, i int, label string) (int, *Failure) {
+// sent, and returns its sequence number. A reply too short to carry the
+// header is judged against the first pending datagram it begins.
+func (p *probe) judgeBurstReply(got []byte, i int, label string, pending map[int]bool) (int, *Failure) {
+	if len(got) < burstHeader {
+		for seq := range burstPerSocket {
+			if want := p.burstDatagram(i, seq); pending[seq] && bytes.HasPrefix(want, got) {
+				return 0, judgeDatagram(want, got, fmt.Sprintf("%s, datagram %d", label, seq+1))
+			}
+		}
+	}
 	if len(got) >= burstHeader {
 		owner := int(binary.BigEndian.Uint32(got[0:4]))
 		seq := int(binary.BigEndian.Uint32(got[4:8]))

@@ -46,7 +46,7 @@ func udpReplyToSender(ctx context.Context, p *probe) error {
 				return f
 			}
 			if f := judgeDatagram(b, got, label); f != nil {
-				if other := p.whoseDatagram(got, i); other >= 0 {
+				if other := p.whoseDatagram(got, i, len(b)); other >= 0 {
 					f.Diagnosis = DiagOtherClient
 					f.Detail = fmt.Sprintf("this is the datagram of %s: the server replies to a fixed or remembered address instead of each datagram's source; reply to the address recvfrom returns", udpClientLabel(other))
 				}
@@ -60,15 +60,15 @@ func udpReplyToSender(ctx context.Context, p *probe) error {
 // udpClientLabel names client i of two.
 func udpClientLabel(i int) string { return fmt.Sprintf("client %d of 2", i+1) }
 
-// whoseDatagram returns the client other than self whose datagram got is,
-// or -1.
-func (p *probe) whoseDatagram(got []byte, self int) int {
+// whoseDatagram returns the client other than self whose size-byte
+// datagram got is, whole, or -1.
+func (p *probe) whoseDatagram(got []byte, self, size int) int {
 	for i := range 2 {
 		if i == self {
 			continue
 		}
 		for r := range udpRounds {
-			if bytes.Equal(got, p.datagram(i*udpRounds+r, len(got))) {
+			if bytes.Equal(got, p.datagram(i*udpRounds+r, size)) {
 				return i
 			}
 		}
@@ -91,21 +91,22 @@ var udpGoneClientCheck = entry{
 // reply.
 const udpGoneClients = 3
 
-// udpGoneClient sends datagrams from sockets that close at once, so the
+// udpGoneClient sends datagrams from ports that take no reply, so the
 // server's replies meet ICMP port unreachable, then checks that a fresh
 // client is still served.
 func udpGoneClient(ctx context.Context, p *probe) error {
 	for i := range udpGoneClients {
+		label := fmt.Sprintf("gone client %d", i+1)
 		c, err := p.env.Dial(ctx)
 		if err != nil {
-			return p.dialFailure(ctx, fmt.Sprintf("gone client %d", i+1), err)
+			return p.dialFailure(ctx, label, err)
 		}
-		_, werr := c.Write(p.datagram(i, 100))
-		if cerr := c.Close(); werr == nil {
-			werr = cerr
+		err = sendFromDeafPort(ctx, c, p.datagram(i, 100))
+		if cerr := c.Close(); err == nil {
+			err = cerr
 		}
-		if werr != nil {
-			return udpIOFailure(fmt.Sprintf("gone client %d", i+1), 100, "sending", werr)
+		if err != nil {
+			return udpIOFailure(label, 100, "sending", err)
 		}
 	}
 	// The server must meet the unreachable ports before the fresh client

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/spec"
 )
 
 // BaseCFlags are the flags every gallery program is built with. The gallery
@@ -79,7 +80,40 @@ func (p Program) Command(bin string) string {
 // Target returns the exec-mode target that runs server p from the binary
 // bin with the runner's default limits.
 func (p Program) Target(bin string) engine.Target {
-	return engine.Target{Exec: &engine.ExecSpec{Command: p.Command(bin)}}
+	return engine.Target{Exec: &engine.ExecSpec{Command: p.Command(bin)}, Network: p.Network}
+}
+
+// Catalogue returns the checks p is run against: spec.UDP() for a UDP
+// server, spec.All() otherwise.
+func (p Program) Catalogue() []spec.Check {
+	if p.Network == "udp" {
+		return spec.UDP()
+	}
+	return spec.All()
+}
+
+// CheckIDs returns the IDs of p's catalogue, in catalogue order.
+func (p Program) CheckIDs() []string {
+	var ids []string
+	for _, c := range p.Catalogue() {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// ResultIDs returns the IDs of r's results: the catalogue its run used.
+func ResultIDs(r *engine.Report) []string {
+	var ids []string
+	for _, res := range r.Results {
+		ids = append(ids, res.Check.ID)
+	}
+	return ids
+}
+
+// AllCheckIDs returns the IDs of every catalogue, TCP then UDP: what a
+// manifest may name.
+func AllCheckIDs() []string {
+	return append(Program{}.CheckIDs(), Program{Network: "udp"}.CheckIDs()...)
 }
 
 // shellQuote quotes s for sh when it holds anything but safe characters.

@@ -16,6 +16,8 @@
 //	ldflags  extra flags after the sources (e.g. "-lm")
 //	run      the command line, with {bin} for the built binary and {port}
 //	         for the port the runner picks, e.g. "{bin} {port}"
+//	network  "udp" for a UDP server, checked with the udp catalogue; TCP
+//	         when absent
 //	fault    for faulty and misbehaving servers, the fault in one sentence
 //	expect   the expected result of a full run of the catalogue (servers only)
 //
@@ -74,8 +76,10 @@ type Program struct {
 	CFlags  []string `json:"cflags,omitempty"`
 	LDFlags []string `json:"ldflags,omitempty"`
 	Run     string   `json:"run"`
-	Fault   string   `json:"fault,omitempty"`
-	Expect  Expect   `json:"expect"`
+	// Network is "udp" for a UDP server; empty means TCP.
+	Network string `json:"network,omitempty"`
+	Fault   string `json:"fault,omitempty"`
+	Expect  Expect `json:"expect"`
 	// Root is the testdata directory that Sources are relative to; Load
 	// sets it.
 	Root string `json:"-"`

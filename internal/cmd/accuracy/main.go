@@ -132,11 +132,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "accuracy: %v\n", err)
 		return exitSetup
 	}
-	var ids []string
-	for _, c := range spec.All() {
-		ids = append(ids, c.ID)
-	}
-	if err := m.ValidateIDs(ids); err != nil {
+	if err := m.ValidateIDs(gallery.AllCheckIDs()); err != nil {
 		fmt.Fprintf(stderr, "accuracy: manifest: %v\n", err)
 		return exitSetup
 	}
@@ -195,12 +191,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		rounds = append(rounds, runs)
 	}
 	if cfg.repeat == 1 {
-		if allMet := printTable(stdout, rounds[0], ids, cfg.verbose); !allMet {
+		if allMet := printTable(stdout, rounds[0], cfg.verbose); !allMet {
 			return exitMismatch
 		}
 		return exitOK
 	}
-	if allMet := printRepeats(stdout, rounds, ids, cfg.hogs); !allMet {
+	if allMet := printRepeats(stdout, rounds, cfg.hogs); !allMet {
 		return exitMismatch
 	}
 	return exitOK
@@ -209,7 +205,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // printRepeats writes one line per repeat, a line for every server run
 // that differed from its manifest entry, and the summary; it reports
 // whether every run met its expectation.
-func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, ids []string, hogs int) bool {
+func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, hogs int) bool {
 	wrong, other, total := 0, 0, 0
 	for i, runs := range rounds {
 		var lines []string
@@ -228,7 +224,7 @@ func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, ids []string, hogs 
 				ro++
 				lines = append(lines, fmt.Sprintf("  %s: processes left running: %v", p.Name, r.Leftovers))
 			}
-			o := p.Evaluate(r.Report, ids)
+			o := p.Evaluate(r.Report, gallery.ResultIDs(r.Report))
 			if o.Met {
 				continue
 			}
@@ -255,7 +251,7 @@ func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, ids []string, hogs 
 
 // printTable writes the table and the summary; it reports whether every
 // expectation was met.
-func printTable(w io.Writer, runs []gallery.ServerRun, ids []string, verbose bool) bool {
+func printTable(w io.Writer, runs []gallery.ServerRun, verbose bool) bool {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tKIND\tEXPECTED\tOBTAINED\tFAILED CHECKS\tTIME")
 	allMet := true
@@ -279,7 +275,7 @@ func printTable(w io.Writer, runs []gallery.ServerRun, ids []string, verbose boo
 			obtained = "error"
 			notes = append(notes, r.Err.Error())
 		default:
-			o := p.Evaluate(r.Report, ids)
+			o := p.Evaluate(r.Report, gallery.ResultIDs(r.Report))
 			met = o.Met
 			obtained = string(o.Verdict)
 			if !o.Met {

@@ -44,7 +44,7 @@ var _ = Describe("the accuracy table", func() {
 			fakeRun(good, ids, time.Second, nil),
 			fakeRun(bad, ids, 3*time.Second, map[string]engine.Status{"large/1mib": engine.StatusFail}),
 			fakeRun(zomb, ids, 2*time.Second, map[string]engine.Status{"robustness/no-zombies": engine.StatusWarn}),
-		}, ids, false)
+		}, false)
 		Expect(met).To(BeTrue())
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 		Expect(lines[0]).To(MatchRegexp(`^SERVER\s+KIND\s+EXPECTED\s+OBTAINED\s+FAILED CHECKS\s+TIME$`))
@@ -59,7 +59,7 @@ var _ = Describe("the accuracy table", func() {
 		met := printTable(&out, []gallery.ServerRun{
 			fakeRun(good, ids, time.Second, map[string]engine.Status{"basic/small-message": engine.StatusFail}),
 			fakeRun(bad, ids, time.Second, nil),
-		}, ids, false)
+		}, false)
 		Expect(met).To(BeFalse())
 		Expect(out.String()).To(ContainSubstring("fail MISMATCH"))
 		Expect(out.String()).To(ContainSubstring("basic/small-message: fail, expected pass (timeout"))
@@ -71,7 +71,7 @@ var _ = Describe("the accuracy table", func() {
 		var out bytes.Buffer
 		leftover := fakeRun(good, ids, time.Second, nil)
 		leftover.Leftovers = []int{4242}
-		met := printTable(&out, []gallery.ServerRun{leftover, {Program: bad, Err: errors.New("no gcc")}}, ids, false)
+		met := printTable(&out, []gallery.ServerRun{leftover, {Program: bad, Err: errors.New("no gcc")}}, false)
 		Expect(met).To(BeFalse())
 		Expect(out.String()).To(ContainSubstring("processes left running: [4242]"))
 		Expect(out.String()).To(ContainSubstring("no gcc"))
@@ -83,7 +83,7 @@ var _ = Describe("the accuracy table", func() {
 		wrong := fakeRun(bad, ids, time.Second, nil) // passes, but must fail
 		warnMissing := fakeRun(zomb, ids, time.Second, nil)
 		caught := fakeRun(bad, ids, time.Second, map[string]engine.Status{"large/1mib": engine.StatusFail})
-		met := printRepeats(&out, [][]gallery.ServerRun{{ok, caught}, {ok, wrong, warnMissing}}, ids, 2)
+		met := printRepeats(&out, [][]gallery.ServerRun{{ok, caught}, {ok, wrong, warnMissing}}, 2)
 		Expect(met).To(BeFalse())
 		Expect(out.String()).To(ContainSubstring("repeat 1 of 2: 2 servers, wrong verdicts 0, other differences 0"))
 		Expect(out.String()).To(ContainSubstring("repeat 2 of 2: 3 servers, wrong verdicts 1, other differences 1"))
@@ -92,7 +92,7 @@ var _ = Describe("the accuracy table", func() {
 		Expect(out.String()).To(HaveSuffix("repeats: 2, beside 2 CPU-bound neighbours: wrong verdicts 1 of 5 server runs, other differences 1\n"))
 
 		out.Reset()
-		Expect(printRepeats(&out, [][]gallery.ServerRun{{ok}, {ok}}, ids, 0)).To(BeTrue())
+		Expect(printRepeats(&out, [][]gallery.ServerRun{{ok}, {ok}}, 0)).To(BeTrue())
 		Expect(out.String()).To(HaveSuffix("wrong verdicts 0 of 2 server runs, other differences 0\n"))
 	})
 
