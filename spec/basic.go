@@ -11,12 +11,13 @@ import (
 // comes later still shows up as extra bytes in the echo that follows.
 const quietPeriod = 300 * time.Millisecond
 
+// basicChecks is the basic category, in catalogue order.
 var basicChecks = []entry{
-	{Check{ID: "basic/no-greeting", Requirement: "The server sends nothing before it receives data.", Level: Must, Timeout: 10 * time.Second}, testNoGreeting},
-	{Check{ID: "basic/small-message", Requirement: "A small message comes back exactly.", Level: Must, Timeout: 10 * time.Second}, testSmallMessage},
-	{Check{ID: "basic/many-messages", Requirement: "Many messages pass on one connection, each echoed exactly with no extra bytes.", Level: Must, Timeout: 40 * time.Second}, testManyMessages},
-	{Check{ID: "basic/all-byte-values", Requirement: "All 256 byte values, NUL included, come back unchanged.", Level: Must, Timeout: 10 * time.Second}, testAllByteValues},
-	{Check{ID: "basic/line-endings", Requirement: "Payloads with and without a trailing newline, and with CRLF, come back byte for byte.", Level: Must, Timeout: 20 * time.Second}, testLineEndings},
+	basicNoGreetingCheck,
+	basicSmallMessageCheck,
+	basicManyMessagesCheck,
+	basicAllByteValuesCheck,
+	basicLineEndingsCheck,
 }
 
 // fail returns f as an error, and a nil error (not a nil *Failure) for nil.
@@ -27,8 +28,18 @@ func fail(f *Failure) error {
 	return f
 }
 
-// testNoGreeting listens for a quiet period before sending, then checks the echo.
-func testNoGreeting(ctx context.Context, p *probe) error {
+var basicNoGreetingCheck = entry{
+	Check: Check{
+		ID:          "basic/no-greeting",
+		Requirement: "The server sends nothing before it receives data.",
+		Level:       Must,
+		Timeout:     10 * time.Second,
+	},
+	test: basicNoGreeting,
+}
+
+// basicNoGreeting listens for a quiet period before sending, then checks the echo.
+func basicNoGreeting(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -65,8 +76,18 @@ func testNoGreeting(ctx context.Context, p *probe) error {
 // partial and line-ending checks catch that).
 var smallMessage = []byte("Hello, echo server! 0123456789 The quick brown fox jumps over the lazy dog.\n")
 
-// testSmallMessage sends one short line and expects exactly it back.
-func testSmallMessage(ctx context.Context, p *probe) error {
+var basicSmallMessageCheck = entry{
+	Check: Check{
+		ID:          "basic/small-message",
+		Requirement: "A small message comes back exactly.",
+		Level:       Must,
+		Timeout:     10 * time.Second,
+	},
+	test: basicSmallMessage,
+}
+
+// basicSmallMessage sends one short line and expects exactly it back.
+func basicSmallMessage(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -78,9 +99,19 @@ func testSmallMessage(ctx context.Context, p *probe) error {
 // manyMessages is how many request/response rounds basic/many-messages runs.
 const manyMessages = 200
 
-// testManyMessages runs many rounds on one connection; extra bytes after a
+var basicManyMessagesCheck = entry{
+	Check: Check{
+		ID:          "basic/many-messages",
+		Requirement: "Many messages pass on one connection, each echoed exactly with no extra bytes.",
+		Level:       Must,
+		Timeout:     40 * time.Second,
+	},
+	test: basicManyMessages,
+}
+
+// basicManyMessages runs many rounds on one connection; extra bytes after a
 // round show up as a difference at the start of the next.
-func testManyMessages(ctx context.Context, p *probe) error {
+func basicManyMessages(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -117,8 +148,18 @@ var allByteValues = func() []byte {
 	return b
 }()
 
-// testAllByteValues sends every byte value and expects them back unchanged.
-func testAllByteValues(ctx context.Context, p *probe) error {
+var basicAllByteValuesCheck = entry{
+	Check: Check{
+		ID:          "basic/all-byte-values",
+		Requirement: "All 256 byte values, NUL included, come back unchanged.",
+		Level:       Must,
+		Timeout:     10 * time.Second,
+	},
+	test: basicAllByteValues,
+}
+
+// basicAllByteValues sends every byte value and expects them back unchanged.
+func basicAllByteValues(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -140,8 +181,18 @@ var lineEndingPayloads = []string{
 	"mixed\r\nline\nendings\r\rand\n\nblank lines\r\n\r\n",
 }
 
-// testLineEndings sends payloads with and without line endings, one per connection.
-func testLineEndings(ctx context.Context, p *probe) error {
+var basicLineEndingsCheck = entry{
+	Check: Check{
+		ID:          "basic/line-endings",
+		Requirement: "Payloads with and without a trailing newline, and with CRLF, come back byte for byte.",
+		Level:       Must,
+		Timeout:     20 * time.Second,
+	},
+	test: basicLineEndings,
+}
+
+// basicLineEndings sends payloads with and without line endings, one per connection.
+func basicLineEndings(ctx context.Context, p *probe) error {
 	for _, s := range lineEndingPayloads {
 		c, f := p.dial(ctx, fmt.Sprintf("payload %q", s))
 		if f != nil {

@@ -6,14 +6,13 @@ import (
 	"time"
 )
 
-// The concurrency checks are exclusive: each measures whether one client
-// can hold up another, and another check's traffic running alongside could
-// hold up a single-process server in its place, hiding the fault (a
-// head-of-line-blocking server once passed non-reading-client this way).
+// concurrencyChecks is the concurrency category, in catalogue order. Each
+// runs alone: it measures whether one client can hold up another, and other
+// checks' traffic could hold up a single-process server in its place.
 var concurrencyChecks = []entry{
-	{Check{ID: "concurrency/many-clients", Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get exactly their own bytes and none starves.", Level: Must, Timeout: 30 * time.Second, Schedule: Alone}, testManyClients},
-	{Check{ID: "concurrency/idle-client", Requirement: "A connected but idle client does not block another client.", Level: Must, Timeout: 15 * time.Second, Schedule: Alone}, testIdleClient},
-	{Check{ID: "concurrency/non-reading-client", Requirement: "A client that sends a lot and never reads does not starve the others.", Level: Must, Timeout: 20 * time.Second, Schedule: Alone}, testNonReadingClient},
+	concurrencyManyClientsCheck,
+	concurrencyIdleClientCheck,
+	concurrencyNonReadingClientCheck,
 }
 
 // Many clients: 100 connections held open (within a server FD limit of 256)
@@ -23,10 +22,22 @@ const (
 	manyClientRounds = 4
 )
 
-// testManyClients connects every client first, then runs rounds in which
+var concurrencyManyClientsCheck = entry{
+	Check: Check{
+		ID: "concurrency/many-clients",
+		Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get " +
+			"exactly their own bytes and none starves.",
+		Level:    Must,
+		Timeout:  30 * time.Second,
+		Schedule: Alone,
+	},
+	test: concurrencyManyClients,
+}
+
+// concurrencyManyClients connects every client first, then runs rounds in which
 // each client sends a distinct chunk (in a rotating order) and then each
 // reads its own echo back.
-func testManyClients(ctx context.Context, p *probe) error {
+func concurrencyManyClients(ctx context.Context, p *probe) error {
 	conns := make([]*echoConn, 0, manyClients)
 	defer func() {
 		for _, c := range conns {
@@ -70,9 +81,20 @@ func testManyClients(ctx context.Context, p *probe) error {
 	return nil
 }
 
-// testIdleClient opens client A and sends nothing on it; client B must
+var concurrencyIdleClientCheck = entry{
+	Check: Check{
+		ID:          "concurrency/idle-client",
+		Requirement: "A connected but idle client does not block another client.",
+		Level:       Must,
+		Timeout:     15 * time.Second,
+		Schedule:    Alone,
+	},
+	test: concurrencyIdleClient,
+}
+
+// concurrencyIdleClient opens client A and sends nothing on it; client B must
 // still get its echo, and then so must A.
-func testIdleClient(ctx context.Context, p *probe) error {
+func concurrencyIdleClient(ctx context.Context, p *probe) error {
 	a, f := p.dial(ctx, "client A (idle)")
 	if f != nil {
 		return f
@@ -100,9 +122,20 @@ const (
 	fillStall = 300 * time.Millisecond
 )
 
-// testNonReadingClient fills the server with data from a client that never
+var concurrencyNonReadingClientCheck = entry{
+	Check: Check{
+		ID:          "concurrency/non-reading-client",
+		Requirement: "A client that sends a lot and never reads does not starve the others.",
+		Level:       Must,
+		Timeout:     20 * time.Second,
+		Schedule:    Alone,
+	},
+	test: concurrencyNonReadingClient,
+}
+
+// concurrencyNonReadingClient fills the server with data from a client that never
 // reads; another client must still get its echo.
-func testNonReadingClient(ctx context.Context, p *probe) error {
+func concurrencyNonReadingClient(ctx context.Context, p *probe) error {
 	a, f := p.dial(ctx, "client A (never reads)")
 	if f != nil {
 		return f

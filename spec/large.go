@@ -9,22 +9,53 @@ import (
 // MiB is a mebibyte.
 const mib = 1 << 20
 
+// largeChecks is the large category, in catalogue order.
 var largeChecks = []entry{
-	{Check{ID: "large/1mib", Requirement: "1 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 15 * time.Second}, testLarge1MiB},
-	{Check{ID: "large/16mib", Requirement: "16 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 30 * time.Second}, testLarge16MiB},
-	{Check{ID: "large/64mib", Requirement: "64 MiB streamed full-duplex comes back exactly.", Level: Must, Timeout: 60 * time.Second}, testLarge64MiB},
-	{Check{ID: "large/slow-reader", Requirement: "A client that reads slowly still gets every byte back (the server handles short writes).", Level: Must, Timeout: 30 * time.Second}, testSlowReader},
-	{Check{ID: "large/throughput", Requirement: "A full-duplex stream is echoed at 500 KB/s or more.", Level: Should, Timeout: 20 * time.Second, Measures: KindSlow}, testThroughput},
+	large1MiBCheck,
+	large16MiBCheck,
+	large64MiBCheck,
+	largeSlowReaderCheck,
+	largeThroughputCheck,
 }
 
-// testLarge1MiB streams 1 MiB and verifies every byte.
-func testLarge1MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 1*mib) }
+var large1MiBCheck = entry{
+	Check: Check{
+		ID:          "large/1mib",
+		Requirement: "1 MiB streamed full-duplex comes back exactly.",
+		Level:       Must,
+		Timeout:     15 * time.Second,
+	},
+	test: large1MiB,
+}
 
-// testLarge16MiB streams 16 MiB and verifies every byte.
-func testLarge16MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 16*mib) }
+// large1MiB streams 1 MiB and verifies every byte.
+func large1MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 1*mib) }
 
-// testLarge64MiB streams 64 MiB and verifies every byte.
-func testLarge64MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 64*mib) }
+var large16MiBCheck = entry{
+	Check: Check{
+		ID:          "large/16mib",
+		Requirement: "16 MiB streamed full-duplex comes back exactly.",
+		Level:       Must,
+		Timeout:     30 * time.Second,
+	},
+	test: large16MiB,
+}
+
+// large16MiB streams 16 MiB and verifies every byte.
+func large16MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 16*mib) }
+
+var large64MiBCheck = entry{
+	Check: Check{
+		ID:          "large/64mib",
+		Requirement: "64 MiB streamed full-duplex comes back exactly.",
+		Level:       Must,
+		Timeout:     60 * time.Second,
+	},
+	test: large64MiB,
+}
+
+// large64MiB streams 64 MiB and verifies every byte.
+func large64MiB(ctx context.Context, p *probe) error { return streamLarge(ctx, p, 64*mib) }
 
 // streamLarge writes size bytes while reading and comparing the echo; the
 // content is regenerated, never stored.
@@ -49,8 +80,19 @@ const (
 	throughputBudget = 3 * time.Second
 )
 
-// testThroughput measures the echo rate of a full-duplex stream.
-func testThroughput(ctx context.Context, p *probe) error {
+var largeThroughputCheck = entry{
+	Check: Check{
+		ID:          "large/throughput",
+		Requirement: "A full-duplex stream is echoed at 500 KB/s or more.",
+		Level:       Should,
+		Timeout:     20 * time.Second,
+		Measures:    KindSlow,
+	},
+	test: largeThroughput,
+}
+
+// largeThroughput measures the echo rate of a full-duplex stream.
+func largeThroughput(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -87,9 +129,19 @@ const (
 	slowRecvSpace = 32 << 10
 )
 
-// testSlowReader reads the echo slowly so the server must cope with short
+var largeSlowReaderCheck = entry{
+	Check: Check{
+		ID:          "large/slow-reader",
+		Requirement: "A client that reads slowly still gets every byte back (the server handles short writes).",
+		Level:       Must,
+		Timeout:     30 * time.Second,
+	},
+	test: largeSlowReader,
+}
+
+// largeSlowReader reads the echo slowly so the server must cope with short
 // or blocking writes.
-func testSlowReader(ctx context.Context, p *probe) error {
+func largeSlowReader(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f

@@ -8,14 +8,15 @@ import (
 	"time"
 )
 
+// robustnessChecks is the robustness category, in catalogue order.
 var robustnessChecks = []entry{
-	{Check{ID: "robustness/reset-mid-echo", Requirement: "Clients that send a lot and then reset do not take the server down.", Level: Must, Timeout: 40 * time.Second, Schedule: Disruptive}, testResetMidEcho},
-	{Check{ID: "robustness/close-without-reading", Requirement: "Clients that send a lot and then close without reading do not take the server down.", Level: Must, Timeout: 40 * time.Second, Schedule: Disruptive}, testCloseWithoutReading},
-	{Check{ID: "robustness/reset-pending-write", Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not take the server down (SIGPIPE).", Level: Must, Timeout: 40 * time.Second, Schedule: Disruptive}, testResetPendingWrite},
-	{Check{ID: "robustness/sequential-connections", Requirement: "At least 1500 sequential connections each get their echo and EOF.", Level: Must, Timeout: 120 * time.Second, Schedule: Alone}, testSequentialConnections},
-	{Check{ID: "robustness/server-alive", Requirement: "The server process stays alive throughout the run.", Level: Must, Timeout: 5 * time.Second, Needs: NeedsProcess, Schedule: Last}, testServerAlive},
-	{Check{ID: "robustness/no-zombies", Requirement: "Finished connections leave no zombie child processes.", Level: Should, Timeout: 15 * time.Second, Needs: NeedsProcess, Schedule: Alone, Measures: KindHygiene}, testNoZombies},
-	{Check{ID: "robustness/fd-stable", Requirement: "The server's open file count does not grow with finished connections.", Level: Should, Timeout: 15 * time.Second, Needs: NeedsProcess, Schedule: Alone, Measures: KindHygiene}, testFDStable},
+	robustnessResetMidEchoCheck,
+	robustnessCloseWithoutReadingCheck,
+	robustnessResetPendingWriteCheck,
+	robustnessSequentialConnectionsCheck,
+	robustnessServerAliveCheck,
+	robustnessNoZombiesCheck,
+	robustnessFDStableCheck,
 }
 
 // Rude clients: each writes up to rudeLimit bytes without reading, until
@@ -32,15 +33,37 @@ const (
 	aftermath = time.Second
 )
 
-// testResetMidEcho makes clients reset (SO_LINGER 0) while the server is
+var robustnessResetMidEchoCheck = entry{
+	Check: Check{
+		ID:          "robustness/reset-mid-echo",
+		Requirement: "Clients that send a lot and then reset do not take the server down.",
+		Level:       Must,
+		Timeout:     40 * time.Second,
+		Schedule:    Disruptive,
+	},
+	test: robustnessResetMidEcho,
+}
+
+// robustnessResetMidEcho makes clients reset (SO_LINGER 0) while the server is
 // echoing to them, then checks the server still serves fresh clients.
-func testResetMidEcho(ctx context.Context, p *probe) error {
+func robustnessResetMidEcho(ctx context.Context, p *probe) error {
 	return rudeThenProbe(ctx, p, "sent a lot and reset", fillThen(func(i int, c *echoConn) { c.abort() }))
 }
 
-// testCloseWithoutReading makes clients close with their echo unread (some
+var robustnessCloseWithoutReadingCheck = entry{
+	Check: Check{
+		ID:          "robustness/close-without-reading",
+		Requirement: "Clients that send a lot and then close without reading do not take the server down.",
+		Level:       Must,
+		Timeout:     40 * time.Second,
+		Schedule:    Disruptive,
+	},
+	test: robustnessCloseWithoutReading,
+}
+
+// robustnessCloseWithoutReading makes clients close with their echo unread (some
 // after a half-close), then checks the server still serves fresh clients.
-func testCloseWithoutReading(ctx context.Context, p *probe) error {
+func robustnessCloseWithoutReading(ctx context.Context, p *probe) error {
 	return rudeThenProbe(ctx, p, "sent a lot and closed without reading", fillThen(func(i int, c *echoConn) {
 		if i%2 == 1 {
 			_ = c.closeWrite() // the FIN first, then the close
@@ -156,9 +179,20 @@ func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failur
 // connection exhausts it.
 const sequentialConnections = 1500
 
-// testSequentialConnections makes many short connections one after the
+var robustnessSequentialConnectionsCheck = entry{
+	Check: Check{
+		ID:          "robustness/sequential-connections",
+		Requirement: "At least 1500 sequential connections each get their echo and EOF.",
+		Level:       Must,
+		Timeout:     120 * time.Second,
+		Schedule:    Alone,
+	},
+	test: robustnessSequentialConnections,
+}
+
+// robustnessSequentialConnections makes many short connections one after the
 // other: each echoes a small tagged message and ends with the server's FIN.
-func testSequentialConnections(ctx context.Context, p *probe) error {
+func robustnessSequentialConnections(ctx context.Context, p *probe) error {
 	for i := 0; i < sequentialConnections; i++ {
 		label := fmt.Sprintf("connection %d of %d", i+1, sequentialConnections)
 		c, f := p.dial(ctx, label)
@@ -194,8 +228,20 @@ func (p *probe) sequentialFailure(ctx context.Context, f *Failure, i int) *Failu
 	return f
 }
 
-// testServerAlive fails when the server process has ended.
-func testServerAlive(ctx context.Context, p *probe) error {
+var robustnessServerAliveCheck = entry{
+	Check: Check{
+		ID:          "robustness/server-alive",
+		Requirement: "The server process stays alive throughout the run.",
+		Level:       Must,
+		Timeout:     5 * time.Second,
+		Needs:       NeedsProcess,
+		Schedule:    Last,
+	},
+	test: robustnessServerAlive,
+}
+
+// robustnessServerAlive fails when the server process has ended.
+func robustnessServerAlive(ctx context.Context, p *probe) error {
 	if err := needProcess(p.env); err != nil {
 		return err
 	}
@@ -276,9 +322,22 @@ func (p *probe) processGone(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// testNoZombies makes a batch of connections and waits, bounded, for the
+var robustnessNoZombiesCheck = entry{
+	Check: Check{
+		ID:          "robustness/no-zombies",
+		Requirement: "Finished connections leave no zombie child processes.",
+		Level:       Should,
+		Timeout:     15 * time.Second,
+		Needs:       NeedsProcess,
+		Schedule:    Alone,
+		Measures:    KindHygiene,
+	},
+	test: robustnessNoZombies,
+}
+
+// robustnessNoZombies makes a batch of connections and waits, bounded, for the
 // zombie count to fall below half the batch.
-func testNoZombies(ctx context.Context, p *probe) error {
+func robustnessNoZombies(ctx context.Context, p *probe) error {
 	if err := needProcess(p.env); err != nil {
 		return err
 	}
@@ -302,9 +361,22 @@ func testNoZombies(ctx context.Context, p *probe) error {
 	}
 }
 
-// testFDStable measures the open descriptors, makes a batch of complete
+var robustnessFDStableCheck = entry{
+	Check: Check{
+		ID:          "robustness/fd-stable",
+		Requirement: "The server's open file count does not grow with finished connections.",
+		Level:       Should,
+		Timeout:     15 * time.Second,
+		Needs:       NeedsProcess,
+		Schedule:    Alone,
+		Measures:    KindHygiene,
+	},
+	test: robustnessFDStable,
+}
+
+// robustnessFDStable measures the open descriptors, makes a batch of complete
 // connections, and waits, bounded, for the count to return near its start.
-func testFDStable(ctx context.Context, p *probe) error {
+func robustnessFDStable(ctx context.Context, p *probe) error {
 	if err := needProcess(p.env); err != nil {
 		return err
 	}

@@ -50,9 +50,21 @@ const (
 	pendingStill = 3
 )
 
-// testResetPendingWrite makes clients half-close and reset while the server
+var robustnessResetPendingWriteCheck = entry{
+	Check: Check{
+		ID: "robustness/reset-pending-write",
+		Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not " +
+			"take the server down (SIGPIPE).",
+		Level:    Must,
+		Timeout:  40 * time.Second,
+		Schedule: Disruptive,
+	},
+	test: robustnessResetPendingWrite,
+}
+
+// robustnessResetPendingWrite makes clients half-close and reset while the server
 // has their echo to write, then checks the server still serves.
-func testResetPendingWrite(ctx context.Context, p *probe) error {
+func robustnessResetPendingWrite(ctx context.Context, p *probe) error {
 	return rudeThenProbeN(ctx, p, pendingClients, "half-closed, then reset while the server was writing their echo",
 		func(ctx context.Context, p *probe, i int, c *echoConn) {
 			c.resetPending(ctx, p.payload(i, 1, pendingLimit))
