@@ -20,14 +20,6 @@ var basicChecks = []entry{
 	basicLineEndingsCheck,
 }
 
-// fail returns f as an error, and a nil error (not a nil *Failure) for nil.
-func fail(f *Failure) error {
-	if f == nil {
-		return nil
-	}
-	return f
-}
-
 var basicNoGreetingCheck = entry{
 	Check: Check{
 		ID:          "basic/no-greeting",
@@ -45,10 +37,10 @@ func basicNoGreeting(ctx context.Context, p *probe) error {
 		return f
 	}
 	defer c.Close()
-	quiet := p.env.D(quietPeriod)
+	quiet := p.env.Scaled(quietPeriod)
 	r := c.listen(quiet)
 	if err := ctx.Err(); err != nil {
-		return fail(c.judge(ctx, obs{phase: phaseEcho, res: readResult{diff: -1, err: err}}))
+		return asError(c.judge(ctx, obs{phase: phaseEcho, res: readResult{diff: -1, err: err}}))
 	}
 	switch {
 	case r.diff >= 0:
@@ -68,7 +60,7 @@ func basicNoGreeting(ctx context.Context, p *probe) error {
 		}
 		return f
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, 64), xfer{end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 64), xfer{end: endDrain}))
 }
 
 // smallMessage is basic/small-message's payload: readable in a hex dump,
@@ -93,7 +85,7 @@ func basicSmallMessage(ctx context.Context, p *probe) error {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, literal(smallMessage), xfer{end: endDrain}))
+	return asError(c.exchange(ctx, literal(smallMessage), xfer{end: endDrain}))
 }
 
 // manyMessages is how many request/response rounds basic/many-messages runs.
@@ -165,7 +157,7 @@ func basicAllByteValues(ctx context.Context, p *probe) error {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, literal(allByteValues), xfer{end: endDrain}))
+	return asError(c.exchange(ctx, literal(allByteValues), xfer{end: endDrain}))
 }
 
 // lineEndingPayloads are basic/line-endings' payloads, each sent on its own

@@ -112,7 +112,7 @@ func concurrencyIdleClient(ctx context.Context, p *probe) error {
 		return f
 	}
 	a.label = "client A (idle until B was served)"
-	return fail(a.exchange(ctx, p.payload(0, 1, 200), xfer{}))
+	return asError(a.exchange(ctx, p.payload(0, 1, 200), xfer{}))
 }
 
 // Non-reading client: A writes up to 64 MiB without reading, until its
@@ -142,7 +142,7 @@ func concurrencyNonReadingClient(ctx context.Context, p *probe) error {
 	}
 	defer a.abort()
 	// A's own fate (blocked, or even reset by the server) is not the point.
-	sentA, _ := a.fill(ctx, p.payload(0, 1, fillLimit), p.env.D(fillStall))
+	sentA, _ := a.fill(ctx, p.payload(0, 1, fillLimit), p.env.Scaled(fillStall))
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -30,9 +30,9 @@ func halfCloseNoData(ctx context.Context, p *probe) error {
 	}
 	defer c.Close()
 	if err := c.closeWrite(); err != nil {
-		return fail(c.judge(ctx, obs{phase: phaseEOF, res: readResult{diff: -1, ending: endingOf(err), err: err}}))
+		return asError(c.judge(ctx, obs{phase: phaseEOF, res: readResult{diff: -1, ending: endingOf(err), err: err}}))
 	}
-	return fail(c.finish(ctx, endEOF, 0))
+	return asError(c.finish(ctx, endEOF, 0))
 }
 
 var halfCloseSmallPendingCheck = entry{
@@ -54,7 +54,7 @@ func halfCloseSmallPending(ctx context.Context, p *probe) error {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, p.payload(0, 1, 300), xfer{end: endEOF}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 300), xfer{end: endEOF}))
 }
 
 // halfCloseLarge is halfclose/large-pending's payload size: more than the
@@ -82,5 +82,5 @@ func halfCloseLargePending(ctx context.Context, p *probe) error {
 	if wb, ok := c.conn.(interface{ SetWriteBuffer(int) error }); ok {
 		_ = wb.SetWriteBuffer(slowSendSpace) // a hint: it only bounds what a budget cut leaves in flight
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, halfCloseLarge), xfer{end: endEOF, budget: halfCloseBudget}))
+	return asError(c.exchange(ctx, p.payload(0, 1, halfCloseLarge), xfer{end: endEOF, budget: halfCloseBudget}))
 }

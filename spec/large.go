@@ -65,7 +65,7 @@ func streamLarge(ctx context.Context, p *probe, size int64) error {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, p.payload(0, 1, size), xfer{end: endDrain, budget: largeBudget}))
+	return asError(c.exchange(ctx, p.payload(0, 1, size), xfer{end: endDrain, budget: largeBudget}))
 }
 
 // large/throughput streams for a bounded time and compares the rate of
@@ -150,5 +150,5 @@ func largeSlowReader(ctx context.Context, p *probe) error {
 	if rb, ok := c.conn.(interface{ SetReadBuffer(int) error }); ok {
 		_ = rb.SetReadBuffer(slowRecvSpace) // a hint: the pauses make the reader slow anyway
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, slowSize), xfer{bite: slowBite, readPause: slowPause, holdReads: true, end: endDrain, budget: largeBudget}))
+	return asError(c.exchange(ctx, p.payload(0, 1, slowSize), xfer{bite: slowBite, readPause: slowPause, holdReads: true, end: endDrain, budget: largeBudget}))
 }

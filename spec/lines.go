@@ -38,7 +38,7 @@ func (c *echoConn) lineHint(ctx context.Context, from, target int64) (string, bo
 	if c.write(ctx, nl, xfer{}, newWriteGate(c.conn)) != nil {
 		return "", false
 	}
-	if r := c.listen(c.env.D(hintTimeout)); r.diff < 0 {
+	if r := c.listen(c.env.Scaled(hintTimeout)); r.diff < 0 {
 		return "", false
 	}
 	c.lineHinted = true

@@ -60,17 +60,17 @@ func partialPromptEcho(ctx context.Context, p *probe) error {
 // whatItWaitsFor probes a server that did not echo a lone byte: does a
 // newline, or the client's FIN, release the echo? It returns the detail.
 func whatItWaitsFor(ctx context.Context, c *echoConn) string {
-	wait := c.env.D(idleTimeout)
+	wait := c.env.Scaled(idleTimeout)
 	g := newWriteGate(c.conn)
 	nl := literal([]byte("\n"))
 	c.want.add(nl)
 	if c.write(ctx, nl, xfer{}, g) == nil {
-		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
+		if r := c.listen(c.env.Scaled(hintTimeout)); r.diff >= 0 {
 			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: %s", wait, readsLines)
 		}
 	}
 	if c.closeWrite() == nil {
-		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
+		if r := c.listen(c.env.Scaled(hintTimeout)); r.diff >= 0 {
 			return fmt.Sprintf("nothing came back for %s, until the client closed its side: the server waits for EOF (or a full buffer) before echoing; it must write back whatever each read() returns at once", wait)
 		}
 	}
@@ -95,7 +95,7 @@ func partialSingleByteWrites(ctx context.Context, p *probe) error {
 	}
 	defer c.Close()
 	c.setNoDelay()
-	return fail(c.exchange(ctx, p.payload(0, 1, 600), xfer{chunks: []int{1}, end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 600), xfer{chunks: []int{1}, end: endDrain}))
 }
 
 // oddSizes are partial/odd-sizes' write sizes, cycled.
@@ -119,7 +119,7 @@ func partialOddSizes(ctx context.Context, p *probe) error {
 	}
 	defer c.Close()
 	c.setNoDelay()
-	return fail(c.exchange(ctx, p.payload(0, 1, 100_003), xfer{chunks: oddSizes, end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 100_003), xfer{chunks: oddSizes, end: endDrain}))
 }
 
 // writePause separates partial/paused-writes' writes. It is the stimulus
@@ -152,7 +152,7 @@ func partialPausedWrites(ctx context.Context, p *probe) error {
 	for _, n := range pausedSizes {
 		total += n
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, int64(total)), xfer{chunks: pausedSizes, pause: writePause, end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, int64(total)), xfer{chunks: pausedSizes, pause: writePause, end: endDrain}))
 }
 
 // boundarySizes are the message sizes around common buffer sizes.

@@ -61,13 +61,13 @@ func (p *probe) dialFailure(ctx context.Context, label string, err error) *Failu
 		f.Actual = "connection refused"
 		f.Detail = "nothing is listening on the port: the server is not running, has exited, or stopped listening"
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		f.Actual = fmt.Sprintf("no connection within %s", p.env.D(dialTimeout))
+		f.Actual = fmt.Sprintf("no connection within %s", p.env.Scaled(dialTimeout))
 		f.Detail = "the connection could not be completed: the server's accept queue stays full (it does not accept connections fast enough, or at all)"
 	default:
 		f.Actual = "the connection failed"
 		f.Detail = fmt.Sprintf("could not connect: %v", err)
 	}
-	if dead, how := p.ended(ctx, p.env.D(500*time.Millisecond)); dead {
+	if dead, how := p.ended(ctx, p.env.Scaled(500*time.Millisecond)); dead {
 		died(f, how, "")
 	}
 	return f

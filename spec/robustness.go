@@ -76,7 +76,7 @@ func robustnessCloseWithoutReading(ctx context.Context, p *probe) error {
 // stall (the server is then blocked writing the echo), then leaves.
 func fillThen(leave func(int, *echoConn)) func(context.Context, *probe, int, *echoConn) {
 	return func(ctx context.Context, p *probe, i int, c *echoConn) {
-		_, _ = c.fill(ctx, p.payload(i, 1, rudeLimit), p.env.D(rudeStall)) // how the server copes is measured next
+		_, _ = c.fill(ctx, p.payload(i, 1, rudeLimit), p.env.Scaled(rudeStall)) // how the server copes is measured next
 		leave(i, c)
 	}
 }
@@ -118,12 +118,12 @@ func rudeThenProbeN(ctx context.Context, p *probe, n int, how string, rude func(
 	// machine can delay it by much more than the probes take): the probes
 	// start only after a bounded aftermath, which ends early when the
 	// process is seen to die.
-	if dead, how := p.ended(ctx, p.env.D(aftermath)); dead {
+	if dead, how := p.ended(ctx, p.env.Scaled(aftermath)); dead {
 		f := &Failure{Offset: -1, Expected: "the server process to keep running"}
 		died(f, how, when)
 		return f
 	}
-	if p.env.Process == nil && !pause(ctx, p.env.D(aftermath), nil) {
+	if p.env.Process == nil && !pause(ctx, p.env.Scaled(aftermath), nil) {
 		return ctx.Err()
 	}
 	for i := 0; i < probeClients; i++ {
@@ -151,7 +151,7 @@ const sigpipeAdvice = "if it was killed by SIGPIPE when writing to a client that
 // afterAbuse refines a failure seen after clients misbehaved: a dead server
 // is named as such.
 func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failure {
-	if dead, how := p.ended(ctx, p.env.D(time.Second)); dead {
+	if dead, how := p.ended(ctx, p.env.Scaled(time.Second)); dead {
 		died(f, how, when)
 		return f
 	}
@@ -168,7 +168,7 @@ func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failur
 	case f.Kind == KindRefused:
 		f.Detail = fmt.Sprintf("the server stopped answering %s: new connections are refused, so it probably crashed or exited; %s", when, sigpipeAdvice)
 	case p.env.Process == nil && f.Kind == KindTimeout && f.Received == 0 && ctx.Err() == nil:
-		f.Detail = fmt.Sprintf("the server stopped answering %s: it accepts the connection but echoes nothing for %s; %s", when, p.env.D(idleTimeout), sigpipeAdvice)
+		f.Detail = fmt.Sprintf("the server stopped answering %s: it accepts the connection but echoes nothing for %s; %s", when, p.env.Scaled(idleTimeout), sigpipeAdvice)
 	}
 	return f
 }
@@ -214,7 +214,7 @@ func (p *probe) sequentialFailure(ctx context.Context, f *Failure, i int) *Failu
 		return f
 	}
 	when := fmt.Sprintf("after %d connections had worked", i)
-	if dead, how := p.ended(ctx, p.env.D(time.Second)); dead {
+	if dead, how := p.ended(ctx, p.env.Scaled(time.Second)); dead {
 		died(f, how, when)
 		return f
 	}
@@ -279,7 +279,7 @@ func (p *probe) batch(ctx context.Context, n, first int) *Failure {
 		if f == nil {
 			f = c.exchange(ctx, p.payload(first+i, 1, 32), xfer{})
 			if f == nil && waitFIN && c.closeWrite() == nil {
-				r := c.listen(p.env.D(drainTimeout))
+				r := c.listen(p.env.Scaled(drainTimeout))
 				waitFIN = r.diff < 0 && r.ending == EventEOF
 			}
 			_ = c.Close() // done with it either way
@@ -345,7 +345,7 @@ func robustnessNoZombies(ctx context.Context, p *probe) error {
 		return f
 	}
 	limit := zombieBatch / 2
-	wait := p.env.D(hygieneSettle)
+	wait := p.env.Scaled(hygieneSettle)
 	z, err := settle(ctx, wait, p.env.Process.Zombies, func(n int) bool { return n < limit })
 	if err != nil {
 		return p.processGone(err, "count zombies")
@@ -387,7 +387,7 @@ func robustnessFDStable(ctx context.Context, p *probe) error {
 	if f := p.batch(ctx, fdBatch, 0); f != nil {
 		return f
 	}
-	wait := p.env.D(hygieneSettle)
+	wait := p.env.Scaled(hygieneSettle)
 	after, err := settle(ctx, wait, p.env.Process.OpenFDs, func(n int) bool { return n <= before+fdMargin })
 	if err != nil {
 		return p.processGone(err, "count open files")

@@ -78,7 +78,7 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 	c.buffers(maxBuf)
 	chunk := c.wbuf[:min(pendingChunk, len(c.wbuf))]
 	p.fill(chunk, 0)
-	drain := max(c.env.D(pendingDrain), pendingDrain)
+	drain := max(c.env.Scaled(pendingDrain), pendingDrain)
 	lastWnd, maxWnd, lastIn, still, flowing := 0, 0, -1, 0, true
 	for sent := int64(0); sent < p.Len(); {
 		n := len(chunk)
@@ -123,7 +123,7 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 	// late segment (the kernel compacts it), so wait for the last write's
 	// acknowledgement before reading anything, which would let the
 	// server write on.
-	deadline := time.Now().Add(c.env.D(pendingSettle))
+	deadline := time.Now().Add(c.env.Scaled(pendingSettle))
 	c.drained(ctx, time.Until(deadline)/2)
 	halfClosed := false
 	for time.Now().Before(deadline) && ctx.Err() == nil {
