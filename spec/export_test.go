@@ -57,3 +57,6 @@ func ConnBase(id string) uint32 { return newProbe(id, &Env{}).base }
 
 // FDSlack is how many more open files robustness/fd-stable allows.
 const FDSlack = fdSlack
+
+// SmallMessage is basic/small-message's payload.
+var SmallMessage = smallMessage
