@@ -50,11 +50,17 @@ func basicNoGreeting(ctx context.Context, p *probe) error {
 			Actual:   fmt.Sprintf("%d bytes before the client sent anything", len(r.tail)),
 			Received: c.received, Offset: 0, ActualWindow: r.tail[:min(len(r.tail), 2*window)],
 			Ending: r.ending,
-			Detail: fmt.Sprintf("the server sent %s within %s of the connection, before receiving any data (a greeting, banner or prompt?): an echo server must send only what it receives", quoted(r.tail, 40), quiet),
+			Detail: fmt.Sprintf("the server sent %s within %s of the connection, before receiving any "+
+				"data (a greeting, banner or prompt?): an echo server must send only what it receives",
+				quoted(r.tail, 40), quiet),
 		}
 	case r.ending == EventEOF || r.ending == EventReset:
-		f := &Failure{Kind: KindEarlyEOF, Expected: "the connection to stay open", Actual: "the server closed it before the client sent anything", Offset: -1, Ending: r.ending, Err: r.err,
-			Detail: "the server closed the new connection at once, without waiting for data"}
+		f := &Failure{
+			Kind: KindEarlyEOF, Offset: -1, Ending: r.ending, Err: r.err,
+			Expected: "the connection to stay open",
+			Actual:   "the server closed it before the client sent anything",
+			Detail:   "the server closed the new connection at once, without waiting for data",
+		}
 		if r.ending == EventReset {
 			f.Kind, f.Actual = KindReset, "the server reset it before the client sent anything"
 		}

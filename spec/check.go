@@ -40,7 +40,10 @@ const (
 
 // Categories lists every category in catalogue order.
 func Categories() []string {
-	return []string{CategoryBasic, CategoryPartial, CategoryLarge, CategoryHalfClose, CategoryConcurrency, CategoryRobustness}
+	return []string{
+		CategoryBasic, CategoryPartial, CategoryLarge,
+		CategoryHalfClose, CategoryConcurrency, CategoryRobustness,
+	}
 }
 
 // Needs says what a check needs of the target beyond its address.

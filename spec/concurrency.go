@@ -72,7 +72,10 @@ func concurrencyManyClients(ctx context.Context, p *probe) error {
 			c := conns[i]
 			if f := c.recv(ctx, from[i]); f != nil {
 				if f.Kind == KindTimeout && c.received == from[i] && ctx.Err() == nil {
-					f.Detail = fmt.Sprintf("client %d got nothing back for %s while %d clients were connected (%d of them already served in this round): the server does not serve all its clients at once (one client at a time, or too few threads or processes?)", i+1, c.idle(), manyClients, k)
+					f.Detail = fmt.Sprintf("client %d got nothing back for %s while %d clients were "+
+						"connected (%d of them already served in this round): the server does not serve "+
+						"all its clients at once (one client at a time, or too few threads or processes?)",
+						i+1, c.idle(), manyClients, k)
 				}
 				return f
 			}
@@ -107,7 +110,9 @@ func concurrencyIdleClient(ctx context.Context, p *probe) error {
 	defer b.Close()
 	if f := b.exchange(ctx, p.payload(1, 1, 200), xfer{}); f != nil {
 		if f.Kind == KindTimeout && b.received == 0 && ctx.Err() == nil {
-			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A was connected and idle: the server serves one client at a time (it waits on the idle client); serve each client in its own process or thread, or multiplex them with poll/select", b.idle())
+			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A was connected "+
+				"and idle: the server serves one client at a time (it waits on the idle client); "+
+				"serve each client in its own process or thread, or multiplex them with poll/select", b.idle())
 		}
 		return f
 	}
@@ -153,7 +158,10 @@ func concurrencyNonReadingClient(ctx context.Context, p *probe) error {
 	defer b.Close()
 	if f := b.exchange(ctx, p.payload(1, 1, 1000), xfer{}); f != nil {
 		if f.Kind == KindTimeout && b.received == 0 && ctx.Err() == nil {
-			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A, which had sent %d bytes and was not reading its echo, stayed connected: the server blocks writing to a client that does not read (head-of-line blocking); give each client its own process or thread, or use non-blocking sockets with per-client buffers", b.idle(), sentA)
+			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A, which had "+
+				"sent %d bytes and was not reading its echo, stayed connected: the server blocks "+
+				"writing to a client that does not read (head-of-line blocking); give each client "+
+				"its own process or thread, or use non-blocking sockets with per-client buffers", b.idle(), sentA)
 		}
 		return f
 	}

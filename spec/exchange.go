@@ -146,7 +146,8 @@ func (p *probe) dialOnce(ctx context.Context) (net.Conn, error) {
 // isTimeout reports whether err is a connect or I/O timeout.
 func isTimeout(err error) bool {
 	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 // closeOnDone closes conn when ctx ends, unblocking any I/O on it. The
@@ -597,7 +598,8 @@ func (c *echoConn) finish(ctx context.Context, end endMode, from int64) *Failure
 	switch end {
 	case endDrain:
 		if err := c.closeWrite(); err != nil {
-			return c.judge(ctx, obs{phase: phaseDrain, from: from, target: c.want.Len(), res: readResult{diff: -1, ending: endingOf(err), err: err}})
+			res := readResult{diff: -1, ending: endingOf(err), err: err}
+			return c.judge(ctx, obs{phase: phaseDrain, from: from, target: c.want.Len(), res: res})
 		}
 		r := c.listen(c.env.Scaled(drainTimeout))
 		if r.diff < 0 {
@@ -622,7 +624,8 @@ func (c *echoConn) send(ctx context.Context, p payload) *Failure {
 	c.buffers(p.Len())
 	g := newWriteGate(c.conn)
 	if err := c.write(ctx, p, xfer{}, g); err != nil {
-		return c.judge(ctx, obs{phase: phaseEcho, from: from, target: c.want.Len(), res: readResult{diff: -1, ending: EventNone}, werr: err})
+		res := readResult{diff: -1, ending: EventNone}
+		return c.judge(ctx, obs{phase: phaseEcho, from: from, target: c.want.Len(), res: res, werr: err})
 	}
 	return nil
 }

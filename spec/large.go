@@ -108,8 +108,12 @@ func largeThroughput(ctx context.Context, p *probe) error {
 	return &Failure{
 		Kind: KindSlow, Offset: -1, Sent: c.sent, Received: c.received,
 		Expected: fmt.Sprintf("an echo at %s or more", rate(minThroughput, time.Second)),
-		Actual:   fmt.Sprintf("%d bytes in %s (%s), every one right", c.received, elapsed.Round(10*time.Millisecond), rate(c.received, elapsed)),
-		Detail: fmt.Sprintf("the server is correct but slow: it echoed at %s, where a buffered echo runs at hundreds of MB/s on this machine; read and write in blocks (a buffer of 4 KiB or more per read() and write()), not a byte at a time. The MUST checks passed it on what they could verify in their time budgets (echoconf passes correct servers that echo at %d KB/s or more)",
+		Actual: fmt.Sprintf("%d bytes in %s (%s), every one right",
+			c.received, elapsed.Round(10*time.Millisecond), rate(c.received, elapsed)),
+		Detail: fmt.Sprintf("the server is correct but slow: it echoed at %s, where a buffered echo runs "+
+			"at hundreds of MB/s on this machine; read and write in blocks (a buffer of 4 KiB or more "+
+			"per read() and write()), not a byte at a time. The MUST checks passed it on what they could "+
+			"verify in their time budgets (echoconf passes correct servers that echo at %d KB/s or more)",
 			rate(c.received, elapsed), guaranteedRate/1000),
 	}
 }
@@ -150,5 +154,6 @@ func largeSlowReader(ctx context.Context, p *probe) error {
 	if rb, ok := c.conn.(interface{ SetReadBuffer(int) error }); ok {
 		_ = rb.SetReadBuffer(slowRecvSpace) // a hint: the pauses make the reader slow anyway
 	}
-	return asError(c.exchange(ctx, p.payload(0, 1, slowSize), xfer{bite: slowBite, readPause: slowPause, holdReads: true, end: endDrain, budget: largeBudget}))
+	x := xfer{bite: slowBite, readPause: slowPause, holdReads: true, end: endDrain, budget: largeBudget}
+	return asError(c.exchange(ctx, p.payload(0, 1, slowSize), x))
 }

@@ -45,8 +45,10 @@ func (c *echoConn) lineHint(ctx context.Context, from, target int64) (string, bo
 	if got == 0 {
 		return fmt.Sprintf("nothing came back for %s, until the client sent a newline: %s", c.idle(), readsLines), true
 	}
-	return fmt.Sprintf("the echo stopped after %d of %d bytes, at the end of a line, and the rest came back only when the client sent a newline: %s", got, total, readsLines), true
+	return fmt.Sprintf("the echo stopped after %d of %d bytes, at the end of a "+
+		"line, and the rest came back only when the client sent a newline: %s", got, total, readsLines), true
 }
 
 // readsLines is the diagnosis of a server that waits for a newline.
-const readsLines = "the server reads lines (fgets, getline, a line scanner) instead of echoing whatever each read() returns"
+const readsLines = "the server reads lines (fgets, getline, a line " +
+	"scanner) instead of echoing whatever each read() returns"

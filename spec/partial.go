@@ -71,10 +71,12 @@ func whatItWaitsFor(ctx context.Context, c *echoConn) string {
 	}
 	if c.closeWrite() == nil {
 		if r := c.listen(c.env.Scaled(hintTimeout)); r.diff >= 0 {
-			return fmt.Sprintf("nothing came back for %s, until the client closed its side: the server waits for EOF (or a full buffer) before echoing; it must write back whatever each read() returns at once", wait)
+			return fmt.Sprintf("nothing came back for %s, until the client closed its side: the server waits for "+
+				"EOF (or a full buffer) before echoing; it must write back whatever each read() returns at once", wait)
 		}
 	}
-	return fmt.Sprintf("nothing came back for %s, nor after a newline or the client's FIN: the server does not echo (does it read from the right socket, and write back what it reads?)", wait)
+	return fmt.Sprintf("nothing came back for %s, nor after a newline or the client's FIN: the "+
+		"server does not echo (does it read from the right socket, and write back what it reads?)", wait)
 }
 
 var partialSingleByteWritesCheck = entry{
@@ -152,7 +154,8 @@ func partialPausedWrites(ctx context.Context, p *probe) error {
 	for _, n := range pausedSizes {
 		total += n
 	}
-	return asError(c.exchange(ctx, p.payload(0, 1, int64(total)), xfer{chunks: pausedSizes, pause: writePause, end: endDrain}))
+	x := xfer{chunks: pausedSizes, pause: writePause, end: endDrain}
+	return asError(c.exchange(ctx, p.payload(0, 1, int64(total)), x))
 }
 
 // boundarySizes are the message sizes around common buffer sizes.

@@ -72,9 +72,12 @@ func robustnessCloseWithoutReading(ctx context.Context, p *probe) error {
 	}))
 }
 
+// rudeClient is what rude client i does on its connection c; it must end c.
+type rudeClient func(ctx context.Context, p *probe, i int, c *echoConn)
+
 // fillThen returns a rude client's behaviour: it writes until its writes
 // stall (the server is then blocked writing the echo), then leaves.
-func fillThen(leave func(int, *echoConn)) func(context.Context, *probe, int, *echoConn) {
+func fillThen(leave func(int, *echoConn)) rudeClient {
 	return func(ctx context.Context, p *probe, i int, c *echoConn) {
 		_, _ = c.fill(ctx, p.payload(i, 1, rudeLimit), p.env.Scaled(rudeStall)) // how the server copes is measured next
 		leave(i, c)
@@ -84,12 +87,12 @@ func fillThen(leave func(int, *echoConn)) func(context.Context, *probe, int, *ec
 // rudeThenProbe runs the rude clients at once, each doing rude (which must
 // end its connection), then probes the server with fresh clients. how
 // says what the rude clients did ("sent a lot and reset").
-func rudeThenProbe(ctx context.Context, p *probe, how string, rude func(context.Context, *probe, int, *echoConn)) error {
+func rudeThenProbe(ctx context.Context, p *probe, how string, rude rudeClient) error {
 	return rudeThenProbeN(ctx, p, rudeClients, how, rude)
 }
 
 // rudeThenProbeN is rudeThenProbe with n rude clients.
-func rudeThenProbeN(ctx context.Context, p *probe, n int, how string, rude func(context.Context, *probe, int, *echoConn)) error {
+func rudeThenProbeN(ctx context.Context, p *probe, n int, how string, rude rudeClient) error {
 	var wg sync.WaitGroup
 	fails := make([]*Failure, n)
 	for i := 0; i < n; i++ {
@@ -146,7 +149,9 @@ func rudeThenProbeN(ctx context.Context, p *probe, n int, how string, rude func(
 
 // sigpipeAdvice is the fix for the commonest way a server dies when a
 // client leaves.
-const sigpipeAdvice = "if it was killed by SIGPIPE when writing to a client that had gone, ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) or write with send(..., MSG_NOSIGNAL), and treat EPIPE and ECONNRESET from write() as the end of that client only"
+const sigpipeAdvice = "if it was killed by SIGPIPE when writing to a client that had gone, " +
+	"ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) or write with send(..., MSG_NOSIGNAL), and " +
+	"treat EPIPE and ECONNRESET from write() as the end of that client only"
 
 // afterAbuse refines a failure seen after clients misbehaved: a dead server
 // is named as such.
@@ -166,9 +171,11 @@ func (p *probe) afterAbuse(ctx context.Context, f *Failure, when string) *Failur
 	}
 	switch {
 	case f.Kind == KindRefused:
-		f.Detail = fmt.Sprintf("the server stopped answering %s: new connections are refused, so it probably crashed or exited; %s", when, sigpipeAdvice)
+		f.Detail = fmt.Sprintf("the server stopped answering %s: new "+
+			"connections are refused, so it probably crashed or exited; %s", when, sigpipeAdvice)
 	case p.env.Process == nil && f.Kind == KindTimeout && f.Received == 0 && ctx.Err() == nil:
-		f.Detail = fmt.Sprintf("the server stopped answering %s: it accepts the connection but echoes nothing for %s; %s", when, p.env.Scaled(idleTimeout), sigpipeAdvice)
+		f.Detail = fmt.Sprintf("the server stopped answering %s: it "+
+			"accepts the connection but echoes nothing for %s; %s", when, p.env.Scaled(idleTimeout), sigpipeAdvice)
 	}
 	return f
 }
@@ -220,9 +227,11 @@ func (p *probe) sequentialFailure(ctx context.Context, f *Failure, i int) *Failu
 	}
 	hint := fmt.Sprintf("connections 1 to %d worked, then this one failed", i)
 	if i >= 50 {
-		hint += ": the server probably runs out of file descriptors because it leaks one per connection (a fork server's parent must close the client's socket after fork) and then cannot accept"
+		hint += ": the server probably runs out of file descriptors because it leaks one per connection " +
+			"(a fork server's parent must close the client's socket after fork) and then cannot accept"
 	} else {
-		hint += ": the server stops working after a few connections (does it exit when accept() fails with EINTR after SIGCHLD? retry accept on EINTR)"
+		hint += ": the server stops working after a few connections (does it exit " +
+			"when accept() fails with EINTR after SIGCHLD? retry accept on EINTR)"
 	}
 	f.Detail = hint + "; " + f.Detail
 	return f
@@ -362,7 +371,8 @@ func robustnessNoZombies(ctx context.Context, p *probe) error {
 		Kind: KindHygiene, Offset: -1,
 		Expected: fmt.Sprintf("fewer than %d zombie children %s after %d connections ended", limit, wait, zombieBatch),
 		Actual:   fmt.Sprintf("%d zombie children", z),
-		Detail:   "the server does not reap its finished children: handle SIGCHLD and call waitpid(-1, NULL, WNOHANG) in a loop until it returns 0, or set SIGCHLD to SIG_IGN",
+		Detail: "the server does not reap its finished children: handle SIGCHLD and call " +
+			"waitpid(-1, NULL, WNOHANG) in a loop until it returns 0, or set SIGCHLD to SIG_IGN",
 	}
 }
 

@@ -145,7 +145,8 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 			}
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(pendingPoll * 5))
-		if _, err := c.conn.Read(c.rbuf[:min(pendingBite, len(c.rbuf))]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		_, err := c.conn.Read(c.rbuf[:min(pendingBite, len(c.rbuf))])
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			return
 		}
 	}
