@@ -13,12 +13,10 @@ import (
 // Diagnosis, what ended the exchange and what to fix.
 //
 // Every read and write has a progress deadline (3 s without progress is a
-// timeout), and ctx bounds the whole exchange. Exchange reads only
-// len(payload) bytes, unless they differ; bytes after a correct echo are
-// left unread. It does not close conn and clears its deadlines before it
-// returns. To find out whether a silent server waits for a newline, it
-// may send one after the payload; conn is then of no use for another
-// exchange.
+// timeout), and ctx bounds the whole exchange. Bytes after a correct echo
+// are left unread. Exchange does not close conn, and clears its deadlines
+// before it returns. After a timeout it may send a newline, to tell a
+// server that waits for one; conn is then of no use for another exchange.
 func Exchange(ctx context.Context, conn net.Conn, payload []byte) *Failure {
 	c := &echoConn{env: &Env{Scale: 1}, conn: conn}
 	c.stopWatch = expireOnDone(ctx, conn)

@@ -71,9 +71,8 @@ func streamLarge(ctx context.Context, p *probe, size int64) error {
 // large/throughput streams for a bounded time and compares the rate of
 // the verified echo with minThroughput. The MUST checks pass a slower
 // server that is correct (see budget.go); this one says it is slow. The
-// rate sits between a server that moves a byte per system call (100 to
-// 200 KB/s on a quiet 2-core machine) and a buffered fork server on the
-// same machine saturated and with the race detector on (735 KB/s seen).
+// rate lies between a server that moves a byte per system call and a
+// buffered server on a saturated machine.
 const (
 	minThroughput    = 500_000 // bytes per second
 	throughputSize   = 16 * mib

@@ -59,9 +59,7 @@ func (p payload) tagged() bool { return p.lit == nil }
 //
 // fill and block are exempt from the race detector (go:norace): they are
 // pure functions of their arguments writing into a buffer the caller owns,
-// and instrumenting their byte stores made a whole run under -race about
-// 2.5 times slower (BenchmarkSuiteCorrectServer: 5.2 s against 2.1 s),
-// most of it spent here generating the large checks' payloads.
+// and instrumenting their byte stores dominates a run under -race.
 //
 //go:norace
 func (p payload) fill(b []byte, off int64) {
