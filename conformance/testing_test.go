@@ -94,7 +94,7 @@ func syntheticChecks(logPath string) []spec.Check {
 			return &spec.Failure{Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused, Err: err}
 		}
 		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(env.D(2 * time.Second)))
+		conn.SetDeadline(time.Now().Add(env.Scaled(2 * time.Second)))
 		if _, err := conn.Write([]byte("ping")); err != nil {
 			return &spec.Failure{Kind: spec.KindReset, Offset: -1, Err: err}
 		}

@@ -11,33 +11,36 @@ import (
 // comes later still shows up as extra bytes in the echo that follows.
 const quietPeriod = 300 * time.Millisecond
 
+// basicChecks is the basic category, in catalogue order.
 var basicChecks = []entry{
-	{Check{ID: "basic/no-greeting", Requirement: "The server sends nothing before it receives data.", Level: Must, Timeout: 10 * time.Second}, testNoGreeting},
-	{Check{ID: "basic/small-message", Requirement: "A small message comes back exactly.", Level: Must, Timeout: 10 * time.Second}, testSmallMessage},
-	{Check{ID: "basic/many-messages", Requirement: "Many messages pass on one connection, each echoed exactly with no extra bytes.", Level: Must, Timeout: 40 * time.Second}, testManyMessages},
-	{Check{ID: "basic/all-byte-values", Requirement: "All 256 byte values, NUL included, come back unchanged.", Level: Must, Timeout: 10 * time.Second}, testAllByteValues},
-	{Check{ID: "basic/line-endings", Requirement: "Payloads with and without a trailing newline, and with CRLF, come back byte for byte.", Level: Must, Timeout: 20 * time.Second}, testLineEndings},
+	basicNoGreetingCheck,
+	basicSmallMessageCheck,
+	basicManyMessagesCheck,
+	basicAllByteValuesCheck,
+	basicLineEndingsCheck,
 }
 
-// fail returns f as an error, and a nil error (not a nil *Failure) for nil.
-func fail(f *Failure) error {
-	if f == nil {
-		return nil
-	}
-	return f
+var basicNoGreetingCheck = entry{
+	Check: Check{
+		ID:          "basic/no-greeting",
+		Requirement: "The server sends nothing before it receives data.",
+		Level:       Must,
+		Timeout:     10 * time.Second,
+	},
+	test: basicNoGreeting,
 }
 
-// testNoGreeting listens for a quiet period before sending, then checks the echo.
-func testNoGreeting(ctx context.Context, p *probe) error {
+// basicNoGreeting listens for a quiet period before sending, then checks the echo.
+func basicNoGreeting(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
 	}
 	defer c.Close()
-	quiet := p.env.D(quietPeriod)
+	quiet := p.env.Scaled(quietPeriod)
 	r := c.listen(quiet)
 	if err := ctx.Err(); err != nil {
-		return fail(c.judge(ctx, obs{phase: phaseEcho, res: readResult{diff: -1, err: err}}))
+		return asError(c.judge(ctx, obs{phase: phaseEcho, res: readResult{diff: -1, err: err}}))
 	}
 	switch {
 	case r.diff >= 0:
@@ -47,17 +50,23 @@ func testNoGreeting(ctx context.Context, p *probe) error {
 			Actual:   fmt.Sprintf("%d bytes before the client sent anything", len(r.tail)),
 			Received: c.received, Offset: 0, ActualWindow: r.tail[:min(len(r.tail), 2*window)],
 			Ending: r.ending,
-			Detail: fmt.Sprintf("the server sent %s within %s of the connection, before receiving any data (a greeting, banner or prompt?): an echo server must send only what it receives", quoted(r.tail, 40), quiet),
+			Detail: fmt.Sprintf("the server sent %s within %s of the connection, before receiving any "+
+				"data (a greeting, banner or prompt?): an echo server must send only what it receives",
+				quoted(r.tail, 40), quiet),
 		}
 	case r.ending == EventEOF || r.ending == EventReset:
-		f := &Failure{Kind: KindEarlyEOF, Expected: "the connection to stay open", Actual: "the server closed it before the client sent anything", Offset: -1, Ending: r.ending, Err: r.err,
-			Detail: "the server closed the new connection at once, without waiting for data"}
+		f := &Failure{
+			Kind: KindEarlyEOF, Offset: -1, Ending: r.ending, Err: r.err,
+			Expected: "the connection to stay open",
+			Actual:   "the server closed it before the client sent anything",
+			Detail:   "the server closed the new connection at once, without waiting for data",
+		}
 		if r.ending == EventReset {
 			f.Kind, f.Actual = KindReset, "the server reset it before the client sent anything"
 		}
 		return f
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, 64), xfer{end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 64), xfer{end: endDrain}))
 }
 
 // smallMessage is basic/small-message's payload: readable in a hex dump,
@@ -65,22 +74,42 @@ func testNoGreeting(ctx context.Context, p *probe) error {
 // partial and line-ending checks catch that).
 var smallMessage = []byte("Hello, echo server! 0123456789 The quick brown fox jumps over the lazy dog.\n")
 
-// testSmallMessage sends one short line and expects exactly it back.
-func testSmallMessage(ctx context.Context, p *probe) error {
+var basicSmallMessageCheck = entry{
+	Check: Check{
+		ID:          "basic/small-message",
+		Requirement: "A small message comes back exactly.",
+		Level:       Must,
+		Timeout:     10 * time.Second,
+	},
+	test: basicSmallMessage,
+}
+
+// basicSmallMessage sends one short line and expects exactly it back.
+func basicSmallMessage(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, literal(smallMessage), xfer{end: endDrain}))
+	return asError(c.exchange(ctx, literal(smallMessage), xfer{end: endDrain}))
 }
 
 // manyMessages is how many request/response rounds basic/many-messages runs.
 const manyMessages = 200
 
-// testManyMessages runs many rounds on one connection; extra bytes after a
+var basicManyMessagesCheck = entry{
+	Check: Check{
+		ID:          "basic/many-messages",
+		Requirement: "Many messages pass on one connection, each echoed exactly with no extra bytes.",
+		Level:       Must,
+		Timeout:     40 * time.Second,
+	},
+	test: basicManyMessages,
+}
+
+// basicManyMessages runs many rounds on one connection; extra bytes after a
 // round show up as a difference at the start of the next.
-func testManyMessages(ctx context.Context, p *probe) error {
+func basicManyMessages(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -117,14 +146,24 @@ var allByteValues = func() []byte {
 	return b
 }()
 
-// testAllByteValues sends every byte value and expects them back unchanged.
-func testAllByteValues(ctx context.Context, p *probe) error {
+var basicAllByteValuesCheck = entry{
+	Check: Check{
+		ID:          "basic/all-byte-values",
+		Requirement: "All 256 byte values, NUL included, come back unchanged.",
+		Level:       Must,
+		Timeout:     10 * time.Second,
+	},
+	test: basicAllByteValues,
+}
+
+// basicAllByteValues sends every byte value and expects them back unchanged.
+func basicAllByteValues(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
 	}
 	defer c.Close()
-	return fail(c.exchange(ctx, literal(allByteValues), xfer{end: endDrain}))
+	return asError(c.exchange(ctx, literal(allByteValues), xfer{end: endDrain}))
 }
 
 // lineEndingPayloads are basic/line-endings' payloads, each sent on its own
@@ -140,8 +179,18 @@ var lineEndingPayloads = []string{
 	"mixed\r\nline\nendings\r\rand\n\nblank lines\r\n\r\n",
 }
 
-// testLineEndings sends payloads with and without line endings, one per connection.
-func testLineEndings(ctx context.Context, p *probe) error {
+var basicLineEndingsCheck = entry{
+	Check: Check{
+		ID:          "basic/line-endings",
+		Requirement: "Payloads with and without a trailing newline, and with CRLF, come back byte for byte.",
+		Level:       Must,
+		Timeout:     20 * time.Second,
+	},
+	test: basicLineEndings,
+}
+
+// basicLineEndings sends payloads with and without line endings, one per connection.
+func basicLineEndings(ctx context.Context, p *probe) error {
 	for _, s := range lineEndingPayloads {
 		c, f := p.dial(ctx, fmt.Sprintf("payload %q", s))
 		if f != nil {

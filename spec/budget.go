@@ -54,6 +54,7 @@ func rate(n int64, d time.Duration) string {
 // slowDetail explains a check whose watchdog ran out while the echo was
 // still coming: got of total bytes of the current message in elapsed.
 func slowDetail(got, total int64, elapsed time.Duration) string {
-	return fmt.Sprintf("the check ran out of time with the echo still coming: %d of %d bytes in %s (%s), all of them right; the server is far too slow (echoconf passes servers that echo at %d KB/s or more)",
+	return fmt.Sprintf("the check ran out of time with the echo still coming: %d of %d bytes in %s (%s), all "+
+		"of them right; the server is far too slow (echoconf passes servers that echo at %d KB/s or more)",
 		got, total, elapsed.Round(100*time.Millisecond), rate(got, elapsed), guaranteedRate/1000)
 }

@@ -24,7 +24,8 @@ type entry struct {
 // check fails, the failure's Detail says so.
 func All() []Check {
 	var all []Check
-	for _, table := range [][]entry{basicChecks, partialChecks, largeChecks, halfCloseChecks, concurrencyChecks, robustnessChecks} {
+	tables := [][]entry{basicChecks, partialChecks, largeChecks, halfCloseChecks, concurrencyChecks, robustnessChecks}
+	for _, table := range tables {
 		for _, e := range table {
 			c := e.Check
 			c.Run = bind(c.ID, e.test)

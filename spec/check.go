@@ -40,7 +40,10 @@ const (
 
 // Categories lists every category in catalogue order.
 func Categories() []string {
-	return []string{CategoryBasic, CategoryPartial, CategoryLarge, CategoryHalfClose, CategoryConcurrency, CategoryRobustness}
+	return []string{
+		CategoryBasic, CategoryPartial, CategoryLarge,
+		CategoryHalfClose, CategoryConcurrency, CategoryRobustness,
+	}
 }
 
 // Needs says what a check needs of the target beyond its address.
@@ -145,8 +148,8 @@ type Env struct {
 	Process Process
 }
 
-// D returns d stretched by the Env's Scale.
-func (e *Env) D(d time.Duration) time.Duration {
+// Scaled returns d multiplied by the Env's Scale (d itself when Scale is unset).
+func (e *Env) Scaled(d time.Duration) time.Duration {
 	if e == nil || e.Scale <= 0 {
 		return d
 	}

@@ -3,6 +3,7 @@ package spec_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -194,7 +195,11 @@ var _ = Describe("against faulty servers", func() {
 		Entry("leaving zombies", fault{handler: echoCorrect, process: leakyProcess, check: "robustness/no-zombies",
 			kind: spec.KindHygiene, detail: "waitpid"}),
 		Entry("leaking descriptors", fault{handler: echoCorrect, process: leakyProcess, check: "robustness/fd-stable",
-			kind: spec.KindHygiene, detail: "leaks a file descriptor"}),
+			kind: spec.KindHygiene, detail: "leaks a file descriptor per connection"}),
+		Entry("leaking one descriptor more than fd-stable allows", fault{handler: echoCorrect,
+			process: leakingProcess(spec.FDSlack + 1), check: "robustness/fd-stable",
+			kind: spec.KindHygiene, detail: fmt.Sprintf("%d more files stayed open, where at most %d may: the server leaks file descriptors;",
+				spec.FDSlack+1, spec.FDSlack)}),
 		// One fault, one diagnosis, in every check that sees it.
 		Entry("upper-casing, in odd-sized writes", fault{handler: echoToupper, check: "partial/odd-sizes",
 			kind: spec.KindWrongBytes, diag: spec.DiagAltered, detail: "other case"}),
@@ -232,6 +237,18 @@ var _ = Describe("against faulty servers", func() {
 		Entry("extra bytes", echoAppendLF, "basic/small-message", false),
 		Entry("an early EOF", echoCloseAfterOne, "partial/paused-writes", false),
 		Entry("a reset", echoRSTAtEOF, "halfclose/small-pending", true),
+	)
+
+	DescribeTable("robustness/fd-stable passes a server whose open files stay within its slack",
+		func(process func(*fakeServer) *fakeProcess) {
+			s := startFake(echoCorrect)
+			env := s.env(faultScale)
+			env.Process = process(s)
+			c, _ := spec.Lookup("robustness/fd-stable")
+			Expect(c.Run(context.Background(), env)).To(Succeed())
+		},
+		Entry("no descriptor kept", healthyProcess),
+		Entry("as many kept as the slack", leakingProcess(spec.FDSlack)),
 	)
 
 	It("passes a correct but slow server on the large MUST checks, within their budgets", func() {

@@ -121,9 +121,12 @@ func (c *echoConn) describeShort(f *Failure, o obs, ending Event) {
 		case nul:
 			f.Detail = nulDetail(c.received)
 		case c.halfClosed:
-			f.Detail = fmt.Sprintf("after the client's FIN the server closed having echoed %d of %d bytes%s: when read() returns 0 it must first write back everything it has read, then close", got, total, round)
+			f.Detail = fmt.Sprintf("after the client's FIN the server closed having echoed %d of %d "+
+				"bytes%s: when read() returns 0 it must first write back everything it has read, then close",
+				got, total, round)
 		case got == 0 && c.round > 1:
-			f.Detail = fmt.Sprintf("the server closed the connection after %d messages: it must keep echoing until the client closes", c.round-1)
+			f.Detail = fmt.Sprintf("the server closed the connection after "+
+				"%d messages: it must keep echoing until the client closes", c.round-1)
 		case got == 0 && o.from == 0:
 			f.Detail = "the server closed the connection without echoing anything"
 		default:
@@ -134,7 +137,8 @@ func (c *echoConn) describeShort(f *Failure, o obs, ending Event) {
 		if got < total {
 			f.Diagnosis = DiagTruncated
 		}
-		f.Detail = fmt.Sprintf("the server reset the connection after echoing %d of %d bytes%s: it closed the socket with unread data, used SO_LINGER 0, or crashed", got, total, round)
+		f.Detail = fmt.Sprintf("the server reset the connection after echoing %d of %d "+
+			"bytes%s: it closed the socket with unread data, used SO_LINGER 0, or crashed", got, total, round)
 	case EventTimeout:
 		f.Kind = KindTimeout
 		switch {
@@ -142,13 +146,18 @@ func (c *echoConn) describeShort(f *Failure, o obs, ending Event) {
 			f.Diagnosis = DiagTruncated
 			f.Detail = nulDetail(c.received)
 		case got == 0 && o.werr != nil && endingOf(o.werr) == EventTimeout:
-			f.Detail = fmt.Sprintf("nothing came back and the client could not send for %s: the server is not reading this connection", c.idle())
+			f.Detail = fmt.Sprintf("nothing came back and the client could "+
+				"not send for %s: the server is not reading this connection", c.idle())
 		case got == 0 && o.from == 0:
-			f.Detail = fmt.Sprintf("nothing came back for %s: the server is not echoing (does it wait for EOF, a newline or a full buffer before echoing?)", c.idle())
+			f.Detail = fmt.Sprintf("nothing came back for %s: the server is not echoing "+
+				"(does it wait for EOF, a newline or a full buffer before echoing?)", c.idle())
 		case got == 0:
-			f.Detail = fmt.Sprintf("earlier data was echoed, but nothing of this message%s came back for %s", round, c.idle())
+			f.Detail = fmt.Sprintf("earlier data was echoed, but nothing of this message%s came back for %s",
+				round, c.idle())
 		default:
-			f.Detail = fmt.Sprintf("the server echoed %d of %d bytes%s, then nothing for %s: it must write back everything each read() returns (handling short writes) and keep reading until EOF", got, total, round, c.idle())
+			f.Detail = fmt.Sprintf("the server echoed %d of %d bytes%s, then nothing for %s: it must write "+
+				"back everything each read() returns (handling short writes) and keep reading until EOF",
+				got, total, round, c.idle())
 		}
 	default:
 		f.Kind = KindReset
@@ -167,7 +176,8 @@ func (c *echoConn) stoppedAtNUL(from int64) bool {
 }
 
 func nulDetail(off int64) string {
-	return fmt.Sprintf("the echo stopped at the first NUL byte (offset %d): the server probably treats data as a C string (strlen, %%s, strcpy, fputs); use the byte count read() returns", off)
+	return fmt.Sprintf("the echo stopped at the first NUL byte (offset %d): the server probably "+
+		"treats data as a C string (strlen, %%s, strcpy, fputs); use the byte count read() returns", off)
 }
 
 // describeNoEOF explains a connection whose echo was complete but which did
@@ -178,10 +188,13 @@ func (c *echoConn) describeNoEOF(f *Failure, o obs, ending Event) {
 	switch ending {
 	case EventReset:
 		f.Kind = KindReset
-		f.Detail = "all data was echoed, but the server answered the client's FIN with a reset instead of a FIN: after read() returns 0, close the socket normally (no SO_LINGER 0, no unread data)"
+		f.Detail = "all data was echoed, but the server answered the client's FIN with a reset instead of " +
+			"a FIN: after read() returns 0, close the socket normally (no SO_LINGER 0, no unread data)"
 	case EventTimeout:
 		f.Kind = KindNoEOF
-		f.Detail = fmt.Sprintf("the server never closed after the client's FIN (waited %s): when read() returns 0 it must close the connection; in a fork server, does the parent close the client's fd after fork, and does the child exit at EOF?", c.idle())
+		f.Detail = fmt.Sprintf("the server never closed after the client's FIN (waited %s): "+
+			"when read() returns 0 it must close the connection; in a fork server, does the "+
+			"parent close the client's fd after fork, and does the child exit at EOF?", c.idle())
 	default:
 		f.Kind = KindReset
 		f.Detail = "the connection failed after the echo was complete"
@@ -246,17 +259,21 @@ func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, strin
 	}
 	for _, t := range tags {
 		if !own[t.conn] {
-			return DiagOtherClient, fmt.Sprintf("at offset %d this connection received bytes that %s sent: the server mixes up its clients' data (a buffer, variable or descriptor shared between clients or threads?)", d+int64(t.pos), whoSent(t.conn, ourConn))
+			return DiagOtherClient, fmt.Sprintf("at offset %d this connection received bytes that %s sent: "+
+				"the server mixes up its clients' data (a buffer, variable or descriptor shared between "+
+				"clients or threads?)", d+int64(t.pos), whoSent(t.conn, ourConn))
 		}
 	}
 	if d >= want.Len() {
 		if len(tags) > 0 {
 			if at, ok := want.locate(tags[0].tag); ok {
-				return DiagDuplicated, fmt.Sprintf("after the complete echo, the bytes sent at offset %d came back again: the server sends some data twice", at)
+				return DiagDuplicated, fmt.Sprintf("after the complete echo, the bytes "+
+					"sent at offset %d came back again: the server sends some data twice", at)
 			}
 		}
 		if at, ok := repeated(want, tail); ok {
-			return DiagDuplicated, fmt.Sprintf("after the complete echo, the bytes sent at offset %d came back again: the server sends some data twice", at)
+			return DiagDuplicated, fmt.Sprintf("after the complete echo, the bytes "+
+				"sent at offset %d came back again: the server sends some data twice", at)
 		}
 		return DiagExtra, extraDetail(tail, "after the complete echo")
 	}
@@ -270,18 +287,22 @@ func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, strin
 		if caseChanged(tail[:j], exp[:j]) {
 			return DiagAltered, caseDetail(d)
 		}
-		return DiagAltered, fmt.Sprintf("%d bytes from offset %d were changed in place; the bytes after them are right", j, d)
+		return DiagAltered, fmt.Sprintf("%d bytes from offset %d "+
+			"were changed in place; the bytes after them are right", j, d)
 	}
 	for k := 1; k <= maxShift; k++ {
 		if shifted(tail[min(k, len(tail)):], exp, len(tail) > k) {
 			ins := tail[:k]
 			if bytes.Equal(ins, want.bytesAt(d-int64(k), d)) {
-				return DiagDuplicated, fmt.Sprintf("the %d bytes before offset %d came back twice: the server sends some data twice", k, d)
+				return DiagDuplicated, fmt.Sprintf("the %d bytes before offset "+
+					"%d came back twice: the server sends some data twice", k, d)
 			}
 			return DiagExtra, extraDetail(ins, fmt.Sprintf("at offset %d, inside the echo", d))
 		}
 		if k < len(exp) && shifted(tail, exp[k:], len(tail) > 0) {
-			return DiagDropped, fmt.Sprintf("%d bytes are missing at offset %d: the server loses data (does it ignore short writes, i.e. write() returning less than asked, or reuse its buffer before all of it is sent?)", k, d)
+			return DiagDropped, fmt.Sprintf("%d bytes are missing at offset %d: the server loses data "+
+				"(does it ignore short writes, i.e. write() returning less than asked, or reuse its "+
+				"buffer before all of it is sent?)", k, d)
 		}
 	}
 	if len(tags) > 0 {
@@ -289,7 +310,8 @@ func diagnose(want *stream, seed uint64, d int64, tail []byte) (Diagnosis, strin
 			return diag, det
 		}
 	}
-	return DiagAltered, fmt.Sprintf("the bytes from offset %d differ from what was sent and match nothing the client sent: the server changes the data", d)
+	return DiagAltered, fmt.Sprintf("the bytes from offset %d differ from what "+
+		"was sent and match nothing the client sent: the server changes the data", d)
 }
 
 // diagnoseTags uses the first tag after a difference to tell dropped,
@@ -305,18 +327,26 @@ func diagnoseTags(want *stream, d int64, tags []tagAt, tail []byte) (string, Dia
 	case shift == 0:
 		rest := tail[first.pos:]
 		if bytes.Equal(rest, want.bytesAt(e, e+int64(len(rest)))) {
-			return fmt.Sprintf("bytes from offset %d to %d were changed in place; the data after them is right", d, pos), DiagAltered, true
+			return fmt.Sprintf("bytes from offset %d to %d were changed in place; the data after them is right",
+				d, pos), DiagAltered, true
 		}
-		return fmt.Sprintf("the bytes from offset %d on differ from what was sent, though they keep its length and some of its bytes (the payload's tags): the server changes the data", d), DiagAltered, true
+		return fmt.Sprintf("the bytes from offset %d on differ from what was sent, though they keep "+
+			"its length and some of its bytes (the payload's tags): the server changes the data", d), DiagAltered, true
 	case shift > 0:
 		for _, t := range tags[1:] {
 			if at, ok := want.locate(t.tag); ok && at >= pos && at < e {
-				return fmt.Sprintf("the bytes sent at offset %d came back at offset %d, after later data: the server reorders data (several writers or buffers per connection?)", at, d+int64(t.pos)), DiagReordered, true
+				return fmt.Sprintf("the bytes sent at offset %d came back at offset %d, after later "+
+					"data: the server reorders data (several writers or buffers per connection?)",
+					at, d+int64(t.pos)), DiagReordered, true
 			}
 		}
-		return fmt.Sprintf("%d bytes are missing from offset %d (the echo resumes with the bytes sent at offset %d): the server loses data (does it ignore short writes, or overwrite its buffer before sending it?)", shift, d, e), DiagDropped, true
+		return fmt.Sprintf("%d bytes are missing from offset %d (the echo resumes with the bytes sent at offset "+
+			"%d): the server loses data (does it ignore short writes, or overwrite its buffer before sending it?)",
+			shift, d, e), DiagDropped, true
 	default:
-		return fmt.Sprintf("at offset %d the bytes sent at offset %d came back again: the server sends some data twice (does it write the whole buffer instead of the bytes read, or resend after a short write?)", pos, e), DiagDuplicated, true
+		return fmt.Sprintf("at offset %d the bytes sent at offset %d came back again: the server sends some data "+
+			"twice (does it write the whole buffer instead of the bytes read, or resend after a short write?)",
+			pos, e), DiagDuplicated, true
 	}
 }
 
@@ -363,7 +393,8 @@ func caseChanged(got, exp []byte) bool {
 }
 
 func caseDetail(d int64) string {
-	return fmt.Sprintf("letters came back in the other case from offset %d (e.g. 'a' became 'A'): the server transforms the data (toupper?); an echo server must send back exactly what it receives", d)
+	return fmt.Sprintf("letters came back in the other case from offset %d (e.g. 'a' became 'A'): the "+
+		"server transforms the data (toupper?); an echo server must send back exactly what it receives", d)
 }
 
 // extraDetail describes bytes that were never sent.

@@ -6,14 +6,13 @@ import (
 	"time"
 )
 
-// The concurrency checks are exclusive: each measures whether one client
-// can hold up another, and another check's traffic running alongside could
-// hold up a single-process server in its place, hiding the fault (a
-// head-of-line-blocking server once passed non-reading-client this way).
+// concurrencyChecks is the concurrency category, in catalogue order. Each
+// runs alone: it measures whether one client can hold up another, and other
+// checks' traffic could hold up a single-process server in its place.
 var concurrencyChecks = []entry{
-	{Check{ID: "concurrency/many-clients", Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get exactly their own bytes and none starves.", Level: Must, Timeout: 30 * time.Second, Schedule: Alone}, testManyClients},
-	{Check{ID: "concurrency/idle-client", Requirement: "A connected but idle client does not block another client.", Level: Must, Timeout: 15 * time.Second, Schedule: Alone}, testIdleClient},
-	{Check{ID: "concurrency/non-reading-client", Requirement: "A client that sends a lot and never reads does not starve the others.", Level: Must, Timeout: 20 * time.Second, Schedule: Alone}, testNonReadingClient},
+	concurrencyManyClientsCheck,
+	concurrencyIdleClientCheck,
+	concurrencyNonReadingClientCheck,
 }
 
 // Many clients: 100 connections held open (within a server FD limit of 256)
@@ -23,10 +22,22 @@ const (
 	manyClientRounds = 4
 )
 
-// testManyClients connects every client first, then runs rounds in which
+var concurrencyManyClientsCheck = entry{
+	Check: Check{
+		ID: "concurrency/many-clients",
+		Requirement: "At least 100 clients connected at once, sending distinct data in interleaved rounds, each get " +
+			"exactly their own bytes and none starves.",
+		Level:    Must,
+		Timeout:  30 * time.Second,
+		Schedule: Alone,
+	},
+	test: concurrencyManyClients,
+}
+
+// concurrencyManyClients connects every client first, then runs rounds in which
 // each client sends a distinct chunk (in a rotating order) and then each
 // reads its own echo back.
-func testManyClients(ctx context.Context, p *probe) error {
+func concurrencyManyClients(ctx context.Context, p *probe) error {
 	conns := make([]*echoConn, 0, manyClients)
 	defer func() {
 		for _, c := range conns {
@@ -61,7 +72,10 @@ func testManyClients(ctx context.Context, p *probe) error {
 			c := conns[i]
 			if f := c.recv(ctx, from[i]); f != nil {
 				if f.Kind == KindTimeout && c.received == from[i] && ctx.Err() == nil {
-					f.Detail = fmt.Sprintf("client %d got nothing back for %s while %d clients were connected (%d of them already served in this round): the server does not serve all its clients at once (one client at a time, or too few threads or processes?)", i+1, c.idle(), manyClients, k)
+					f.Detail = fmt.Sprintf("client %d got nothing back for %s while %d clients were "+
+						"connected (%d of them already served in this round): the server does not serve "+
+						"all its clients at once (one client at a time, or too few threads or processes?)",
+						i+1, c.idle(), manyClients, k)
 				}
 				return f
 			}
@@ -70,9 +84,20 @@ func testManyClients(ctx context.Context, p *probe) error {
 	return nil
 }
 
-// testIdleClient opens client A and sends nothing on it; client B must
+var concurrencyIdleClientCheck = entry{
+	Check: Check{
+		ID:          "concurrency/idle-client",
+		Requirement: "A connected but idle client does not block another client.",
+		Level:       Must,
+		Timeout:     15 * time.Second,
+		Schedule:    Alone,
+	},
+	test: concurrencyIdleClient,
+}
+
+// concurrencyIdleClient opens client A and sends nothing on it; client B must
 // still get its echo, and then so must A.
-func testIdleClient(ctx context.Context, p *probe) error {
+func concurrencyIdleClient(ctx context.Context, p *probe) error {
 	a, f := p.dial(ctx, "client A (idle)")
 	if f != nil {
 		return f
@@ -85,12 +110,14 @@ func testIdleClient(ctx context.Context, p *probe) error {
 	defer b.Close()
 	if f := b.exchange(ctx, p.payload(1, 1, 200), xfer{}); f != nil {
 		if f.Kind == KindTimeout && b.received == 0 && ctx.Err() == nil {
-			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A was connected and idle: the server serves one client at a time (it waits on the idle client); serve each client in its own process or thread, or multiplex them with poll/select", b.idle())
+			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A was connected "+
+				"and idle: the server serves one client at a time (it waits on the idle client); "+
+				"serve each client in its own process or thread, or multiplex them with poll/select", b.idle())
 		}
 		return f
 	}
 	a.label = "client A (idle until B was served)"
-	return fail(a.exchange(ctx, p.payload(0, 1, 200), xfer{}))
+	return asError(a.exchange(ctx, p.payload(0, 1, 200), xfer{}))
 }
 
 // Non-reading client: A writes up to 64 MiB without reading, until its
@@ -100,16 +127,27 @@ const (
 	fillStall = 300 * time.Millisecond
 )
 
-// testNonReadingClient fills the server with data from a client that never
+var concurrencyNonReadingClientCheck = entry{
+	Check: Check{
+		ID:          "concurrency/non-reading-client",
+		Requirement: "A client that sends a lot and never reads does not starve the others.",
+		Level:       Must,
+		Timeout:     20 * time.Second,
+		Schedule:    Alone,
+	},
+	test: concurrencyNonReadingClient,
+}
+
+// concurrencyNonReadingClient fills the server with data from a client that never
 // reads; another client must still get its echo.
-func testNonReadingClient(ctx context.Context, p *probe) error {
+func concurrencyNonReadingClient(ctx context.Context, p *probe) error {
 	a, f := p.dial(ctx, "client A (never reads)")
 	if f != nil {
 		return f
 	}
 	defer a.abort()
 	// A's own fate (blocked, or even reset by the server) is not the point.
-	sentA, _ := a.fill(ctx, p.payload(0, 1, fillLimit), p.env.D(fillStall))
+	sentA, _ := a.fill(ctx, p.payload(0, 1, fillLimit), p.env.Scaled(fillStall))
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -120,7 +158,10 @@ func testNonReadingClient(ctx context.Context, p *probe) error {
 	defer b.Close()
 	if f := b.exchange(ctx, p.payload(1, 1, 1000), xfer{}); f != nil {
 		if f.Kind == KindTimeout && b.received == 0 && ctx.Err() == nil {
-			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A, which had sent %d bytes and was not reading its echo, stayed connected: the server blocks writing to a client that does not read (head-of-line blocking); give each client its own process or thread, or use non-blocking sockets with per-client buffers", b.idle(), sentA)
+			f.Detail = fmt.Sprintf("client B got nothing back for %s while client A, which had "+
+				"sent %d bytes and was not reading its echo, stayed connected: the server blocks "+
+				"writing to a client that does not read (head-of-line blocking); give each client "+
+				"its own process or thread, or use non-blocking sockets with per-client buffers", b.idle(), sentA)
 		}
 		return f
 	}

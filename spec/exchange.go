@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Time limits at scale 1; every one is stretched by Env.D. They bound how
+// Time limits at scale 1; every one is stretched by Env.Scaled. They bound how
 // long the client waits for the server to make progress, never how fast a
 // correct server must be: a server fails only when nothing at all happens
 // for a whole limit.
@@ -138,7 +138,7 @@ func (p *probe) dial(ctx context.Context, label string) (*echoConn, *Failure) {
 
 // dialOnce makes one connection attempt, bounded by dialTimeout.
 func (p *probe) dialOnce(ctx context.Context) (net.Conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, p.env.D(dialTimeout))
+	dctx, cancel := context.WithTimeout(ctx, p.env.Scaled(dialTimeout))
 	defer cancel()
 	return p.env.Dial(dctx)
 }
@@ -146,7 +146,8 @@ func (p *probe) dialOnce(ctx context.Context) (net.Conn, error) {
 // isTimeout reports whether err is a connect or I/O timeout.
 func isTimeout(err error) bool {
 	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }
 
 // closeOnDone closes conn when ctx ends, unblocking any I/O on it. The
@@ -224,7 +225,7 @@ func (c *echoConn) buffers(n int64) {
 }
 
 // idle returns the scaled progress deadline.
-func (c *echoConn) idle() time.Duration { return c.env.D(idleTimeout) }
+func (c *echoConn) idle() time.Duration { return c.env.Scaled(idleTimeout) }
 
 // writeGate lets the reader stop the writer without racing the writer's own
 // deadline updates.
@@ -337,7 +338,7 @@ func (c *echoConn) write(ctx context.Context, p payload, x xfer, g *writeGate) e
 		if n > int64(len(c.wbuf)) {
 			n = int64(len(c.wbuf))
 		}
-		if x.budget > 0 && x.end == endEOF && off > 0 && time.Since(c.started) > c.env.D(x.budget) {
+		if x.budget > 0 && x.end == endEOF && off > 0 && time.Since(c.started) > c.env.Scaled(x.budget) {
 			return errBudget
 		}
 		p.fill(c.wbuf[:n], off)
@@ -424,7 +425,7 @@ func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult 
 			return readResult{ending: endingOf(err), err: err, diff: -1}
 		}
 		// The budget ends an exchange only right after the echo moved.
-		if x.budget > 0 && x.end != endEOF && c.received < target && time.Since(c.started) > c.env.D(x.budget) {
+		if x.budget > 0 && x.end != endEOF && c.received < target && time.Since(c.started) > c.env.Scaled(x.budget) {
 			return readResult{diff: -1, budgetSpent: true}
 		}
 		if k < trickle && c.received < target && x.readPause == 0 && !pause(ctx, tricklePause, nil) {
@@ -447,7 +448,7 @@ func (c *echoConn) capture(d int64, first []byte) readResult {
 	tail := make([]byte, 0, tailLimit)
 	tail = append(tail, first[:min(len(first), tailLimit)]...)
 	r := readResult{diff: d}
-	_ = c.conn.SetReadDeadline(time.Now().Add(c.env.D(captureTimeout)))
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.env.Scaled(captureTimeout)))
 	for len(tail) < tailLimit {
 		k, err := c.conn.Read(c.rbuf[:min(len(c.rbuf), tailLimit-len(tail))])
 		tail = append(tail, c.rbuf[:k]...)
@@ -547,7 +548,7 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 			asyncErr = write()
 		}()
 		if x.holdReads {
-			g.awaitStall(ctx, finished, c.env.D(stallQuiet))
+			g.awaitStall(ctx, finished, c.env.Scaled(stallQuiet))
 		}
 	}
 	r := readOK
@@ -597,9 +598,10 @@ func (c *echoConn) finish(ctx context.Context, end endMode, from int64) *Failure
 	switch end {
 	case endDrain:
 		if err := c.closeWrite(); err != nil {
-			return c.judge(ctx, obs{phase: phaseDrain, from: from, target: c.want.Len(), res: readResult{diff: -1, ending: endingOf(err), err: err}})
+			res := readResult{diff: -1, ending: endingOf(err), err: err}
+			return c.judge(ctx, obs{phase: phaseDrain, from: from, target: c.want.Len(), res: res})
 		}
-		r := c.listen(c.env.D(drainTimeout))
+		r := c.listen(c.env.Scaled(drainTimeout))
 		if r.diff < 0 {
 			return nil // EOF, reset or silence: only extra bytes count here
 		}
@@ -622,7 +624,8 @@ func (c *echoConn) send(ctx context.Context, p payload) *Failure {
 	c.buffers(p.Len())
 	g := newWriteGate(c.conn)
 	if err := c.write(ctx, p, xfer{}, g); err != nil {
-		return c.judge(ctx, obs{phase: phaseEcho, from: from, target: c.want.Len(), res: readResult{diff: -1, ending: EventNone}, werr: err})
+		res := readResult{diff: -1, ending: EventNone}
+		return c.judge(ctx, obs{phase: phaseEcho, from: from, target: c.want.Len(), res: res, werr: err})
 	}
 	return nil
 }

@@ -54,3 +54,9 @@ var Diagnose = diagnose
 
 // ConnBase returns the connection-tag base of a check ID.
 func ConnBase(id string) uint32 { return newProbe(id, &Env{}).base }
+
+// FDSlack is how many more open files robustness/fd-stable allows.
+const FDSlack = fdSlack
+
+// SmallMessage is basic/small-message's payload.
+var SmallMessage = smallMessage

@@ -107,6 +107,15 @@ func (f *Failure) Error() string {
 	return b.String()
 }
 
+// asError returns f as an error: nil for a nil f, never a non-nil error
+// holding a nil *Failure.
+func asError(f *Failure) error {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
 // Unwrap returns the underlying error.
 func (f *Failure) Unwrap() error { return f.Err }
 

@@ -198,6 +198,17 @@ func leakyProcess(s *fakeServer) *fakeProcess {
 	}
 }
 
+// leakingProcess keeps a descriptor for each of the first n connections it
+// accepts, and reaps every child.
+func leakingProcess(n int) func(*fakeServer) *fakeProcess {
+	return func(s *fakeServer) *fakeProcess {
+		return &fakeProcess{s: s,
+			fds:     func(accepted, _, open int) int { return 4 + open + min(accepted, n) },
+			zombies: func(_, _, _ int) int { return 0 },
+		}
+	}
+}
+
 // The handlers. Each reads with a small buffer so that large payloads take
 // many reads, as a C server's would.
 

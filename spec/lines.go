@@ -38,15 +38,17 @@ func (c *echoConn) lineHint(ctx context.Context, from, target int64) (string, bo
 	if c.write(ctx, nl, xfer{}, newWriteGate(c.conn)) != nil {
 		return "", false
 	}
-	if r := c.listen(c.env.D(hintTimeout)); r.diff < 0 {
+	if r := c.listen(c.env.Scaled(hintTimeout)); r.diff < 0 {
 		return "", false
 	}
 	c.lineHinted = true
 	if got == 0 {
 		return fmt.Sprintf("nothing came back for %s, until the client sent a newline: %s", c.idle(), readsLines), true
 	}
-	return fmt.Sprintf("the echo stopped after %d of %d bytes, at the end of a line, and the rest came back only when the client sent a newline: %s", got, total, readsLines), true
+	return fmt.Sprintf("the echo stopped after %d of %d bytes, at the end of a "+
+		"line, and the rest came back only when the client sent a newline: %s", got, total, readsLines), true
 }
 
 // readsLines is the diagnosis of a server that waits for a newline.
-const readsLines = "the server reads lines (fgets, getline, a line scanner) instead of echoing whatever each read() returns"
+const readsLines = "the server reads lines (fgets, getline, a line " +
+	"scanner) instead of echoing whatever each read() returns"

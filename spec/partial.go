@@ -6,12 +6,13 @@ import (
 	"time"
 )
 
+// partialChecks is the partial category, in catalogue order.
 var partialChecks = []entry{
-	{Check{ID: "partial/prompt-echo", Requirement: "A 1-byte message is echoed promptly, without the client sending more or closing.", Level: Must, Timeout: 15 * time.Second}, testPromptEcho},
-	{Check{ID: "partial/single-byte-writes", Requirement: "A message written one byte at a time is echoed in full.", Level: Must, Timeout: 15 * time.Second}, testSingleByteWrites},
-	{Check{ID: "partial/odd-sizes", Requirement: "Writes of odd, uneven sizes are echoed in full and in order.", Level: Must, Timeout: 40 * time.Second}, testOddSizes},
-	{Check{ID: "partial/paused-writes", Requirement: "Writes separated by pauses are echoed in full and in order.", Level: Must, Timeout: 15 * time.Second}, testPausedWrites},
-	{Check{ID: "partial/buffer-boundaries", Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.", Level: Must, Timeout: 40 * time.Second}, testBufferBoundaries},
+	partialPromptEchoCheck,
+	partialSingleByteWritesCheck,
+	partialOddSizesCheck,
+	partialPausedWritesCheck,
+	partialBufferBoundariesCheck,
 }
 
 // promptRounds is how many 1-byte messages partial/prompt-echo sends, one
@@ -22,9 +23,19 @@ const promptRounds = 3
 // find out what a silent server is waiting for.
 const hintTimeout = time.Second
 
-// testPromptEcho sends single bytes and waits for each echo without sending
+var partialPromptEchoCheck = entry{
+	Check: Check{
+		ID:          "partial/prompt-echo",
+		Requirement: "A 1-byte message is echoed promptly, without the client sending more or closing.",
+		Level:       Must,
+		Timeout:     15 * time.Second,
+	},
+	test: partialPromptEcho,
+}
+
+// partialPromptEcho sends single bytes and waits for each echo without sending
 // more or closing.
-func testPromptEcho(ctx context.Context, p *probe) error {
+func partialPromptEcho(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -49,46 +60,68 @@ func testPromptEcho(ctx context.Context, p *probe) error {
 // whatItWaitsFor probes a server that did not echo a lone byte: does a
 // newline, or the client's FIN, release the echo? It returns the detail.
 func whatItWaitsFor(ctx context.Context, c *echoConn) string {
-	wait := c.env.D(idleTimeout)
+	wait := c.env.Scaled(idleTimeout)
 	g := newWriteGate(c.conn)
 	nl := literal([]byte("\n"))
 	c.want.add(nl)
 	if c.write(ctx, nl, xfer{}, g) == nil {
-		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
+		if r := c.listen(c.env.Scaled(hintTimeout)); r.diff >= 0 {
 			return fmt.Sprintf("nothing came back for %s, until the client sent a newline: %s", wait, readsLines)
 		}
 	}
 	if c.closeWrite() == nil {
-		if r := c.listen(c.env.D(hintTimeout)); r.diff >= 0 {
-			return fmt.Sprintf("nothing came back for %s, until the client closed its side: the server waits for EOF (or a full buffer) before echoing; it must write back whatever each read() returns at once", wait)
+		if r := c.listen(c.env.Scaled(hintTimeout)); r.diff >= 0 {
+			return fmt.Sprintf("nothing came back for %s, until the client closed its side: the server waits for "+
+				"EOF (or a full buffer) before echoing; it must write back whatever each read() returns at once", wait)
 		}
 	}
-	return fmt.Sprintf("nothing came back for %s, nor after a newline or the client's FIN: the server does not echo (does it read from the right socket, and write back what it reads?)", wait)
+	return fmt.Sprintf("nothing came back for %s, nor after a newline or the client's FIN: the "+
+		"server does not echo (does it read from the right socket, and write back what it reads?)", wait)
 }
 
-// testSingleByteWrites writes a message one byte per write (TCP_NODELAY on).
-func testSingleByteWrites(ctx context.Context, p *probe) error {
+var partialSingleByteWritesCheck = entry{
+	Check: Check{
+		ID:          "partial/single-byte-writes",
+		Requirement: "A message written one byte at a time is echoed in full.",
+		Level:       Must,
+		Timeout:     15 * time.Second,
+	},
+	test: partialSingleByteWrites,
+}
+
+// partialSingleByteWrites writes a message one byte per write (TCP_NODELAY on).
+func partialSingleByteWrites(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
 	}
 	defer c.Close()
 	c.setNoDelay()
-	return fail(c.exchange(ctx, p.payload(0, 1, 600), xfer{chunks: []int{1}, end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 600), xfer{chunks: []int{1}, end: endDrain}))
 }
 
 // oddSizes are partial/odd-sizes' write sizes, cycled.
 var oddSizes = []int{1, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 17, 5, 2, 1399, 997, 16381, 11}
 
-// testOddSizes writes a message in writes of odd, uneven sizes.
-func testOddSizes(ctx context.Context, p *probe) error {
+var partialOddSizesCheck = entry{
+	Check: Check{
+		ID:          "partial/odd-sizes",
+		Requirement: "Writes of odd, uneven sizes are echoed in full and in order.",
+		Level:       Must,
+		Timeout:     40 * time.Second,
+	},
+	test: partialOddSizes,
+}
+
+// partialOddSizes writes a message in writes of odd, uneven sizes.
+func partialOddSizes(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
 	}
 	defer c.Close()
 	c.setNoDelay()
-	return fail(c.exchange(ctx, p.payload(0, 1, 100_003), xfer{chunks: oddSizes, end: endDrain}))
+	return asError(c.exchange(ctx, p.payload(0, 1, 100_003), xfer{chunks: oddSizes, end: endDrain}))
 }
 
 // writePause separates partial/paused-writes' writes. It is the stimulus
@@ -99,8 +132,18 @@ const writePause = 40 * time.Millisecond
 // pausedSizes are partial/paused-writes' write sizes.
 var pausedSizes = []int{100, 1, 1000, 37, 512, 3, 2048}
 
-// testPausedWrites writes a message in pieces separated by pauses.
-func testPausedWrites(ctx context.Context, p *probe) error {
+var partialPausedWritesCheck = entry{
+	Check: Check{
+		ID:          "partial/paused-writes",
+		Requirement: "Writes separated by pauses are echoed in full and in order.",
+		Level:       Must,
+		Timeout:     15 * time.Second,
+	},
+	test: partialPausedWrites,
+}
+
+// partialPausedWrites writes a message in pieces separated by pauses.
+func partialPausedWrites(ctx context.Context, p *probe) error {
 	c, f := p.dial(ctx, "")
 	if f != nil {
 		return f
@@ -111,14 +154,25 @@ func testPausedWrites(ctx context.Context, p *probe) error {
 	for _, n := range pausedSizes {
 		total += n
 	}
-	return fail(c.exchange(ctx, p.payload(0, 1, int64(total)), xfer{chunks: pausedSizes, pause: writePause, end: endDrain}))
+	x := xfer{chunks: pausedSizes, pause: writePause, end: endDrain}
+	return asError(c.exchange(ctx, p.payload(0, 1, int64(total)), x))
 }
 
 // boundarySizes are the message sizes around common buffer sizes.
 var boundarySizes = []int64{4095, 4096, 4097, 65535, 65536, 65537}
 
-// testBufferBoundaries sends each boundary-sized message on its own connection.
-func testBufferBoundaries(ctx context.Context, p *probe) error {
+var partialBufferBoundariesCheck = entry{
+	Check: Check{
+		ID:          "partial/buffer-boundaries",
+		Requirement: "Messages of 4095, 4096, 4097, 65535, 65536 and 65537 bytes are echoed in full.",
+		Level:       Must,
+		Timeout:     40 * time.Second,
+	},
+	test: partialBufferBoundaries,
+}
+
+// partialBufferBoundaries sends each boundary-sized message on its own connection.
+func partialBufferBoundaries(ctx context.Context, p *probe) error {
 	for i, n := range boundarySizes {
 		c, f := p.dial(ctx, fmt.Sprintf("the %d-byte message", n))
 		if f != nil {

@@ -59,9 +59,7 @@ func (p payload) tagged() bool { return p.lit == nil }
 //
 // fill and block are exempt from the race detector (go:norace): they are
 // pure functions of their arguments writing into a buffer the caller owns,
-// and instrumenting their byte stores made a whole run under -race about
-// 2.5 times slower (BenchmarkSuiteCorrectServer: 5.2 s against 2.1 s),
-// most of it spent here generating the large checks' payloads.
+// and instrumenting their byte stores dominates a run under -race.
 //
 //go:norace
 func (p payload) fill(b []byte, off int64) {
@@ -240,15 +238,6 @@ func (s *stream) bytesAt(from, to int64) []byte {
 	return b
 }
 
-// segmentAt returns the segment holding stream offset off, or -1.
-func (s *stream) segmentAt(off int64) int {
-	i := sort.Search(len(s.segs), func(i int) bool { return s.segs[i].start+s.segs[i].p.Len() > off })
-	if i == len(s.segs) {
-		return -1
-	}
-	return i
-}
-
 // locate returns the stream offset of the block that t names, when that
 // block was written on this stream.
 func (s *stream) locate(t tag) (int64, bool) {
@@ -259,16 +248,6 @@ func (s *stream) locate(t tag) (int64, bool) {
 		off := int64(t.block) * blockSize
 		if off < sg.p.Len() {
 			return sg.start + off, true
-		}
-	}
-	return 0, false
-}
-
-// seed returns the seed of the stream's tagged payloads, and whether it has any.
-func (s *stream) seed() (uint64, bool) {
-	for _, sg := range s.segs {
-		if sg.p.tagged() {
-			return sg.p.seed, true
 		}
 	}
 	return 0, false

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"net"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -50,7 +48,6 @@ func (p *probe) payload(i, r int, size int64) payload {
 // dialFailure explains a connection that could not be made.
 func (p *probe) dialFailure(ctx context.Context, label string, err error) *Failure {
 	f := &Failure{Kind: KindRefused, Ending: EventRefused, Offset: -1, Conn: label, Err: err, Expected: "a connection"}
-	var ne net.Error
 	switch {
 	case ctx.Err() != nil:
 		f.Kind, f.Ending = KindTimeout, EventNone
@@ -60,14 +57,15 @@ func (p *probe) dialFailure(ctx context.Context, label string, err error) *Failu
 	case errors.Is(err, syscall.ECONNREFUSED):
 		f.Actual = "connection refused"
 		f.Detail = "nothing is listening on the port: the server is not running, has exited, or stopped listening"
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		f.Actual = fmt.Sprintf("no connection within %s", p.env.D(dialTimeout))
-		f.Detail = "the connection could not be completed: the server's accept queue stays full (it does not accept connections fast enough, or at all)"
+	case isTimeout(err):
+		f.Actual = fmt.Sprintf("no connection within %s", p.env.Scaled(dialTimeout))
+		f.Detail = "the connection could not be completed: the server's accept queue " +
+			"stays full (it does not accept connections fast enough, or at all)"
 	default:
 		f.Actual = "the connection failed"
 		f.Detail = fmt.Sprintf("could not connect: %v", err)
 	}
-	if dead, how := p.ended(ctx, p.env.D(500*time.Millisecond)); dead {
+	if dead, how := p.ended(ctx, p.env.Scaled(500*time.Millisecond)); dead {
 		died(f, how, "")
 	}
 	return f
@@ -113,13 +111,15 @@ func died(f *Failure, how, when string) {
 func deathHint(how string) string {
 	switch {
 	case strings.Contains(how, "broken pipe"):
-		return ": it was killed by SIGPIPE when writing to a client that had gone; ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) or use send(..., MSG_NOSIGNAL), and handle EPIPE and ECONNRESET from write()"
+		return ": it was killed by SIGPIPE when writing to a client that had gone; ignore SIGPIPE (signal(SIGPIPE, " +
+			"SIG_IGN)) or use send(..., MSG_NOSIGNAL), and handle EPIPE and ECONNRESET from write()"
 	case strings.Contains(how, "segmentation"):
 		return ": it crashed with a segmentation fault (a buffer overflow or a bad pointer?)"
 	case strings.Contains(how, "killed"):
 		return ": it was killed (a resource limit such as CPU time or memory?)"
 	case strings.HasPrefix(how, "exit status"):
-		return ": it exited on its own; a server must not exit when one client misbehaves or a call such as accept() fails with EINTR, EMFILE or ECONNABORTED"
+		return ": it exited on its own; a server must not exit when one client misbehaves " +
+			"or a call such as accept() fails with EINTR, EMFILE or ECONNABORTED"
 	}
 	return ""
 }

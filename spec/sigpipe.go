@@ -50,9 +50,21 @@ const (
 	pendingStill = 3
 )
 
-// testResetPendingWrite makes clients half-close and reset while the server
+var robustnessResetPendingWriteCheck = entry{
+	Check: Check{
+		ID: "robustness/reset-pending-write",
+		Requirement: "Clients that half-close, then reset while the server still has their echo to write, do not " +
+			"take the server down (SIGPIPE).",
+		Level:    Must,
+		Timeout:  40 * time.Second,
+		Schedule: Disruptive,
+	},
+	test: robustnessResetPendingWrite,
+}
+
+// robustnessResetPendingWrite makes clients half-close and reset while the server
 // has their echo to write, then checks the server still serves.
-func testResetPendingWrite(ctx context.Context, p *probe) error {
+func robustnessResetPendingWrite(ctx context.Context, p *probe) error {
 	return rudeThenProbeN(ctx, p, pendingClients, "half-closed, then reset while the server was writing their echo",
 		func(ctx context.Context, p *probe, i int, c *echoConn) {
 			c.resetPending(ctx, p.payload(i, 1, pendingLimit))
@@ -66,7 +78,7 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 	c.buffers(maxBuf)
 	chunk := c.wbuf[:min(pendingChunk, len(c.wbuf))]
 	p.fill(chunk, 0)
-	drain := max(c.env.D(pendingDrain), pendingDrain)
+	drain := max(c.env.Scaled(pendingDrain), pendingDrain)
 	lastWnd, maxWnd, lastIn, still, flowing := 0, 0, -1, 0, true
 	for sent := int64(0); sent < p.Len(); {
 		n := len(chunk)
@@ -111,7 +123,7 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 	// late segment (the kernel compacts it), so wait for the last write's
 	// acknowledgement before reading anything, which would let the
 	// server write on.
-	deadline := time.Now().Add(c.env.D(pendingSettle))
+	deadline := time.Now().Add(c.env.Scaled(pendingSettle))
 	c.drained(ctx, time.Until(deadline)/2)
 	halfClosed := false
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -133,7 +145,8 @@ func (c *echoConn) resetPending(ctx context.Context, p payload) {
 			}
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(pendingPoll * 5))
-		if _, err := c.conn.Read(c.rbuf[:min(pendingBite, len(c.rbuf))]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		_, err := c.conn.Read(c.rbuf[:min(pendingBite, len(c.rbuf))])
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			return
 		}
 	}

@@ -62,7 +62,7 @@ var udpEmptyDatagramCheck = entry{
 
 // udpEmptyDatagram sends a datagram with no data.
 func udpEmptyDatagram(ctx context.Context, p *probe) error {
-	return fail(p.udpEcho(ctx, "", []byte{}))
+	return asError(p.udpEcho(ctx, "", []byte{}))
 }
 
 // udpSizes are udp/sizes' datagram sizes: a byte, a classic buffer, the
@@ -103,7 +103,7 @@ var udpMaxDatagramCheck = entry{
 
 // udpMaxDatagram sends the largest datagram IPv4 carries.
 func udpMaxDatagram(ctx context.Context, p *probe) error {
-	return fail(p.udpEcho(ctx, "", p.datagram(0, MaxDatagram)))
+	return asError(p.udpEcho(ctx, "", p.datagram(0, MaxDatagram)))
 }
 
 var udpAllByteValuesCheck = entry{
@@ -123,7 +123,7 @@ func udpAllByteValues(ctx context.Context, p *probe) error {
 	for i := range b {
 		b[i] = byte(i + 1)
 	}
-	return fail(p.udpEcho(ctx, "", b))
+	return asError(p.udpEcho(ctx, "", b))
 }
 
 // udpEcho sends b on a fresh socket and judges the reply.
@@ -149,7 +149,7 @@ func (p *probe) udpRoundTrip(ctx context.Context, c net.Conn, label string, b []
 		if _, err := c.Write(b); err != nil {
 			return nil, udpIOFailure(label, len(b), "sending", err)
 		}
-		deadline := time.Now().Add(p.env.D(udpWait))
+		deadline := time.Now().Add(p.env.Scaled(udpWait))
 		if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 			deadline = dl
 		}
@@ -169,7 +169,7 @@ func (p *probe) udpRoundTrip(ctx context.Context, c net.Conn, label string, b []
 	}
 	return nil, &Failure{Kind: KindTimeout, Offset: -1, Ending: EventTimeout, Conn: label, Sent: int64(len(b)),
 		Expected: fmt.Sprintf("a %d-byte datagram back", len(b)),
-		Actual:   fmt.Sprintf("no reply to %d sends, %v apart", udpTries, p.env.D(udpWait)),
+		Actual:   fmt.Sprintf("no reply to %d sends, %v apart", udpTries, p.env.Scaled(udpWait)),
 		Detail:   "the server never answered this datagram; if it answers smaller ones, its buffer may be too small to receive it"}
 }
 

@@ -120,7 +120,7 @@ func (p *probe) burstSocket(ctx context.Context, c net.Conn, i int) burstTally {
 				return t
 			}
 		}
-		if err := c.SetReadDeadline(time.Now().Add(p.env.D(udpWait))); err != nil {
+		if err := c.SetReadDeadline(time.Now().Add(p.env.Scaled(udpWait))); err != nil {
 			t.fail = udpIOFailure(label, 0, "waiting for replies", err)
 			return t
 		}

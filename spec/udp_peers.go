@@ -136,5 +136,5 @@ var udpServerAliveCheck = entry{
 		Needs:       NeedsProcess,
 		Schedule:    Last,
 	},
-	test: testServerAlive,
+	test: robustnessServerAlive,
 }

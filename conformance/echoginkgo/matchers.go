@@ -1,15 +1,9 @@
 package echoginkgo
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/onsi/gomega/types"
@@ -23,10 +17,6 @@ import (
 // otherwise; payloads larger than 1 MiB get one more second per MiB.
 const DefaultEchoTimeout = 5 * time.Second
 
-// windowSize is how many bytes of each stream a failure shows, starting at
-// the 16-byte line before the first difference.
-const windowSize = 64
-
 // EchoBackMatcher is the matcher EchoBack returns.
 type EchoBackMatcher struct {
 	payload []byte
@@ -37,17 +27,17 @@ type EchoBackMatcher struct {
 // EchoBack succeeds when the echo server sends payload back exactly.
 //
 // The actual value is a net.Conn, or a "HOST:PORT" string to dial (the
-// matcher then closes its connection). The matcher writes payload while it
-// reads, so payloads larger than the socket buffers cannot deadlock, with a
-// deadline on every I/O (DefaultEchoTimeout, or Within). It reads exactly
-// len(payload) bytes: bytes the server sends beyond them are not examined,
-// and on a net.Conn they are left unread. The matcher clears the
-// connection's deadlines before it returns.
+// matcher then closes its connection). The exchange is spec.Exchange: the
+// matcher writes payload while it reads, so payloads larger than the socket
+// buffers cannot deadlock, with a deadline on every I/O and on the whole
+// exchange (DefaultEchoTimeout, or Within). After a correct echo, bytes the
+// server sends beyond it are not examined, and on a net.Conn they are left
+// unread. The matcher clears the connection's deadlines before it returns.
 //
-// On failure the message never dumps the payload: it gives the kind of
-// failure, the first differing offset, hex windows of the expected and
-// received bytes around it, the byte counts, and what ended the exchange
-// (EOF, reset, timeout).
+// On failure the message never dumps the payload: it gives the diagnosis
+// the checks give for the same bytes (the kind of failure, what happened to
+// the bytes, the first differing offset, hex windows around it, the byte
+// counts, what ended the exchange and what to fix).
 func EchoBack(payload []byte) *EchoBackMatcher {
 	return &EchoBackMatcher{payload: payload}
 }
@@ -65,13 +55,14 @@ func (m *EchoBackMatcher) Match(actual any) (bool, error) {
 	if timeout <= 0 {
 		timeout = DefaultEchoTimeout + time.Duration(len(m.payload)>>20)*time.Second
 	}
-	deadline := time.Now().Add(timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	switch a := actual.(type) {
 	case net.Conn:
-		m.failure = exchange(a, m.payload, deadline)
+		m.failure = spec.Exchange(ctx, a, m.payload)
 	case string:
-		d := net.Dialer{Deadline: deadline}
-		conn, err := d.Dial("tcp", a)
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", a)
 		if err != nil {
 			m.failure = &spec.Failure{
 				Kind: spec.KindRefused, Expected: fmt.Sprintf("%d bytes", len(m.payload)),
@@ -79,8 +70,8 @@ func (m *EchoBackMatcher) Match(actual any) (bool, error) {
 			}
 			break
 		}
-		m.failure = exchange(conn, m.payload, deadline)
-		conn.Close()
+		m.failure = spec.Exchange(ctx, conn, m.payload)
+		_ = conn.Close() // the matcher's own connection: the exchange is over
 	default:
 		return false, fmt.Errorf("EchoBack expects a net.Conn or a \"HOST:PORT\" string, got %T", actual)
 	}
@@ -118,131 +109,6 @@ func describe(actual any) string {
 		return "the server at " + a
 	}
 	return fmt.Sprintf("%T", actual)
-}
-
-// exchange writes payload on conn while reading len(payload) bytes back,
-// until deadline, and returns nil when they are equal.
-func exchange(conn net.Conn, payload []byte, deadline time.Time) *spec.Failure {
-	if err := conn.SetDeadline(deadline); err != nil {
-		return &spec.Failure{Kind: spec.KindRefused, Offset: -1, Actual: "an unusable connection", Err: err}
-	}
-	defer conn.SetDeadline(time.Time{}) //nolint:errcheck // best effort: the exchange is over
-
-	var (
-		wg      sync.WaitGroup
-		sent    int
-		sendErr error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for sent < len(payload) {
-			end := min(sent+32<<10, len(payload))
-			n, err := conn.Write(payload[sent:end])
-			sent += n
-			if err != nil {
-				sendErr = err
-				return
-			}
-		}
-	}()
-
-	got := make([]byte, len(payload))
-	received, readErr := io.ReadFull(conn, got)
-	if readErr != nil {
-		// Unblock the writer: the exchange has ended.
-		conn.SetWriteDeadline(time.Now()) //nolint:errcheck // best effort
-	}
-	wg.Wait()
-	got = got[:received]
-
-	offset := int64(-1)
-	if i := firstDiff(payload[:received], got); i >= 0 {
-		offset = int64(i)
-	}
-	if offset < 0 && readErr == nil {
-		return nil
-	}
-	ending, kind := classify(readErr)
-	if readErr == nil && sendErr != nil {
-		ending, kind = classify(sendErr)
-	}
-	f := &spec.Failure{
-		Kind:     kind,
-		Expected: fmt.Sprintf("%d bytes", len(payload)),
-		Actual:   fmt.Sprintf("%d bytes%s", received, endingSuffix(ending)),
-		Sent:     int64(sent),
-		Received: int64(received),
-		Offset:   offset,
-		Ending:   ending,
-		Err:      readErr,
-	}
-	if offset >= 0 {
-		f.Kind = spec.KindWrongBytes
-		f.Diagnosis = spec.DiagAltered
-		if bytes.Contains(payload, got[offset:min(int(offset)+16, received)]) {
-			f.Diagnosis = spec.DiagNone // the bytes were sent, elsewhere: dropped or reordered
-		}
-		start := max(0, offset-offset%16-16)
-		f.WindowStart = start
-		f.ExpectedWindow = window(payload, start)
-		f.ActualWindow = window(got, start)
-		f.Err = nil
-	} else if ending == spec.EventEOF {
-		f.Diagnosis = spec.DiagTruncated
-		f.Err = nil
-	}
-	return f
-}
-
-// firstDiff returns the first index where a and b differ, or -1; a and b
-// have the same length.
-func firstDiff(a, b []byte) int {
-	if bytes.Equal(a, b) {
-		return -1
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return -1
-}
-
-// window returns up to windowSize bytes of b from start.
-func window(b []byte, start int64) []byte {
-	if start >= int64(len(b)) {
-		return nil
-	}
-	return b[start:min(start+windowSize, int64(len(b)))]
-}
-
-// classify names what an I/O error says about the server.
-func classify(err error) (spec.Event, spec.Kind) {
-	switch {
-	case err == nil:
-		return spec.EventNone, spec.KindWrongBytes
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return spec.EventEOF, spec.KindEarlyEOF
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return spec.EventReset, spec.KindReset
-	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
-		return spec.EventTimeout, spec.KindTimeout
-	}
-	return spec.EventNone, spec.KindEarlyEOF
-}
-
-// endingSuffix phrases an ending for Failure.Actual.
-func endingSuffix(e spec.Event) string {
-	switch e {
-	case spec.EventEOF:
-		return " then EOF"
-	case spec.EventReset:
-		return " then reset"
-	case spec.EventTimeout:
-		return " before the deadline"
-	}
-	return ""
 }
 
 // PassCheckMatcher is the matcher PassCheck returns.

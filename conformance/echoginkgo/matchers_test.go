@@ -1,6 +1,7 @@
 package echoginkgo_test
 
 import (
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -76,11 +77,52 @@ var _ = Describe("EchoBack", func() {
 			expectGolden(golden, msg)
 		},
 		Entry("a changed byte", "echoback-altered", alterAt(1000), echoginkgo.EchoBack(payload(4096)), spec.KindWrongBytes),
-		Entry("a changed byte in a large payload", "echoback-altered-large", alterAt(3<<20+5), echoginkgo.EchoBack(payload(4<<20)), spec.KindWrongBytes),
 		Entry("a truncated echo", "echoback-truncated", readThen(4096, 100, closeNow), echoginkgo.EchoBack(payload(4096)), spec.KindEarlyEOF),
 		Entry("a reset", "echoback-reset", readThen(4096, 0, resetNow), echoginkgo.EchoBack(payload(4096)), spec.KindReset),
-		Entry("a stalled echo", "echoback-timeout", readThen(4096, 2048, stall), echoginkgo.EchoBack(payload(4096)).Within(300*time.Millisecond), spec.KindTimeout),
+		Entry("an upper-cased echo", "echoback-upcase", upcase, echoginkgo.EchoBack([]byte("Hello, echo server!\n")), spec.KindWrongBytes),
 	)
+
+	// The byte counts and rates of these depend on timing, so they have
+	// no golden file.
+	DescribeTable("failure messages that depend on timing",
+		func(h handler, m *echoginkgo.EchoBackMatcher, kind spec.Kind, diag spec.Diagnosis, says string) {
+			addr := startServer(h)
+			Expect(m.Match(addr)).To(BeFalse())
+			msg := m.FailureMessage(addr)
+			Expect(m.Failure().Kind).To(Equal(kind), msg)
+			Expect(m.Failure().Diagnosis).To(Equal(diag), msg)
+			Expect(len(msg)).To(BeNumerically("<", 2000), "never a dump of the payload")
+			Expect(msg).To(ContainSubstring(says))
+		},
+		Entry("a changed byte in a large payload", alterAt(3<<20+5), echoginkgo.EchoBack(payload(4<<20)),
+			spec.KindWrongBytes, spec.DiagAltered, "1 bytes from offset 3145733 were changed in place"),
+		Entry("a stalled echo", readThen(4096, 2048, stall), echoginkgo.EchoBack(payload(4096)).Within(300*time.Millisecond),
+			spec.KindTimeout, spec.DiagNone, "got 2048 bytes when the check's time limit ran out"),
+	)
+
+	It("gives the diagnosis the checks give for the same server", func() {
+		addr := startServer(upcase)
+		m := echoginkgo.EchoBack(payload(4096))
+		Expect(m.Match(addr)).To(BeFalse())
+		Expect(m.Failure().Diagnosis).To(Equal(spec.DiagAltered))
+		Expect(m.FailureMessage(addr)).To(ContainSubstring("letters came back in the other case from offset"))
+
+		check := echoginkgo.PassCheck("basic/small-message")
+		Expect(check.Match(addr)).To(BeFalse())
+		f := check.Result().Failure()
+		Expect(f.Diagnosis).To(Equal(m.Failure().Diagnosis))
+		Expect(f.Detail).To(ContainSubstring("letters came back in the other case from offset"))
+	})
+
+	It("names an error it cannot classify as such, not as an early EOF", func() {
+		client, server := net.Pipe()
+		Expect(server.Close()).To(Succeed())
+		DeferCleanup(client.Close)
+		m := echoginkgo.EchoBack([]byte("hello"))
+		Expect(m.Match(client)).To(BeFalse())
+		Expect(m.Failure().Kind).NotTo(Equal(spec.KindEarlyEOF), m.FailureMessage(client))
+		Expect(m.Failure().Err).To(MatchError(io.ErrClosedPipe))
+	})
 
 	It("explains a refused connection", func() {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -117,6 +159,24 @@ var _ = Describe("EchoBack", func() {
 		expectGolden("echoback-negated", m.NegatedFailureMessage(addr))
 	})
 })
+
+// upcase echoes every letter in upper case, as a server that calls
+// toupper() on what it reads does.
+func upcase(conn *net.TCPConn, _ <-chan struct{}) {
+	conn.SetDeadline(time.Now().Add(time.Minute))
+	buf := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buf)
+		for i, b := range buf[:n] {
+			if 'a' <= b && b <= 'z' {
+				buf[i] = b - 'a' + 'A'
+			}
+		}
+		if _, werr := conn.Write(buf[:n]); werr != nil || err != nil {
+			return
+		}
+	}
+}
 
 var _ = Describe("PassCheck", func() {
 	It("matches a server that satisfies the check", func() {

@@ -64,7 +64,7 @@ func echoOnce(ctx context.Context, env *spec.Env, msg []byte) error {
 		return &spec.Failure{Kind: spec.KindRefused, Offset: -1, Ending: spec.EventRefused, Err: err}
 	}
 	defer c.Close()
-	dl := time.Now().Add(env.D(time.Second))
+	dl := time.Now().Add(env.Scaled(time.Second))
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
 	}
