@@ -170,7 +170,8 @@ func (p *probe) udpRoundTrip(ctx context.Context, c net.Conn, label string, b []
 	return nil, &Failure{Kind: KindTimeout, Offset: -1, Ending: EventTimeout, Conn: label, Sent: int64(len(b)),
 		Expected: fmt.Sprintf("a %d-byte datagram back", len(b)),
 		Actual:   fmt.Sprintf("no reply to %d sends, %v apart", udpTries, p.env.Scaled(udpWait)),
-		Detail:   "the server never answered this datagram; if it answers smaller ones, its buffer may be too small to receive it"}
+		Detail: "the server never answered this datagram; " +
+			"if it answers smaller ones, its buffer may be too small to receive it"}
 }
 
 // udpIOFailure explains a datagram send or receive that failed.
@@ -208,14 +209,17 @@ func judgeDatagram(sent, got []byte, label string) *Failure {
 	switch {
 	case off == len(got) && sent[off] == 0:
 		f.Diagnosis = DiagTruncated
-		f.Detail = fmt.Sprintf("the reply stops at the first NUL byte (offset %d): the server treats the data as a C string (strlen, printf %%s); send the length recvfrom returned", off)
+		f.Detail = fmt.Sprintf("the reply stops at the first NUL byte (offset %d): the server treats the data "+
+			"as a C string (strlen, printf %%s); send the length recvfrom returned", off)
 	case off == len(got):
 		f.Diagnosis = DiagTruncated
-		f.Detail = fmt.Sprintf("the reply holds only the first %d bytes: the server's receive buffer is smaller than the datagram, and recvfrom silently drops the rest; use a %d-byte buffer", off, MaxDatagram)
+		f.Detail = fmt.Sprintf("the reply holds only the first %d bytes: the server's receive buffer is smaller "+
+			"than the datagram, and recvfrom silently drops the rest; use a %d-byte buffer", off, MaxDatagram)
 	case off == len(sent):
 		f.Diagnosis = DiagExtra
 		f.Kind = KindExtraBytes
-		f.Detail = fmt.Sprintf("the reply has %d bytes more than the datagram: the server sends more than recvfrom returned (sizeof buf, or a terminator)", len(got)-len(sent))
+		f.Detail = fmt.Sprintf("the reply has %d bytes more than the datagram: the server sends more than "+
+			"recvfrom returned (sizeof buf, or a terminator)", len(got)-len(sent))
 	default:
 		f.Diagnosis = DiagAltered
 		f.Detail = fmt.Sprintf("the reply differs from offset %d", off)

@@ -184,14 +184,17 @@ func (p *probe) judgeBurstReply(got []byte, i int, label string, pending map[int
 			want := p.burstDatagram(owner, seq)
 			if f := judgeDatagram(want, got, fmt.Sprintf("%s, datagram %d", label, seq+1)); f != nil {
 				if len(got) != len(want) {
-					f.Detail += fmt.Sprintf("; datagrams were merged or split: a %d-byte datagram came back as %d bytes", len(want), len(got))
+					f.Detail += fmt.Sprintf("; datagrams were merged or split: a %d-byte datagram came back as %d bytes",
+						len(want), len(got))
 				}
 				return 0, f
 			}
 			if owner != i {
 				return 0, &Failure{Kind: KindWrongBytes, Diagnosis: DiagOtherClient, Offset: 0, Conn: label,
-					Expected: "replies to this socket's own datagrams", Actual: fmt.Sprintf("datagram %d of socket %d", seq+1, owner+1),
-					Detail: "the server sent one client's datagram to another: reply to the address recvfrom returned for that datagram"}
+					Expected: "replies to this socket's own datagrams",
+					Actual:   fmt.Sprintf("datagram %d of socket %d", seq+1, owner+1),
+					Detail: "the server sent one client's datagram to another: " +
+						"reply to the address recvfrom returned for that datagram"}
 			}
 			return seq, nil
 		}

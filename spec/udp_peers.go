@@ -10,10 +10,11 @@ import (
 
 var udpReplyToSenderCheck = entry{
 	Check: Check{
-		ID:          "udp/reply-to-sender",
-		Requirement: "Each reply goes to the address and port its datagram came from: two clients each get only their own replies.",
-		Level:       Must,
-		Timeout:     15 * time.Second,
+		ID: "udp/reply-to-sender",
+		Requirement: "Each reply goes to the address and port its datagram came from: " +
+			"two clients each get only their own replies.",
+		Level:   Must,
+		Timeout: 15 * time.Second,
 	},
 	test: udpReplyToSender,
 }
@@ -41,14 +42,17 @@ func udpReplyToSender(ctx context.Context, p *probe) error {
 			got, f := p.udpRoundTrip(ctx, c, label, b)
 			if f != nil {
 				if i == 1 {
-					f.Detail = "the second client got no reply while the first was served: the server may reply to a fixed or remembered address, or have connect()ed its socket to the first client; reply to the address recvfrom returns"
+					f.Detail = "the second client got no reply while the first was served: the server may reply " +
+						"to a fixed or remembered address, or have connect()ed its socket to the first client; " +
+						"reply to the address recvfrom returns"
 				}
 				return f
 			}
 			if f := judgeDatagram(b, got, label); f != nil {
 				if other := p.whoseDatagram(got, i, len(b)); other >= 0 {
 					f.Diagnosis = DiagOtherClient
-					f.Detail = fmt.Sprintf("this is the datagram of %s: the server replies to a fixed or remembered address instead of each datagram's source; reply to the address recvfrom returns", udpClientLabel(other))
+					f.Detail = fmt.Sprintf("this is the datagram of %s: the server replies to a fixed or remembered "+
+						"address instead of each datagram's source; reply to the address recvfrom returns", udpClientLabel(other))
 				}
 				return f
 			}
@@ -118,9 +122,11 @@ func udpGoneClient(ctx context.Context, p *probe) error {
 	case <-ctx.Done():
 	}
 	t.Stop()
-	if f := p.udpEcho(ctx, "a fresh client, after 3 clients left before their reply", p.datagram(udpGoneClients, 100)); f != nil {
+	fresh := "a fresh client, after 3 clients left before their reply"
+	if f := p.udpEcho(ctx, fresh, p.datagram(udpGoneClients, 100)); f != nil {
 		if f.Kind == KindTimeout || f.Kind == KindRefused {
-			f.Detail = "the server stopped answering after replies to clients that had closed their sockets: a sendto or recvfrom error (ECONNREFUSED) must not end its loop"
+			f.Detail = "the server stopped answering after replies to clients that had closed their sockets: " +
+				"a sendto or recvfrom error (ECONNREFUSED) must not end its loop"
 		}
 		return f
 	}
