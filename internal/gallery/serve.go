@@ -14,7 +14,7 @@ import (
 // server's process; against an address they skip.
 func ProcessChecks() []string {
 	var ids []string
-	for _, c := range append(spec.All(), spec.UDP()...) {
+	for _, c := range spec.All() {
 		if c.Needs == spec.NeedsProcess {
 			ids = append(ids, c.ID)
 		}
