@@ -12,14 +12,17 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 
 all: build
 
-## build: the three Go binaries into bin/, and the classic C server and client into bin/c/
+## build: the three Go binaries into bin/, the classic C server and client into bin/c/, the C client gallery into bin/c/clients/
 build: c
 	$(GO) build -o $(BIN)/ ./cmd/echoconf ./cmd/echo-server ./cmd/echo-client
 
-c: $(BIN)/c/echo-server $(BIN)/c/echo-client
+# The gallery of C echo clients, correct and faulty (testdata/clients.json).
+CLIENTS := $(patsubst testdata/c/clients/%.c,$(BIN)/c/clients/%,$(wildcard testdata/c/clients/*.c))
+
+c: $(BIN)/c/echo-server $(BIN)/c/echo-client $(CLIENTS)
 
 $(BIN)/c/%: testdata/c/%.c
-	@mkdir -p $(BIN)/c
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
 # The npm readers of the reports (tap-parser, test-results-parser), pinned
