@@ -167,18 +167,33 @@ var _ = Describe("the adversarial server", func() {
 		Expect(r.ClientEnd).To(Equal(adversary.EndNone), "the server cut the connection, not the client")
 	})
 
-	It("never answers, but records the bytes and the client's close", func() {
+	It("never answers, not even with a FIN after the client's, but records the bytes and the client's end at once", func() {
 		s := listen(adversary.Config{Behaviour: adversary.Silent})
 		c := dial(s)
 		_, err := c.Write(msg)
 		Expect(err).NotTo(HaveOccurred())
-		_, _, err = readUntilEnd(c, 300*time.Millisecond)
-		Expect(isTimeout(err)).To(BeTrue(), "read ended by %v", err)
-		Expect(c.Close()).To(Succeed())
+		Expect(c.CloseWrite()).To(Succeed())
 		r := waitRecords(s, 1)[0]
 		Expect(r.Sent).To(BeZero())
 		Expect(r.Received).To(Equal(msg))
 		Expect(r.ClientEnd).To(Equal(adversary.EndFIN))
+		Expect(r.ServerEnd).To(Equal(adversary.EndNone))
+		_, _, err = readUntilEnd(c, 300*time.Millisecond)
+		Expect(isTimeout(err)).To(BeTrue(), "read ended by %v, not by the deadline", err)
+	})
+
+	It("bounds what it holds with BufferSize: the echo to a client that does not read stalls, and the write gives up at IOTimeout", func() {
+		s := listen(adversary.Config{Behaviour: adversary.Echo, BufferSize: 64 << 10, IOTimeout: 300 * time.Millisecond})
+		c := dial(s)
+		in := make([]byte, 16<<20)
+		Expect(c.SetWriteDeadline(time.Now().Add(10 * time.Second))).To(Succeed())
+		_, err := c.Write(in) // never reading: completes only once the server gives up echoing and drains
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.CloseWrite()).To(Succeed())
+		r := waitRecords(s, 1)[0]
+		Expect(isTimeout(r.WriteErr)).To(BeTrue(), "WriteErr: %v", r.WriteErr)
+		Expect(r.Sent).To(BeNumerically("<", 4<<20))
+		Expect(r.ReceivedLen).To(BeEquivalentTo(len(in)), "it drained the rest")
 	})
 
 	It("records a client that resets", func() {

@@ -4,13 +4,15 @@ import "time"
 
 // play writes what the behaviour wants, reading the chunks the client
 // sent, and ends with the server's FIN or RST. It returns early when a
-// write fails or the server closes; serve then drains what is left.
-func (c *conn) play(chunks <-chan chunk) {
+// write fails or the server closes; serve then drains what is left. It
+// returns true when the connection is to be held open, unanswered, after
+// the client's end (Silent).
+func (c *conn) play(chunks <-chan chunk) (hold bool) {
 	switch c.cfg.Behaviour {
 	case Echo:
 		for ch := range chunks {
 			if !c.write(ch.data) {
-				return
+				return false
 			}
 		}
 	case Trickle:
@@ -18,43 +20,43 @@ func (c *conn) play(chunks <-chan chunk) {
 		for ch := range chunks {
 			for i := range ch.data {
 				if !first && !c.pause(c.cfg.Pause) {
-					return
+					return false
 				}
 				first = false
 				if !c.write(ch.data[i : i+1]) {
-					return
+					return false
 				}
 			}
 		}
 	case Delay:
 		for ch := range chunks {
 			if wait := time.Until(ch.at.Add(c.cfg.Delay)); wait > 0 && !c.pause(wait) {
-				return
+				return false
 			}
 			if !c.write(ch.data) {
-				return
+				return false
 			}
 		}
 	case Resplit:
 		if !c.resplit(chunks) {
-			return
+			return false
 		}
 	case CloseAtOnce:
 	case CloseHalf:
 		if ch, ok := <-chunks; ok && len(ch.data) >= 2 {
 			if !c.write(ch.data[:len(ch.data)/2]) {
-				return
+				return false
 			}
 		}
 	case Reset:
 		<-chunks // the first chunk, or the client's end
 		c.reset()
-		return
+		return false
 	case Silent:
-		for range chunks {
-		}
+		return true // not even a FIN
 	}
 	c.halfClose()
+	return false
 }
 
 // resplit writes every chunk in pieces of the sizes in cfg.Pieces, in

@@ -30,8 +30,9 @@ const (
 	// Reset resets the connection (SO_LINGER 0, then close: an RST)
 	// after the first chunk is read, without writing a byte.
 	Reset
-	// Silent never writes: it reads and records until the client closes
-	// or the connection's deadline passes.
+	// Silent never writes and never closes: it reads and records until
+	// the client's end, publishes the record, and holds the connection
+	// open, unanswered, until Config.ConnTimeout or Server.Close.
 	Silent
 )
 

@@ -38,9 +38,11 @@ type Config struct {
 	// MaxRecord is how many received bytes a Record keeps; beyond it
 	// only Record.ReceivedLen grows.
 	MaxRecord int
-	// BufferSize, when positive, sets SO_RCVBUF and SO_SNDBUF of every
-	// accepted connection, so that how much data the server side can
-	// hold does not depend on the system's autotuning.
+	// BufferSize, when positive, sets SO_RCVBUF and SO_SNDBUF on the
+	// listening socket, before any connection, so that every accepted
+	// connection inherits them and how much data the server side can hold
+	// does not grow with the system's autotuning (Linux doubles the
+	// value for its bookkeeping).
 	BufferSize int
 }
 

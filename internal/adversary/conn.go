@@ -35,16 +35,13 @@ type conn struct {
 	rec Record
 }
 
-// serve plays cfg.Behaviour on nc until both sides are done, then closes
-// nc and returns the record.
-func serve(cfg Config, nc *net.TCPConn, id int, quit <-chan struct{}) Record {
+// serve plays cfg.Behaviour on nc until both sides are done, closes nc
+// and publishes the record. For Silent it publishes the record at the
+// client's end, then holds nc open until the deadline or quit.
+func serve(cfg Config, nc *net.TCPConn, id int, quit <-chan struct{}, publish func(Record)) {
 	c := &conn{cfg: cfg, nc: nc, start: time.Now(), quit: quit}
 	c.deadline = c.start.Add(cfg.ConnTimeout)
 	c.rec = Record{ID: id, Behaviour: cfg.Behaviour}
-	if cfg.BufferSize > 0 {
-		_ = nc.SetReadBuffer(cfg.BufferSize)  // best effort: the system may round it
-		_ = nc.SetWriteBuffer(cfg.BufferSize) // best effort, likewise
-	}
 	if err := nc.SetReadDeadline(c.deadline); err != nil {
 		c.rec.ReadErr = err
 	}
@@ -54,12 +51,23 @@ func serve(cfg Config, nc *net.TCPConn, id int, quit <-chan struct{}) Record {
 		defer close(readerDone)
 		c.read(chunks)
 	}()
-	c.play(chunks)
+	hold := c.play(chunks)
 	for range chunks {
 		// Whatever the behaviour left unplayed; the reader has recorded it.
 	}
 	<-readerDone
+	if hold {
+		publish(c.record())
+		c.pause(time.Until(c.deadline))
+		_ = nc.Close()
+		return
+	}
 	_ = nc.Close() // already closed after Reset or Server.Close
+	publish(c.record())
+}
+
+// record returns a copy of the record, its Duration set to now.
+func (c *conn) record() Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rec.Duration = time.Since(c.start)

@@ -36,10 +36,15 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	lc := net.ListenConfig{}
+	if cfg.BufferSize > 0 {
+		lc.Control = bufferSizes(cfg.BufferSize)
+	}
+	l, err := lc.Listen(context.Background(), "tcp4", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("adversary: listen: %w", err)
 	}
+	ln := l.(*net.TCPListener)
 	s := &Server{
 		cfg:     cfg,
 		ln:      ln,
@@ -70,7 +75,8 @@ func (s *Server) Accepted() int {
 }
 
 // Records returns the records of the connections that are over, in the
-// order they ended.
+// order they ended. A Silent connection is over at the client's end (or
+// at its deadline), although the server still holds it open.
 func (s *Server) Records() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,6 +126,15 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// publish adds a connection's record.
+func (s *Server) publish(rec Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = append(s.records, rec)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
 func (s *Server) accept() {
 	defer s.wg.Done()
 	for {
@@ -150,12 +165,9 @@ func (s *Server) accept() {
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			rec := serve(s.cfg, nc, id, s.quit)
+			serve(s.cfg, nc, id, s.quit, s.publish)
 			s.mu.Lock()
 			delete(s.conns, nc)
-			s.records = append(s.records, rec)
-			close(s.changed)
-			s.changed = make(chan struct{})
 			s.mu.Unlock()
 		}()
 	}
