@@ -139,9 +139,9 @@ func (c *conn) write(p []byte) bool {
 	c.rec.Sent += int64(n)
 	if n > 0 {
 		c.rec.LastWriteAt = time.Since(c.start)
-	}
-	if len(c.rec.Writes) < maxWrites {
-		c.rec.Writes = append(c.rec.Writes, n)
+		if len(c.rec.Writes) < maxWrites {
+			c.rec.Writes = append(c.rec.Writes, n)
+		}
 	}
 	c.mu.Unlock()
 	if err != nil {

@@ -11,7 +11,10 @@
 // reads and writes at the same time can never deadlock against it; a
 // bounded queue between the two keeps memory bounded and applies
 // backpressure, so a client that writes everything before reading does
-// deadlock, as it would against any echo server.
+// deadlock, as it would against any echo server (Config.BufferSize bounds
+// what the server side holds). The deadlock lasts until the stalled write
+// reaches Config.IOTimeout: the server then stops writing (Record.WriteErr)
+// and only reads, so the exchange still ends.
 //
 // Every read and write has a deadline, and Server.Close stops every
 // connection and returns only when every goroutine of the server has

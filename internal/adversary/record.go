@@ -45,7 +45,7 @@ type Record struct {
 	// FirstByteAt is when the first byte arrived (0 when none did).
 	FirstByteAt time.Duration
 	// Sent counts the bytes the server wrote; Writes holds the size of
-	// each write, the first 4096 of them.
+	// each write that wrote anything, the first 4096 of them.
 	Sent   int64
 	Writes []int
 	// LastWriteAt is when the server's last write that wrote anything
@@ -64,8 +64,9 @@ type Record struct {
 	ClientEnd   End
 	ClientEndAt time.Duration
 	// ReadErr and WriteErr are the errors other than EOF and the
-	// client's reset that ended the server's reading or writing:
-	// deadlines, or the server's own Close.
+	// client's reset that ended the server's reading or writing: a
+	// deadline (os.ErrDeadlineExceeded), or the server's own Reset or
+	// Close (net.ErrClosed).
 	ReadErr, WriteErr error
 	// Duration is how long the connection was served, accept to close.
 	Duration time.Duration
