@@ -3,7 +3,9 @@ package adversary_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -64,6 +66,20 @@ var _ = Describe("the client manifest's validation", func() {
 		Expect(os.WriteFile(file, []byte(`{"clients": [], "servers": []}`), 0o644)).To(Succeed())
 		_, err := loadClients(file, clientChecks)
 		Expect(err).To(MatchError(ContainSubstring(`unknown field "servers"`)))
+	})
+
+	It("matches each client's header: a faulty one says FAULTY and names exactly its checks, a correct one none", func() {
+		idRE := regexp.MustCompile(`client/[a-z-]+[a-z]`)
+		for _, p := range good.Clients {
+			src, err := os.ReadFile(filepath.Join(good.Dir, p.Sources[0]))
+			Expect(err).NotTo(HaveOccurred())
+			header, _, found := strings.Cut(string(src), "*/")
+			Expect(found).To(BeTrue(), "%s has no comment block at the top", p.Name)
+			named := idRE.FindAllString(header, -1)
+			want := slices.Concat(p.Expect.Fail, p.Expect.Warn)
+			Expect(named).To(ConsistOf(want), "%s's header and manifest entry disagree", p.Name)
+			Expect(strings.Contains(header, "FAULTY")).To(Equal(p.Kind == "faulty"), p.Name)
+		}
 	})
 
 	It("covers every check with at least one faulty client", func() {

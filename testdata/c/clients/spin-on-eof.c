@@ -8,7 +8,8 @@
  * echo is back, recv returns 0 at once, for ever: the client spins at 100 %
  * CPU and never exits.
  *
- * Must fail: client/close-at-once, client/close-half, client/no-spin.
+ * Must fail: client/close-at-once, client/close-half; SHOULD:
+ * client/no-spin.
  *
  * Otherwise the textbook arg-client.c.
  * Build: gcc -Wall -Wextra -O2 -o spin-on-eof spin-on-eof.c
