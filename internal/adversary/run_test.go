@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -66,7 +67,7 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 	if ex.stdin != nil {
 		cmd.Stdin = bytes.NewReader(ex.stdin)
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 2 * time.Second // a killed client's stdin copier gives up
 	start := time.Now()
@@ -86,10 +87,8 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 	if rs.sample {
 		o.runnable, o.cpu = sampleAfterFIN(srv, pid, done)
 	}
-	select {
-	case <-done:
-		o.exited = true
-	case <-limit.C:
+	o.exited = waitIdle(done, limit.C, &stdout, rs.idle)
+	if !o.exited {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-done
 	}
@@ -111,6 +110,59 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 		o.connected, o.rec = true, recs[0]
 	}
 	return o
+}
+
+// waitIdle waits for done, and reports true if it came before limit and
+// before stdout stayed the same size for idle (when idle is set).
+func waitIdle(done <-chan struct{}, limit <-chan time.Time, stdout *lockedBuffer, idle time.Duration) bool {
+	var tick <-chan time.Time
+	if idle > 0 {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		tick = t.C
+	}
+	size, since := 0, time.Now()
+	for {
+		select {
+		case <-done:
+			return true
+		case <-limit:
+			return false
+		case <-tick:
+			if n := stdout.Len(); n != size {
+				size, since = n, time.Now()
+			} else if time.Since(since) > idle {
+				return false
+			}
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a running command writes while the
+// runner reads its length.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Len returns how many bytes were written.
+func (b *lockedBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
+}
+
+// Bytes returns what was written; call it once the writer is done.
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Bytes()
 }
 
 // sampleAfterFIN waits until the server has sent its FIN (at most 2 s),
