@@ -24,7 +24,7 @@ import (
 const (
 	// closeGrace: a client MUST close its connection within this time
 	// of the last echo byte (client/closes-connection).
-	closeGrace = 2 * time.Second
+	closeGrace = 3 * time.Second
 	// giveUpDeadline: a client SHOULD give up on a silent server, with an
 	// error, within this time (client/gives-up).
 	giveUpDeadline = 10 * time.Second
