@@ -19,6 +19,7 @@ const (
 	EndRST
 )
 
+// String returns "fin", "rst" or "none".
 func (e End) String() string {
 	switch e {
 	case EndFIN:
@@ -54,8 +55,8 @@ type Record struct {
 	// ServerEnd and ServerEndAt say how and when the server ended its
 	// side once its behaviour was done: EndFIN (its half-close), EndRST
 	// (Reset), or EndNone if a write failed or a deadline or Close cut
-	// the behaviour short. Echo, Trickle, Delay and Resplit end only
-	// after the client's own end (or ConnTimeout).
+	// the behaviour short, and always for Silent. Echo, Trickle, Delay
+	// and Resplit end only after the client's own end (or ConnTimeout).
 	ServerEnd   End
 	ServerEndAt time.Duration
 	// ClientEnd and ClientEndAt say how and when the client ended its
@@ -68,7 +69,9 @@ type Record struct {
 	// deadline (os.ErrDeadlineExceeded), or the server's own Reset or
 	// Close (net.ErrClosed).
 	ReadErr, WriteErr error
-	// Duration is how long the connection was served, accept to close.
+	// Duration is how long the connection was served, from accept to
+	// close (for Silent, to the client's end, when the record is
+	// published).
 	Duration time.Duration
 }
 
