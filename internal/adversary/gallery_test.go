@@ -89,7 +89,7 @@ func runGallery(ctx context.Context, m *clientManifest, dir string, parallel int
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			o := runClient(bins[j.res.prog.Name], j.res.prog, j.rs, j.ex)
+			o := runClient(dir, bins[j.res.prog.Name], j.res.prog, j.rs, j.ex)
 			mu.Lock()
 			j.res.runs[j.rs.name] = o
 			mu.Unlock()

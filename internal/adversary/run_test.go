@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -52,7 +52,10 @@ func expandRun(tmpl, bin, host, port, message string) []string {
 // runClient runs the client bin against a fresh adversary configured by
 // rs, with ex as its input, in its own process group. It kills the group
 // at rs.limit, and reaps it in any case.
-func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
+//
+// The client's stdin and stdout are files in dir, so that megabytes go
+// from file to socket to file without passing through this process.
+func runClient(dir, bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 	o := outcome{run: rs.name, runnable: -1, cpu: -1}
 	srv, err := adversary.Listen(rs.cfg)
 	if err != nil {
@@ -65,11 +68,23 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 	cmd.Args = expandRun(p.Run, bin, srv.Host(), srv.Port(), ex.message)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if ex.stdin != nil {
-		cmd.Stdin = bytes.NewReader(ex.stdin)
+		in, err := tempFile(dir, p.Name+"-"+rs.name+"-*.in", ex.stdin)
+		if err != nil {
+			o.err = err
+			return o
+		}
+		defer in.Close()
+		cmd.Stdin = in
 	}
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = 2 * time.Second // a killed client's stdin copier gives up
+	stdout, err := tempFile(dir, p.Name+"-"+rs.name+"-*.out", nil)
+	if err != nil {
+		o.err = err
+		return o
+	}
+	defer stdout.Close()
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
+	cmd.WaitDelay = 2 * time.Second // bounds the stderr copier after a kill
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		o.err = err
@@ -87,7 +102,7 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 	if rs.sample {
 		o.runnable, o.cpu = sampleAfterFIN(srv, pid, done)
 	}
-	o.exited = waitIdle(done, limit.C, &stdout, rs.idle)
+	o.exited = waitIdle(done, limit.C, stdout, rs.idle)
 	if !o.exited {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-done
@@ -96,7 +111,11 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 	_ = syscall.Kill(-pid, syscall.SIGKILL) // anything it left in its group
 	o.leftovers = !errors.Is(syscall.Kill(-pid, 0), syscall.ESRCH)
 	o.code = cmd.ProcessState.ExitCode()
-	o.stdout, o.stderr = stdout.Bytes(), stderr.Bytes()
+	o.stderr = stderr.Bytes()
+	if o.stdout, err = os.ReadFile(stdout.Name()); err != nil {
+		o.err = err
+		return o
+	}
 
 	if srv.Accepted() > 0 {
 		// The client is gone, so its connection ends at once.
@@ -113,15 +132,15 @@ func runClient(bin string, p clientProgram, rs runSpec, ex exchange) outcome {
 }
 
 // waitIdle waits for done, and reports true if it came before limit and
-// before stdout stayed the same size for idle (when idle is set).
-func waitIdle(done <-chan struct{}, limit <-chan time.Time, stdout *lockedBuffer, idle time.Duration) bool {
+// before the file stdout stayed the same size for idle (when idle is set).
+func waitIdle(done <-chan struct{}, limit <-chan time.Time, stdout *os.File, idle time.Duration) bool {
 	var tick <-chan time.Time
 	if idle > 0 {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		tick = t.C
 	}
-	size, since := 0, time.Now()
+	size, since := int64(0), time.Now()
 	for {
 		select {
 		case <-done:
@@ -129,8 +148,12 @@ func waitIdle(done <-chan struct{}, limit <-chan time.Time, stdout *lockedBuffer
 		case <-limit:
 			return false
 		case <-tick:
-			if n := stdout.Len(); n != size {
-				size, since = n, time.Now()
+			st, err := stdout.Stat()
+			if err != nil {
+				return false
+			}
+			if st.Size() != size {
+				size, since = st.Size(), time.Now()
 			} else if time.Since(since) > idle {
 				return false
 			}
@@ -138,31 +161,23 @@ func waitIdle(done <-chan struct{}, limit <-chan time.Time, stdout *lockedBuffer
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that a running command writes while the
-// runner reads its length.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Len returns how many bytes were written.
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// Bytes returns what was written; call it once the writer is done.
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Bytes()
+// tempFile creates a file in dir holding data, open for reading from its
+// start (or for writing, when data is nil).
+func tempFile(dir, pattern string, data []byte) (*os.File, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		return f, nil
+	}
+	if _, err := f.Write(data); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return f, nil
 }
 
 // sampleAfterFIN waits until the server has sent its FIN (at most 2 s),
