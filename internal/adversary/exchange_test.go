@@ -11,6 +11,7 @@ import (
 
 // exchange is what the client is given and must send back and print.
 type exchange struct {
+	shape   string
 	message string   // the argument shape's {message}
 	stdin   []byte   // what the client reads on stdin (nil for the argument shape)
 	sent    []byte   // exactly what the client must send
@@ -32,17 +33,17 @@ func newExchange(shape string, large bool) exchange {
 	case large:
 		in := make([]byte, largeStreamSize)
 		_, _ = rand.Read(in)
-		return exchange{stdin: in, sent: in, pieces: [][]byte{in}}
+		return exchange{shape: shape, stdin: in, sent: in, pieces: [][]byte{in}}
 	case shape == shapeArgument:
 		m := "echo" + randomHex(16)
-		return exchange{message: m, sent: []byte(m), pieces: [][]byte{[]byte(m)}}
+		return exchange{shape: shape, message: m, sent: []byte(m), pieces: [][]byte{[]byte(m)}}
 	case shape == shapeInteractive:
 		lines := [][]byte{[]byte(randomHex(40) + "\n"), []byte(randomHex(16) + "\n"), []byte(randomHex(6) + "\n")}
 		in := bytes.Join(lines, nil)
-		return exchange{stdin: in, sent: in, pieces: lines}
+		return exchange{shape: shape, stdin: in, sent: in, pieces: lines}
 	default:
 		in := []byte(randomHex(30) + "\n" + randomHex(50) + "\n" + randomHex(7) + "\n")
-		return exchange{stdin: in, sent: in, pieces: [][]byte{in}}
+		return exchange{shape: shape, stdin: in, sent: in, pieces: [][]byte{in}}
 	}
 }
 

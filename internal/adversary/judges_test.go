@@ -31,7 +31,7 @@ func window(b []byte, i int) []byte { return b[min(i, len(b)):min(i+16, len(b))]
 // buffer), and an argument client's echo must end its line.
 func judgePrints(ex exchange, o outcome) string {
 	out := o.stdout
-	if len(ex.pieces) == 1 && ex.message == "" { // the stream shape
+	if ex.shape == shapeStream {
 		if bytes.Equal(out, ex.pieces[0]) {
 			return ""
 		}
@@ -48,7 +48,7 @@ func judgePrints(ex exchange, o outcome) string {
 		}
 		decoration = append(decoration, out[pos:pos+j])
 		pos += j + len(p)
-		if ex.message != "" {
+		if ex.shape == shapeArgument {
 			rest := out[pos:]
 			if len(rest) > 0 && !bytes.HasPrefix(rest, []byte("\n")) && !bytes.HasPrefix(rest, []byte("\r\n")) {
 				return fmt.Sprintf("bytes after the echo on its line: %q", clip(rest))
