@@ -6,7 +6,7 @@
  *
  * Interactive mode (stdin is a terminal): every line typed is sent, and the
  * echo of exactly that many bytes is read back and printed, as in the
- * classic client.
+ * classic client; an echo that does not come within 5 s is an error.
  *
  * Pipe mode (stdin is not a terminal): stdin is streamed to the server
  * while the echo is copied to stdout at the same time, with poll(2) on
@@ -17,8 +17,8 @@
  *
  * Exit codes: 0 the server closed normally, after echoing every byte sent;
  * 1 a connection error (refused, reset, unreachable), a server that closed
- * before echoing every byte sent, or, in pipe mode, one that echoed nothing
- * for 5 s while some echo was still owed; 2 bad usage or address.
+ * before echoing every byte sent, or one that echoed nothing for 5 s while
+ * some echo was still owed; 2 bad usage or address.
  *
  * Build: gcc -Wall -Wextra -O2 -o echo-client echo-client.c
  */
@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -114,6 +115,9 @@ static int interactive(int fd)
 	size_t cap = 0;
 	ssize_t len;
 	int status = 0;
+	struct timeval tv = {IDLE_TIMEOUT_MS / 1000, 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		char buf[BUFSIZE];
@@ -129,6 +133,11 @@ static int interactive(int fd)
 			ssize_t n = read(fd, buf, want);
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				fprintf(stderr, "echo-client: no echo for %d s, giving up\n", IDLE_TIMEOUT_MS / 1000);
+				status = 1;
+				goto out;
+			}
 			if (n <= 0) {
 				fprintf(stderr, "echo-client: %s\n",
 					n == 0 ? "server closed the connection" : strerror(errno));
