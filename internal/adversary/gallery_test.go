@@ -254,6 +254,16 @@ var _ = Describe("the gallery of C clients (testdata/clients.json) against the a
 		Expect(o.stdout).To(Equal(ex.stdin))
 	})
 
+	It("runs the classic client interactively on a terminal: a line, then its echo, then the next", func() {
+		o, ex := results["echo-client-tty"].runs["delay"], results["echo-client-tty"].ex["delay"]
+		Expect(o.stdout).To(Equal(ex.stdin))
+		// Each line waits for the previous echo, which the server holds
+		// for 1.5 s; in pipe mode the lines go out together.
+		delay := runSpecs[slices.IndexFunc(runSpecs, func(r runSpec) bool { return r.name == "delay" })].cfg.Delay
+		Expect(o.elapsed).To(BeNumerically(">=", time.Duration(len(ex.pieces))*delay))
+		Expect(o.rec.Writes).To(HaveLen(len(ex.pieces)), "one echo write per line")
+	})
+
 	It("sees the error-ignoring client exit 0 silently after a reset, and the correct one complain", func() {
 		o := results["ignores-errors"].runs["reset"]
 		Expect(o.exited).To(BeTrue())

@@ -53,6 +53,7 @@ var _ = Describe("the client manifest's validation", func() {
 		Entry("an unknown shape", "arg-client", func(p *clientProgram) { p.Shape = "batch" }, `shape "batch"`),
 		Entry("an argument client without {message}", "arg-client", func(p *clientProgram) { p.Run = "{bin} {host} {port}" }, "{message} is for the argument shape"),
 		Entry("a stdin client with {message}", "line-client", func(p *clientProgram) { p.Run = "{bin} {host} {port} {message}" }, "{message} is for the argument shape"),
+		Entry("a terminal for a stream client", "stream-client", func(p *clientProgram) { p.TTY = true }, "tty is for the interactive shape only"),
 		Entry("an unknown placeholder", "line-client", func(p *clientProgram) { p.Run = "{bin} {host} {port} {seed}" }, "unknown placeholder {seed}"),
 		Entry("a run without {port}", "line-client", func(p *clientProgram) { p.Run = "{bin} {host} 7" }, "has no {port}"),
 		Entry("a missing source", "line-client", func(p *clientProgram) { p.Sources = []string{"c/clients/nowhere.c"} }, "nowhere.c"),

@@ -31,14 +31,17 @@ type clientManifest struct {
 
 // clientProgram is one C client of the gallery.
 type clientProgram struct {
-	Name    string       `json:"name"`
-	Kind    string       `json:"kind"`  // "correct" or "faulty"
-	Shape   string       `json:"shape"` // shapeArgument, shapeInteractive or shapeStream
-	Sources []string     `json:"sources"`
-	CFlags  []string     `json:"cflags,omitempty"`
-	Run     string       `json:"run"` // {bin}, {host}, {port} and, for the argument shape, {message}
-	Fault   string       `json:"fault,omitempty"`
-	Expect  clientExpect `json:"expect"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`  // "correct" or "faulty"
+	Shape   string   `json:"shape"` // shapeArgument, shapeInteractive or shapeStream
+	Sources []string `json:"sources"`
+	CFlags  []string `json:"cflags,omitempty"`
+	Run     string   `json:"run"` // {bin}, {host}, {port} and, for the argument shape, {message}
+	// TTY: stdin is a terminal (a pty) where the lines are typed, for a
+	// client that is interactive only on a terminal (interactive shape).
+	TTY    bool         `json:"tty,omitempty"`
+	Fault  string       `json:"fault,omitempty"`
+	Expect clientExpect `json:"expect"`
 }
 
 // clientExpect is a client's expected result over the client checks:
@@ -119,6 +122,9 @@ func (m *clientManifest) validate(checks []clientCheck) error {
 			if !strings.Contains(p.Run, h) {
 				bad("run %q has no %s", p.Run, h)
 			}
+		}
+		if p.TTY && p.Shape != shapeInteractive {
+			bad("tty is for the interactive shape only")
 		}
 		if hasMsg := strings.Contains(p.Run, "{message}"); hasMsg != (p.Shape == shapeArgument) {
 			bad("run %q: {message} is for the argument shape and only for it", p.Run)

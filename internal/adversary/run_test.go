@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/echoconf/echoconf/internal/adversary"
 )
 
@@ -67,7 +69,16 @@ func runClient(dir, bin string, p clientProgram, rs runSpec, ex exchange) outcom
 	cmd := exec.Command(bin)
 	cmd.Args = expandRun(p.Run, bin, srv.Host(), srv.Port(), ex.message)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if ex.stdin != nil {
+	switch {
+	case ex.stdin != nil && p.TTY:
+		tty, stop, err := typeOnTerminal(ex.stdin)
+		if err != nil {
+			o.err = err
+			return o
+		}
+		defer stop()
+		cmd.Stdin = tty
+	case ex.stdin != nil:
 		in, err := tempFile(dir, p.Name+"-"+rs.name+"-*.in", ex.stdin)
 		if err != nil {
 			o.err = err
@@ -159,6 +170,32 @@ func waitIdle(done <-chan struct{}, limit <-chan time.Time, stdout *os.File, idl
 			}
 		}
 	}
+}
+
+// typeOnTerminal opens a pty and types input on it, then ^D (end of file
+// at the start of a line), for a client to read from the terminal it
+// returns. The pty's echo of what was typed is read and discarded. stop
+// closes the pty and returns once the discarding goroutine has.
+func typeOnTerminal(input []byte) (tty *os.File, stop func(), err error) {
+	master, tty, err := pty.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open a pty: %w", err)
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		_, _ = io.Copy(io.Discard, master) // ends when master is closed
+	}()
+	stop = func() {
+		_ = tty.Close()
+		_ = master.Close()
+		<-drained
+	}
+	if _, err := master.Write(append(bytes.Clone(input), 4)); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("type on the pty: %w", err)
+	}
+	return tty, stop, nil
 }
 
 // tempFile creates a file in dir holding data, open for reading from its
