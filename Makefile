@@ -12,7 +12,7 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 
 all: build
 
-## build: the three Go binaries into bin/, the classic C server and client into bin/c/, and the UDP C servers into bin/c/udp/
+## build: the three Go binaries into bin/, the classic C server and client into bin/c/, the UDP C servers into bin/c/udp/ and the C client gallery into bin/c/clients/
 build: c
 	$(GO) build -o $(BIN)/ ./cmd/echoconf ./cmd/echo-server ./cmd/echo-client
 
@@ -20,7 +20,10 @@ build: c
 # testdata/c/udp/faulty/, built to the same paths under bin/c/udp/.
 UDP_C := $(patsubst testdata/c/%.c,$(BIN)/c/%,$(wildcard testdata/c/udp/*.c testdata/c/udp/faulty/*.c))
 
-c: $(BIN)/c/echo-server $(BIN)/c/echo-client $(UDP_C)
+# The gallery of C echo clients, correct and faulty (testdata/clients.json).
+CLIENTS := $(patsubst testdata/c/clients/%.c,$(BIN)/c/clients/%,$(wildcard testdata/c/clients/*.c))
+
+c: $(BIN)/c/echo-server $(BIN)/c/echo-client $(UDP_C) $(CLIENTS)
 
 $(BIN)/c/%: testdata/c/%.c
 	@mkdir -p $(@D)

@@ -6,7 +6,7 @@
  *
  * Interactive mode (stdin is a terminal): every line typed is sent, and the
  * echo of exactly that many bytes is read back and printed, as in the
- * classic client.
+ * classic client; an echo that does not come within 5 s is an error.
  *
  * Pipe mode (stdin is not a terminal): stdin is streamed to the server
  * while the echo is copied to stdout at the same time, with poll(2) on
@@ -15,9 +15,10 @@
  * socket buffers.  At EOF on stdin the client half-closes (shutdown
  * SHUT_WR) and keeps copying the echo until the server closes.
  *
- * Exit codes: 0 the server closed normally; 1 a connection error (refused,
- * reset, unreachable, or the server closed before our half-close was
- * echoed in interactive mode); 2 bad usage or address.
+ * Exit codes: 0 the server closed normally, after echoing every byte sent;
+ * 1 a connection error (refused, reset, unreachable), a server that closed
+ * before echoing every byte sent, or one that echoed nothing for 5 s while
+ * some echo was still owed; 2 bad usage or address.
  *
  * Build: gcc -Wall -Wextra -O2 -o echo-client echo-client.c
  */
@@ -32,10 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #define BUFSIZE 16384
+#define IDLE_TIMEOUT_MS 5000
 
 /* split_addr splits "HOST:PORT" or "[V6]:PORT" in place. */
 static int split_addr(char *arg, char **host, char **port)
@@ -112,6 +115,9 @@ static int interactive(int fd)
 	size_t cap = 0;
 	ssize_t len;
 	int status = 0;
+	struct timeval tv = {IDLE_TIMEOUT_MS / 1000, 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		char buf[BUFSIZE];
@@ -127,6 +133,11 @@ static int interactive(int fd)
 			ssize_t n = read(fd, buf, want);
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				fprintf(stderr, "echo-client: no echo for %d s, giving up\n", IDLE_TIMEOUT_MS / 1000);
+				status = 1;
+				goto out;
+			}
 			if (n <= 0) {
 				fprintf(stderr, "echo-client: %s\n",
 					n == 0 ? "server closed the connection" : strerror(errno));
@@ -155,6 +166,7 @@ static int pipe_mode(int fd)
 {
 	char out[BUFSIZE], in[BUFSIZE];
 	size_t off = 0, pending = 0;
+	long long sent = 0, received = 0;
 	int stdin_open = 1;
 
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK) < 0) {
@@ -174,16 +186,27 @@ static int pipe_mode(int fd)
 			p[1].revents = 0;
 			np = 2;
 		}
-		if (poll(p, (nfds_t)np, -1) < 0) {
+		int ready = poll(p, (nfds_t)np, received < sent ? IDLE_TIMEOUT_MS : -1);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("echo-client: poll");
 			return 1;
 		}
+		if (ready == 0) {
+			fprintf(stderr, "echo-client: no echo for %d s, giving up (%lld of %lld bytes echoed)\n",
+				IDLE_TIMEOUT_MS / 1000, received, sent);
+			return 1;
+		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = read(fd, in, sizeof in);
+			if (n == 0 && (stdin_open || pending > 0 || received < sent)) {
+				fprintf(stderr, "echo-client: the server closed the connection early (%lld of %lld bytes echoed)\n",
+					received, sent);
+				return 1;
+			}
 			if (n == 0)
-				return 0; /* the server closed: done */
+				return 0; /* the server closed after the whole echo: done */
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				fprintf(stderr, "echo-client: recv: %s\n", strerror(errno));
 				return 1;
@@ -192,6 +215,8 @@ static int pipe_mode(int fd)
 				perror("echo-client: stdout");
 				return 1;
 			}
+			if (n > 0)
+				received += n;
 		}
 		if (pending > 0 && (p[0].revents & POLLOUT)) {
 			ssize_t n = send(fd, out + off, pending, MSG_NOSIGNAL);
@@ -202,6 +227,7 @@ static int pipe_mode(int fd)
 			if (n > 0) {
 				off += (size_t)n;
 				pending -= (size_t)n;
+				sent += n;
 			}
 			if (pending == 0 && !stdin_open)
 				shutdown(fd, SHUT_WR);

@@ -1,0 +1,142 @@
+/*
+ * reads-once.c - FAULTY: calls recv once and prints what it got.
+ *
+ * Usage: reads-once HOST WORD [PORT]
+ *
+ * Fault (reads once): the author expects the whole echo from one recv, as it
+ * usually comes on a quiet loopback: `n = recv(fd, buf, len, 0)`, then
+ * print.  When the echo arrives in pieces (a slow or busy server, a long
+ * word, a real network), only the first piece is printed, and the client
+ * still exits 0.  A server that closes after echoing half is not noticed
+ * either.
+ *
+ * Must fail: client/short-reads, client/resplit-echo, client/close-half.
+ *
+ * Otherwise the textbook arg-client.c.
+ * Build: gcc -Wall -Wextra -O2 -o reads-once reads-once.c
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define RECV_TIMEOUT_S 5
+
+static int dial(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, err;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err != 0) {
+		fprintf(stderr, "client: %s:%s: %s\n", host, port, gai_strerror(err));
+		return -2;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	if (fd < 0)
+		fprintf(stderr, "client: connect %s:%s: %s\n", host, port, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, 0);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *port = "7";
+	struct timeval tv = {RECV_TIMEOUT_S, 0};
+	char *buf;
+	size_t len, got = 0;
+	int fd;
+
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s HOST WORD [PORT]\n", argv[0]);
+		return 2;
+	}
+	if (argc == 4)
+		port = argv[3];
+	signal(SIGPIPE, SIG_IGN);
+	fd = dial(argv[1], port);
+	if (fd < 0)
+		return fd == -2 ? 2 : 1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+	len = strlen(argv[2]);
+	if (send_all(fd, argv[2], len) < 0) {
+		fprintf(stderr, "client: send: %s\n", strerror(errno));
+		close(fd);
+		return 1;
+	}
+	buf = malloc(len + 1);
+	if (buf == NULL) {
+		fprintf(stderr, "client: out of memory\n");
+		close(fd);
+		return 1;
+	}
+	{
+		ssize_t n;
+
+		do
+			n = recv(fd, buf, len, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			fprintf(stderr, "client: no echo for %d s, giving up\n", RECV_TIMEOUT_S);
+			goto fail;
+		}
+		if (n < 0) {
+			fprintf(stderr, "client: recv: %s\n", strerror(errno));
+			goto fail;
+		}
+		if (n == 0 && len > 0) {
+			fprintf(stderr, "client: the server closed the connection\n");
+			goto fail;
+		}
+		got = (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	printf("Received: %s\n", buf);
+	free(buf);
+	if (fflush(stdout) == EOF) {
+		perror("client: stdout");
+		return 1;
+	}
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	return 1;
+}
