@@ -16,6 +16,7 @@ import (
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/process"
 	"github.com/echoconf/echoconf/internal/stdio"
+	"github.com/echoconf/echoconf/spec"
 )
 
 const checkUsage = `Usage:
@@ -135,7 +136,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if f.list {
-		return printCatalogue(stdout, stderr, f.run, f.skip)
+		return printCatalogue(stdout, stderr, spec.All(), f.run, f.skip)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })

@@ -12,7 +12,7 @@ import (
 	"github.com/echoconf/echoconf/spec"
 )
 
-// runList prints the catalogue: echoconf list [--select GLOB] [--skip GLOB]
+// runList prints the catalogue: echoconf list [--udp] [--select GLOB] [--skip GLOB]
 // (--run is the same as --select).
 func runList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
@@ -21,9 +21,10 @@ func runList(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&runGlobs, "select", "list only checks matching `GLOB`")
 	fs.Var(&runGlobs, "run", "the same as --select `GLOB`")
 	fs.Var(&skipGlobs, "skip", "leave out checks matching `GLOB`")
+	udp := fs.Bool("udp", false, "list the UDP catalogue")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "Usage: echoconf list [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X runs alone, D after the others, L last,\nP needs --exec), timeout and requirement.")
+			fmt.Fprintln(stdout, "Usage: echoconf list [--udp] [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X runs alone, D after the others, L last,\nP needs --exec), timeout and requirement.")
 			return exitPass
 		}
 		return usageError(stderr, "%v", err)
@@ -31,12 +32,16 @@ func runList(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageError(stderr, "list takes no arguments, got %q", fs.Arg(0))
 	}
-	return printCatalogue(stdout, stderr, runGlobs, skipGlobs)
+	checks := spec.All()
+	if *udp {
+		checks = spec.UDP()
+	}
+	return printCatalogue(stdout, stderr, checks, runGlobs, skipGlobs)
 }
 
 // printCatalogue writes the selected checks as a table.
-func printCatalogue(stdout, stderr io.Writer, run, skip []string) int {
-	checks, err := engine.Select(engine.Options{Run: run, Skip: skip})
+func printCatalogue(stdout, stderr io.Writer, catalogue []spec.Check, run, skip []string) int {
+	checks, err := engine.Select(engine.Options{Checks: catalogue, Run: run, Skip: skip})
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
