@@ -55,7 +55,7 @@ fmt:
 
 ## bench: speed figures, each against a peer measured in the same run
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./conformance/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/engine/
 	$(GO) test -run '^$$' -bench . -benchmem ./impl/
 	$(GO) test -run '^$$' -bench . -benchtime 2x ./grade/
 
