@@ -14,6 +14,7 @@ import (
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/internal/stdio"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -72,7 +73,7 @@ func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail the verdict instead of warning")
 	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times to expose flaky results")
 	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every timeout by `F` (for slow machines)")
-	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+report.NamesProse()+" (any case)")
+	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+render.List(report.Names())+" (any case)")
 	fs.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout")
 	fs.Var(&f.reports, "report", "also write a report in `FORMAT=FILE`; repeatable")
 	fs.StringVar(&f.exec, "exec", "", "start the server with `COMMAND`; {port} is replaced by a free port")
@@ -242,7 +243,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		if builtin != "" {
 			title = builtin
 		}
-		prog.title = report.TitleLine(&conformance.Report{Target: title}, color)
+		prog.title = render.TitleLine(title, color)
 	}
 	rep, err := conformance.Run(ctx, target, opts)
 	prog.clear()
@@ -256,15 +257,17 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "check: %s", interruption(ctx))
 	}
 
-	write := report.Formats[f.format]
+	var mainOpts report.Options // the other reports are never coloured
 	if streaming {
-		write = report.Writer(report.TextWriter(report.TextOptions{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}))
+		mainOpts = report.Options{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}
 	}
-	if err := write(out, rep); err != nil {
+	format, _ := report.Lookup(f.format)
+	if err := format.Write(out, rep, mainOpts); err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
 	for i, r := range f.reports {
-		if err := report.Formats[r.format](reportFiles[i], rep); err != nil {
+		format, _ := report.Lookup(r.format)
+		if err := format.Write(reportFiles[i], rep, report.Options{}); err != nil {
 			return usageError(stderr, "check: --report %s: %v", r.format, err)
 		}
 	}

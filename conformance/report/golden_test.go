@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"io"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -22,31 +21,32 @@ var _ = Describe("Every format", func() {
 	cases := []struct {
 		name   string
 		report func() *conformance.Report
-		write  func(io.Writer, *conformance.Report) error
+		format string
+		opts   report.Options
 	}{
-		{"all.text", newFixtureReport, report.Text},
-		{"all-unjudged.text", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, report.Text},
-		{"all-colour.text", newFixtureReport, report.TextWriter(report.TextOptions{Color: true})},
-		{"all-streamed.text", newFixtureReport, report.TextWriter(report.TextOptions{Color: true, OmitChecks: true, OmitTitle: true})},
-		{"all-titled.text", newFixtureReport, report.TextWriter(report.TextOptions{Title: "Submission alice", OutputLines: 1})},
-		{"all-passing.text", newPassingReport, report.Text},
-		{"all.json", newFixtureReport, report.JSON},
-		{"all-unjudged.json", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, report.JSON},
-		{"all-passing.json", newPassingReport, report.JSON},
-		{"all.tap13", newFixtureReport, report.TAP13},
-		{"all-strict.tap", func() *conformance.Report { r := withUnjudged(newFixtureReport()); r.Strict = true; return r }, report.TAP},
-		{"all.gradescope.json", newFixtureReport, report.Gradescope},
-		{"all-unjudged.gradescope.json", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, report.Gradescope},
-		{"all-named.junit.xml", newFixtureReport, report.JUnitWriter(report.JUnitOptions{SuiteName: "echoconf: alice", Hostname: "grader"})},
-		{"all-unjudged.junit.xml", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, report.JUnitWriter(report.JUnitOptions{Hostname: "grader"})},
-		{"all-plain.html", newFixtureReport, report.HTML},
-		{"all-build.html", newPassingReport, report.HTMLWriter(report.HTMLOptions{Title: "echoconf: alice", Heading: "alice",
-			Rubric: rubric(), Build: &report.HTMLBuild{Command: "make", Output: "server.c:1: error: <oops>\n"}})},
+		{"all.text", newFixtureReport, "text", report.Options{}},
+		{"all-unjudged.text", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, "text", report.Options{}},
+		{"all-colour.text", newFixtureReport, "text", report.Options{Color: true}},
+		{"all-streamed.text", newFixtureReport, "text", report.Options{Color: true, OmitChecks: true, OmitTitle: true}},
+		{"all-titled.text", newFixtureReport, "text", report.Options{Title: "Submission alice", OutputLines: 1}},
+		{"all-passing.text", newPassingReport, "text", report.Options{}},
+		{"all.json", newFixtureReport, "json", report.Options{}},
+		{"all-unjudged.json", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, "json", report.Options{}},
+		{"all-passing.json", newPassingReport, "json", report.Options{}},
+		{"all.tap13", newFixtureReport, "tap13", report.Options{}},
+		{"all-strict.tap", func() *conformance.Report { r := withUnjudged(newFixtureReport()); r.Strict = true; return r }, "tap", report.Options{}},
+		{"all.gradescope.json", newFixtureReport, "gradescope", report.Options{}},
+		{"all-unjudged.gradescope.json", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, "gradescope", report.Options{}},
+		{"all-named.junit.xml", newFixtureReport, "junit", report.Options{Title: "echoconf: alice", Hostname: "grader"}},
+		{"all-unjudged.junit.xml", func() *conformance.Report { return withUnjudged(newFixtureReport()) }, "junit", report.Options{Hostname: "grader"}},
+		{"all-plain.html", newFixtureReport, "html", report.Options{}},
+		{"all-build.html", newPassingReport, "html", report.Options{Title: "echoconf: alice", Heading: "alice",
+			Rubric: rubric(), Build: &report.BuildFailure{Command: "make", Output: "server.c:1: error: <oops>\n"}}},
 	}
 	for _, c := range cases {
 		It("writes "+c.name, func() {
 			var buf bytes.Buffer
-			Expect(c.write(&buf, c.report())).To(Succeed())
+			Expect(write(c.format, &buf, c.report(), c.opts)).To(Succeed())
 			expectGolden(c.name, buf.Bytes())
 		})
 	}
