@@ -5,12 +5,27 @@
 //	f, err := report.Lookup("junit")      // any case; Names lists them
 //	err = f.Write(w, rep, report.Options{}) // the zero Options are every format's defaults
 //
-// The formats are "text" for people, "json" for tools, and the grading and
-// CI formats "junit", "tap" (TAP 14), "tap13", "gradescope" and "html". The
-// registry cannot be changed: Lookup returns a copy of a Format, whose
-// fields are unexported. A Rubric gives each check its points; the
-// gradescope format scores with it (the default rubric unless
-// Options.Rubric is set) and the html format shows a score when it is set.
+// The registry cannot be changed: Lookup returns a copy of a Format, whose
+// fields are unexported. A Rubric gives each check its points.
+//
+// # Formats
+//
+//   - text: for people: a line per check, the diagnostics, the server, the
+//     verdict; colours only with Options.Color.
+//   - json: for tools; the schema is below.
+//   - junit: JUnit XML valid against the Ant, Jenkins xunit and JUnit 5
+//     schemas; only a pass is green; a warning or an unjudged check is
+//     <skipped> (a <failure> under --strict).
+//   - tap, tap13: TAP 14 with YAML diagnostics (node-tap's wanted/found),
+//     and the same stream as TAP 13 for Perl's prove; a warning is
+//     "not ok # TODO", an unjudged check "ok # SKIP".
+//   - gradescope: Gradescope's results.json, scored with Options.Rubric
+//     (default: DefaultRubric), with a diagnosis a student can act on.
+//   - html: one self-contained page (no script, no external asset); with
+//     Options.Rubric, a score and a points column.
+//
+// Every failed, warned, unjudged or errored check carries, in every format,
+// the command that replays it and the timeline of its exchange.
 //
 // # JSON schema, version 1
 //
