@@ -17,9 +17,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/internal/validate"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -156,7 +156,7 @@ var _ = Describe("grading the sample class", Ordered, func() {
 		Expect(r.BuildOutput).To(ContainSubstring("error:"))
 		Expect(r.BuildCommand).To(HavePrefix("gcc -O2 -Wall -pthread -o server"))
 
-		var g report.GradescopeResults
+		var g render.GradescopeResults
 		data, err := os.ReadFile(filepath.Join(out, "build-failure", grade.FileResults))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(json.Unmarshal(data, &g)).To(Succeed())

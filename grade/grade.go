@@ -89,107 +89,24 @@ func Grade(ctx context.Context, classDir string, o Options) ([]Result, error) {
 		return nil, fmt.Errorf("no submissions: %s has no subdirectories", classDir)
 	}
 	names := o.Shard.Of(class)
-	if err := validateSelection(o); err != nil {
-		return nil, err
-	}
-	ids, err := o.identities()
+	ids, is, err := readyToGrade(o)
 	if err != nil {
 		return nil, err
-	}
-	is, err := o.isolation()
-	if err != nil {
-		return nil, err
-	}
-	if ids[0].cred != nil {
-		fi, err := os.Stat(o.WorkDir)
-		if err != nil {
-			return nil, fmt.Errorf("work directory: %w", err)
-		}
-		if fi.Mode().Perm()&0o001 == 0 {
-			return nil, fmt.Errorf("work directory %s is not searchable by others (mode %v), so %s cannot reach its submission", o.WorkDir, fi.Mode().Perm(), ids[0].name)
-		}
 	}
 	cfg := configOf(o)
 	cfgHash := cfg.hash()
 	manifest := &Manifest{SchemaVersion: ManifestSchemaVersion, Tool: "echoconf", Version: Version(), Config: cfg,
 		Shard: o.Shard.String(), Class: class, Submissions: names, Started: time.Now().UTC()}
-	if o.Out != "" {
-		if err := os.MkdirAll(o.Out, 0o755); err != nil {
-			return nil, fmt.Errorf("create output directory: %w", err)
-		}
-		if o.Resume {
-			if err := resumable(o.Out, manifest); err != nil {
-				return nil, err
-			}
-		}
-		if err := writeJSONFile(filepath.Join(o.Out, FileManifest), manifest); err != nil {
-			return nil, err
-		}
+	if err := startOutput(o, manifest); err != nil {
+		return nil, err
 	}
-	results := make([]Result, len(names))
-	var todo []int
-	var reused []int
-	for i, name := range names {
-		if o.Resume {
-			if r, ok := completeResult(o.Out, name, cfgHash, catalogueOf(o)); ok {
-				results[i] = r
-				reused = append(reused, i)
-				continue
-			}
-		}
-		todo = append(todo, i)
-	}
-	jobs := make(chan int)
-	var mu sync.Mutex
-	done := 0
-	emit := func(e Event) {
-		if o.Progress == nil {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if e.Kind == EventDone {
-			done++
-		}
-		e.Done, e.Total = done, len(names)
-		o.Progress(e)
-	}
+	results, todo, reused := reusable(o, names, cfgHash)
+	emit := progressEmitter(o, len(names))
 	for _, i := range reused {
 		emit(Event{Kind: EventDone, Submission: names[i], Result: &results[i], Resumed: true})
 	}
-	var wg sync.WaitGroup
-	workers := min(o.Jobs, len(todo))
-	for slot := 0; slot < workers; slot++ {
-		wg.Add(1)
-		go func(id identity) {
-			defer wg.Done()
-			for i := range jobs {
-				emit(Event{Kind: EventStart, Submission: names[i]})
-				res := gradeOne(ctx, names[i], filepath.Join(classDir, names[i]), o, id, is)
-				if o.Out != "" {
-					if err := writeGraded(filepath.Join(o.Out, names[i]), &res, o, cfgHash, ctx.Err() == nil); err != nil {
-						res.Notes = append(res.Notes, "could not write its reports: "+err.Error())
-						if res.Err == nil {
-							res.Err = err
-							res.Verdict = VerdictError
-						}
-					}
-				}
-				results[i] = res
-				emit(Event{Kind: EventDone, Submission: names[i], Result: &results[i]})
-			}
-		}(ids[slot])
-	}
-feed:
-	for _, i := range todo {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	g := grader{classDir: classDir, o: o, is: is, cfgHash: cfgHash, emit: emit}
+	g.gradeEach(ctx, names, todo, ids, results)
 	for i := range results {
 		if results[i].Submission == "" { // never started: interrupted
 			results[i] = Result{Submission: names[i], Verdict: VerdictError, MaxScore: selectedMax(o), Err: fmt.Errorf("not graded: %w", ctx.Err())}
@@ -206,6 +123,144 @@ feed:
 		}
 	}
 	return results, nil
+}
+
+// readyToGrade checks the selection and returns the identities of the
+// parallel slots and the isolation of the submissions; a work directory
+// that the unprivileged user cannot search is an error.
+func readyToGrade(o Options) ([]identity, Isolation, error) {
+	if err := validateSelection(o); err != nil {
+		return nil, Isolation{}, err
+	}
+	ids, err := o.identities()
+	if err != nil {
+		return nil, Isolation{}, err
+	}
+	is, err := o.isolation()
+	if err != nil {
+		return nil, Isolation{}, err
+	}
+	if ids[0].cred != nil {
+		fi, err := os.Stat(o.WorkDir)
+		if err != nil {
+			return nil, Isolation{}, fmt.Errorf("work directory: %w", err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return nil, Isolation{}, fmt.Errorf("work directory %s is not searchable by others (mode %v), so %s cannot reach its submission", o.WorkDir, fi.Mode().Perm(), ids[0].name)
+		}
+	}
+	return ids, is, nil
+}
+
+// startOutput creates o.Out and writes the run's manifest there, after
+// checking that a --resume continues a run of the same kind.
+func startOutput(o Options, manifest *Manifest) error {
+	if o.Out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	if o.Resume {
+		if err := resumable(o.Out, manifest); err != nil {
+			return err
+		}
+	}
+	return writeJSONFile(filepath.Join(o.Out, FileManifest), manifest)
+}
+
+// reusable returns a result slot per submission, filled in for those whose
+// complete results --resume keeps (reused), and the indexes of the
+// submissions left to grade (todo).
+func reusable(o Options, names []string, cfgHash string) (results []Result, todo, reused []int) {
+	results = make([]Result, len(names))
+	for i, name := range names {
+		if o.Resume {
+			if r, ok := completeResult(o.Out, name, cfgHash, catalogueOf(o)); ok {
+				results[i] = r
+				reused = append(reused, i)
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
+	return results, todo, reused
+}
+
+// progressEmitter returns a function that passes events to o.Progress one
+// at a time, with the count of submissions done out of total.
+func progressEmitter(o Options, total int) func(Event) {
+	var mu sync.Mutex
+	done := 0
+	return func(e Event) {
+		if o.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Kind == EventDone {
+			done++
+		}
+		e.Done, e.Total = done, total
+		o.Progress(e)
+	}
+}
+
+// grader grades submissions of one class with one configuration.
+type grader struct {
+	classDir string
+	o        Options
+	is       Isolation
+	cfgHash  string
+	emit     func(Event)
+}
+
+// gradeEach grades the submissions names[i] for i in todo, one worker per
+// identity (at most one per submission), and stores each result in
+// results[i]. It stops feeding submissions when the context ends.
+func (g grader) gradeEach(ctx context.Context, names []string, todo []int, ids []identity, results []Result) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	workers := min(g.o.Jobs, len(todo))
+	for slot := 0; slot < workers; slot++ {
+		wg.Add(1)
+		go func(id identity) {
+			defer wg.Done()
+			for i := range jobs {
+				g.emit(Event{Kind: EventStart, Submission: names[i]})
+				results[i] = g.gradeAndWrite(ctx, names[i], id)
+				g.emit(Event{Kind: EventDone, Submission: names[i], Result: &results[i]})
+			}
+		}(ids[slot])
+	}
+feed:
+	for _, i := range todo {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// gradeAndWrite grades submission name as id and, with an output
+// directory, writes its reports; a write that fails makes an ungraded
+// submission of a graded one.
+func (g grader) gradeAndWrite(ctx context.Context, name string, id identity) Result {
+	res := gradeOne(ctx, name, filepath.Join(g.classDir, name), g.o, id, g.is)
+	if g.o.Out == "" {
+		return res
+	}
+	if err := writeGraded(filepath.Join(g.o.Out, name), &res, g.o, g.cfgHash, ctx.Err() == nil); err != nil {
+		res.Notes = append(res.Notes, "could not write its reports: "+err.Error())
+		if res.Err == nil {
+			res.Err = err
+			res.Verdict = VerdictError
+		}
+	}
+	return res
 }
 
 // writeGraded writes the reports of res into dir and then, when the
@@ -277,22 +332,14 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		return graderError(res, fmt.Errorf("create work directory: %w", err))
 	}
 	defer os.RemoveAll(work)
-	if err := os.Chmod(work, 0o711); err != nil {
-		return graderError(res, fmt.Errorf("work directory: %w", err))
-	}
 	dir := filepath.Join(work, "src")
-	if err := copySubmission(src, dir); err != nil {
+	if err := copyToWork(src, work, dir, id); err != nil {
 		if errors.Is(err, errTooLarge) {
 			res.Verdict, res.FailedChecks = VerdictBuildFailed, []string{"build"}
 			res.BuildOutput = err.Error() + "\n"
 			return res
 		}
-		return graderError(res, fmt.Errorf("copy submission: %w", err))
-	}
-	if id.cred != nil {
-		if err := chownTree(dir, int(id.cred.Uid), int(id.cred.Gid)); err != nil {
-			return graderError(res, fmt.Errorf("give the work directory to %s: %w", id.name, err))
-		}
+		return graderError(res, err)
 	}
 
 	box, err := newContainer(name, o, is)
@@ -307,6 +354,47 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		}
 	}()
 
+	if !buildInBox(ctx, dir, o, id, is, box, &res) {
+		res.Verdict, res.FailedChecks = VerdictBuildFailed, []string{"build"}
+		return res
+	}
+	res.BuildOK = true
+	rep, err := runChecks(ctx, dir, o, id, is, box)
+	killLeftovers(rep, box, id, is, &res)
+	if err != nil {
+		return graderError(res, fmt.Errorf("run the checks: %w", err))
+	}
+	if ctx.Err() != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("the submission reached its wall-clock limit of %v", o.Timeout))
+	}
+	scoreReport(&res, rep, o)
+	return res
+}
+
+// copyToWork copies the submission src to dir inside the work directory
+// work, which others may search, and gives dir to id's user.
+func copyToWork(src, work, dir string, id identity) error {
+	if err := os.Chmod(work, 0o711); err != nil {
+		return fmt.Errorf("work directory: %w", err)
+	}
+	if err := copySubmission(src, dir); err != nil {
+		if errors.Is(err, errTooLarge) {
+			return err
+		}
+		return fmt.Errorf("copy submission: %w", err)
+	}
+	if id.cred != nil {
+		if err := chownTree(dir, int(id.cred.Uid), int(id.cred.Gid)); err != nil {
+			return fmt.Errorf("give the work directory to %s: %w", id.name, err)
+		}
+	}
+	return nil
+}
+
+// buildInBox builds the submission in dir inside box, records the build's
+// command, output and leftover processes in res, and reports whether it
+// built.
+func buildInBox(ctx context.Context, dir string, o Options, id identity, is Isolation, box *container, res *Result) bool {
 	b := build(ctx, dir, o, id, is, box.start())
 	if n := box.kill(); n > 0 {
 		b.leftover += n
@@ -316,12 +404,12 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		res.Notes = append(res.Notes, fmt.Sprintf("%d processes started by the build outlived it", b.leftover))
 		res.Leftovers += b.leftover
 	}
-	if !b.ok {
-		res.Verdict, res.FailedChecks = VerdictBuildFailed, []string{"build"}
-		return res
-	}
-	res.BuildOK = true
+	return b.ok
+}
 
+// runChecks runs the catalogue against the built server in dir, started
+// in box with the submission's limits as id.
+func runChecks(ctx context.Context, dir string, o Options, id identity, is Isolation, box *container) (*engine.Report, error) {
 	target := engine.Target{Exec: &engine.ExecSpec{
 		Command:        o.Run,
 		Dir:            dir,
@@ -335,7 +423,7 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		OutputLimit:    DefaultOutputLimit,
 		Start:          box.start(),
 	}}
-	rep, err := engine.Run(ctx, target, engine.Options{
+	return engine.Run(ctx, target, engine.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
 		Repeat: o.Repeat, Checks: o.Checks,
 		// A check that fails while others run is re-run alone and only
@@ -344,11 +432,16 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		// whichever checks happened to overlap.
 		ConfirmAlone: true,
 	})
+}
+
+// killLeftovers kills what the server left running, the cgroup first (it
+// holds every process, and sweep then finds none), and notes in res how
+// many processes escaped.
+func killLeftovers(rep *engine.Report, box *container, id identity, is Isolation, res *Result) {
 	var groups []int
 	if rep != nil && rep.Server != nil {
 		groups = append(groups, rep.Server.PID)
 	}
-	// The cgroup first: it holds every process, and sweep then finds none.
 	left := box.kill()
 	left += len(sweep(groups, id))
 	if left > 0 {
@@ -359,12 +452,11 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 		}
 		res.Notes = append(res.Notes, fmt.Sprintf("%d processes escaped the server's process group and are still running%s", left, hint))
 	}
-	if err != nil {
-		return graderError(res, fmt.Errorf("run the checks: %w", err))
-	}
-	if ctx.Err() != nil {
-		res.Notes = append(res.Notes, fmt.Sprintf("the submission reached its wall-clock limit of %v", o.Timeout))
-	}
+}
+
+// scoreReport records rep in res with its score, verdict, failed and
+// flaky checks.
+func scoreReport(res *Result, rep *engine.Report, o Options) {
 	res.Report = rep
 	res.Score, res.MaxScore = o.Rubric.Score(rep)
 	res.Verdict = VerdictPass
@@ -379,7 +471,6 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 			res.Flaky = append(res.Flaky, fmt.Sprintf("%s (failed %d of %d runs)", r.Check.ID, r.Failures, r.Runs))
 		}
 	}
-	return res
 }
 
 func graderError(res Result, err error) Result {

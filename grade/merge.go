@@ -32,6 +32,43 @@ func Merge(out string, dirs []string) ([]Result, error) {
 	if err := emptyOrAbsent(out); err != nil {
 		return nil, err
 	}
+	ms, err := finishedManifests(dirs)
+	if err != nil {
+		return nil, err
+	}
+	if err := mergeable(dirs, ms); err != nil {
+		return nil, err
+	}
+	first := ms[0]
+	from, err := gradedIn(dirs, ms)
+	if err != nil {
+		return nil, err
+	}
+	results, err := mergedResults(first, from)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	for _, n := range first.Class {
+		if err := copyReports(filepath.Join(from[n], n), filepath.Join(out, n)); err != nil {
+			return nil, fmt.Errorf("submission %s: %w", n, err)
+		}
+	}
+	if err := writeClass(out, results); err != nil {
+		return nil, err
+	}
+	merged := mergedManifest(ms)
+	if err := writeJSONFile(filepath.Join(out, FileManifest), &merged); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// finishedManifests reads the manifest of each run; a run that did not
+// finish is an error.
+func finishedManifests(dirs []string) ([]*Manifest, error) {
 	ms := make([]*Manifest, len(dirs))
 	for i, d := range dirs {
 		m, err := ReadManifest(d)
@@ -43,21 +80,35 @@ func Merge(out string, dirs []string) ([]Result, error) {
 		}
 		ms[i] = m
 	}
+	return ms, nil
+}
+
+// mergeable reports an error unless every run was graded by this version
+// of echoconf, with the same configuration, on the same class.
+func mergeable(dirs []string, ms []*Manifest) error {
 	first := ms[0]
 	for i, m := range ms {
 		if m.Version != first.Version {
-			return nil, fmt.Errorf("refusing to merge results of different echoconf versions: %s has %s, %s has %s", dirs[0], first.Version, dirs[i], m.Version)
+			return fmt.Errorf("refusing to merge results of different echoconf versions: %s has %s, %s has %s", dirs[0], first.Version, dirs[i], m.Version)
 		}
 		if d := first.Config.differences(m.Config); len(d) > 0 {
-			return nil, fmt.Errorf("refusing to merge results graded differently: %s and %s differ in %s", dirs[0], dirs[i], strings.Join(d, ", "))
+			return fmt.Errorf("refusing to merge results graded differently: %s and %s differ in %s", dirs[0], dirs[i], strings.Join(d, ", "))
 		}
 		if err := sameClass(dirs[0], first.Class, dirs[i], m.Class); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if v := Version(); first.Version != v {
-		return nil, fmt.Errorf("refusing to merge results of echoconf %s with echoconf %s: merge them with the version that graded them", first.Version, v)
+		return fmt.Errorf("refusing to merge results of echoconf %s with echoconf %s: merge them with the version that graded them", first.Version, v)
 	}
+	return nil
+}
+
+// gradedIn maps each submission of the class to the run directory that
+// graded it; a submission outside the class, graded twice or by no run is
+// an error.
+func gradedIn(dirs []string, ms []*Manifest) (map[string]string, error) {
+	first := ms[0]
 	inClass := make(map[string]int, len(first.Class))
 	for i, n := range first.Class {
 		inClass[n] = i
@@ -77,7 +128,12 @@ func Merge(out string, dirs []string) ([]Result, error) {
 	if err := missing(first.Class, from, ms); err != nil {
 		return nil, err
 	}
+	return from, nil
+}
 
+// mergedResults reads the record of every submission of the class from
+// the run that graded it, in class order.
+func mergedResults(first *Manifest, from map[string]string) ([]Result, error) {
 	hash := first.Config.hash()
 	results := make([]Result, len(first.Class))
 	for i, n := range first.Class {
@@ -92,17 +148,13 @@ func Merge(out string, dirs []string) ([]Result, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, fmt.Errorf("create output directory: %w", err)
-	}
-	for _, n := range first.Class {
-		if err := copyReports(filepath.Join(from[n], n), filepath.Join(out, n)); err != nil {
-			return nil, fmt.Errorf("submission %s: %w", n, err)
-		}
-	}
-	if err := writeClass(out, results); err != nil {
-		return nil, err
-	}
+	return results, nil
+}
+
+// mergedManifest is the manifest of one run of the whole class: from the
+// earliest start of the runs to the latest end.
+func mergedManifest(ms []*Manifest) Manifest {
+	first := ms[0]
 	merged := *first
 	merged.Shard = Shard{}.String()
 	merged.Submissions = first.Class
@@ -116,10 +168,7 @@ func Merge(out string, dirs []string) ([]Result, error) {
 		}
 	}
 	merged.DurationMS = float64(end.Sub(merged.Started).Microseconds()) / 1000
-	if err := writeJSONFile(filepath.Join(out, FileManifest), &merged); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return merged
 }
 
 // emptyOrAbsent refuses an output directory with something in it, so that

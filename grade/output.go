@@ -18,6 +18,7 @@ import (
 
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -38,12 +39,12 @@ var SummaryHeader = []string{"submission", "score", "max_score", "verdict", "fai
 // not build.
 var buildCheck = spec.Check{ID: "build/compile", Requirement: "The submission builds (make, or gcc on its .c files) into the server program.", Level: spec.Must}
 
-// GradescopeResults returns the Gradescope results of res: the engine's
+// gradescopeResults returns the Gradescope results of res: the engine's
 // report scored by rubric, or, when it did not build (or could not be
 // graded), a single failed "build" test worth the whole score.
-func GradescopeResults(res *Result, rubric *report.Rubric) *report.GradescopeResults {
+func gradescopeResults(res *Result, rubric *report.Rubric) *render.GradescopeResults {
 	if res.Report != nil {
-		g := report.BuildGradescope(res.Report, rubric)
+		g := render.BuildGradescope(res.Report, rubric)
 		if len(res.Notes) > 0 {
 			g.Output += "Grader notes:\n  " + strings.Join(res.Notes, "\n  ") + "\n"
 		}
@@ -62,16 +63,16 @@ func GradescopeResults(res *Result, rubric *report.Rubric) *report.GradescopeRes
 		}
 		fmt.Fprintf(&out, "Output:\n%s", res.BuildOutput)
 	}
-	return &report.GradescopeResults{
+	return &render.GradescopeResults{
 		Score:            0,
 		ExecutionTime:    float64(res.Duration.Milliseconds()) / 1000,
 		Output:           out.String(),
 		OutputFormat:     "text",
-		Visibility:       report.GradescopeVisible,
-		StdoutVisibility: report.GradescopeHidden,
-		Tests: []report.GradescopeTest{{
+		Visibility:       render.GradescopeVisible,
+		StdoutVisibility: render.GradescopeHidden,
+		Tests: []render.GradescopeTest{{
 			Name: strings.ToLower(title), Number: "0.1", Score: 0, MaxScore: res.MaxScore,
-			Status: report.GradescopeFailed, Output: out.String(), Visibility: report.GradescopeVisible,
+			Status: render.GradescopeFailed, Output: out.String(), Visibility: render.GradescopeVisible,
 			Tags: []string{"build"},
 		}},
 	}
@@ -116,23 +117,23 @@ func writeSubmission(dir string, res *Result, o Options) error {
 		{FileResults, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
-			return enc.Encode(GradescopeResults(res, o.Rubric))
+			return enc.Encode(gradescopeResults(res, o.Rubric))
 		}},
 		{FileJUnit, func(w io.Writer) error {
-			return report.JUnitWriter(report.JUnitOptions{SuiteName: "echoconf: " + res.Submission})(w, rep)
+			return writeFormat("junit", w, rep, report.Options{Title: "echoconf: " + res.Submission})
 		}},
 		{FileText, func(w io.Writer) error {
-			if err := report.TextWriter(report.TextOptions{Title: "Submission " + res.Submission})(w, rep); err != nil {
+			if err := writeFormat("text", w, rep, report.Options{Title: "Submission " + res.Submission}); err != nil {
 				return err
 			}
 			return writeNotes(w, res)
 		}},
 		{FileHTML, func(w io.Writer) error {
-			ho := report.HTMLOptions{Title: "echoconf: " + res.Submission, Heading: res.Submission, Rubric: o.Rubric}
+			ho := report.Options{Title: "echoconf: " + res.Submission, Heading: res.Submission, Rubric: o.Rubric}
 			if res.Report == nil && res.Verdict == VerdictBuildFailed {
-				ho.Build = &report.HTMLBuild{Command: res.BuildCommand, Output: res.BuildOutput}
+				ho.Build = &report.BuildFailure{Command: res.BuildCommand, Output: res.BuildOutput}
 			}
-			return report.HTMLWriter(ho)(w, rep)
+			return writeFormat("html", w, rep, ho)
 		}},
 	}
 	for _, wr := range writers {
@@ -143,6 +144,17 @@ func writeSubmission(dir string, res *Result, o Options) error {
 	return nil
 }
 
+// writeFormat writes rep in the named format of package report.
+func writeFormat(name string, w io.Writer, rep *engine.Report, o report.Options) error {
+	f, err := report.Lookup(name)
+	if err != nil {
+		return err
+	}
+	return f.Write(w, rep, o)
+}
+
+// writeNotes writes the score, the build command, the flaky checks and
+// the grader's notes below the text report.
 func writeNotes(w io.Writer, res *Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nscore: %s of %s\n", points(res.Score), points(res.MaxScore))

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -34,7 +34,7 @@ type record struct {
 	Leftovers     int                `json:"leftovers"`
 	Notes         []string           `json:"notes"`
 	Error         string             `json:"error"`
-	Report        *report.JSONReport `json:"report"`
+	Report        *render.JSONReport `json:"report"`
 }
 
 func recordOf(res *Result, configHash string) *record {
@@ -49,7 +49,7 @@ func recordOf(res *Result, configHash string) *record {
 		r.Error = res.Err.Error()
 	}
 	if res.Report != nil {
-		r.Report = report.BuildJSON(res.Report)
+		r.Report = render.BuildJSON(res.Report)
 	}
 	return r
 }
@@ -80,9 +80,9 @@ func msDuration(ms float64) time.Duration {
 	return time.Duration(ms * float64(time.Millisecond))
 }
 
-// reportFromJSON is the inverse of report.BuildJSON, up to the types of
+// reportFromJSON is the inverse of render.BuildJSON, up to the types of
 // errors that are neither failures nor skips.
-func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*engine.Report, error) {
+func reportFromJSON(j *render.JSONReport, catalogue []spec.Check) (*engine.Report, error) {
 	byID := make(map[string]spec.Check, len(catalogue))
 	for _, c := range catalogue {
 		byID[c.ID] = c
@@ -122,11 +122,11 @@ func reportFromJSON(j *report.JSONReport, catalogue []spec.Check) (*engine.Repor
 }
 
 // timelineFromJSON is the inverse of the JSON report's timeline.
-func timelineFromJSON(j *report.JSONTimeline) *engine.Timeline {
+func timelineFromJSON(j *render.JSONTimeline) *engine.Timeline {
 	if j == nil {
 		return nil
 	}
-	conv := func(es []report.JSONEvent) []engine.ExchangeEvent {
+	conv := func(es []render.JSONEvent) []engine.ExchangeEvent {
 		out := make([]engine.ExchangeEvent, 0, len(es))
 		for _, e := range es {
 			out = append(out, engine.ExchangeEvent{At: msDuration(e.AtMS), Conn: e.Conn, Op: e.Op, Bytes: e.Bytes, End: e.End})
@@ -136,7 +136,7 @@ func timelineFromJSON(j *report.JSONTimeline) *engine.Timeline {
 	return &engine.Timeline{Head: conv(j.Head), Tail: conv(j.Tail), Omitted: j.Omitted, Conns: j.Conns, Written: j.Written, Read: j.Read}
 }
 
-func failureFromJSON(j *report.JSONFailure) (*spec.Failure, error) {
+func failureFromJSON(j *render.JSONFailure) (*spec.Failure, error) {
 	f := &spec.Failure{
 		Kind: spec.Kind(j.Kind), Diagnosis: spec.Diagnosis(j.Diagnosis), Expected: j.Expected, Actual: j.Actual,
 		Sent: j.Sent, Received: j.Received, Offset: j.Offset, WindowStart: j.WindowStart,

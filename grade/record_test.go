@@ -7,9 +7,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -31,11 +31,11 @@ var _ = Describe("a submission's record", func() {
 			}
 			rep.Results = append(rep.Results, res)
 		}
-		first := report.BuildJSON(rep)
+		first := render.BuildJSON(rep)
 		back, err := grade.ReportFromJSON(first, all)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(back.Seed).To(Equal(uint64(4242)))
 		Expect(back.Exec).To(BeTrue())
-		Expect(cmp.Diff(first, report.BuildJSON(back))).To(BeEmpty())
+		Expect(cmp.Diff(first, render.BuildJSON(back))).To(BeEmpty())
 	})
 })

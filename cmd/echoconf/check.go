@@ -15,6 +15,7 @@ import (
 	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/process"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/internal/stdio"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -73,7 +74,7 @@ func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail the verdict instead of warning")
 	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times to expose flaky results")
 	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every timeout by `F` (for slow machines)")
-	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+report.NamesProse()+" (any case)")
+	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+render.List(report.Names())+" (any case)")
 	fs.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout")
 	fs.Var(&f.reports, "report", "also write a report in `FORMAT=FILE`; repeatable")
 	fs.StringVar(&f.exec, "exec", "", "start the server with `COMMAND`; {port} is replaced by a free port")
@@ -127,7 +128,8 @@ func parseCommand(name string, fs *flag.FlagSet, args []string, usage, footer st
 	return pos, 0, false
 }
 
-// runCheck is echoconf check.
+// runCheck is echoconf check: parse and validate everything, open every
+// output, run the checks, then write the reports.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	var f checkFlags
 	fs := newCheckFlagSet(&f)
@@ -140,112 +142,35 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	switch {
-	case len(pos) > 1:
-		return usageError(stderr, "check: want at most one target, got %d: %s", len(pos), strings.Join(pos, " "))
-	case len(pos) == 1 && set["exec"]:
-		return usageError(stderr, "check: give either a target or --exec, not both")
-	case set["exec"] && strings.TrimSpace(f.exec) == "":
-		return usageError(stderr, "check: --exec needs a command")
-	case set["exec"] && !strings.Contains(f.exec, "{port}"):
-		return usageError(stderr, "check: the --exec command has no {port} placeholder: %q", f.exec)
-	case !set["exec"] && (set["restart"] || set["fd-limit"] || set["startup-timeout"]):
-		return usageError(stderr, "check: --restart, --fd-limit and --startup-timeout need --exec")
-	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
-		return usageError(stderr, "check: --repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
-	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
-		return usageError(stderr, "check: --timeout-scale must be in (0, 1000], got %g", f.scale)
-	case f.fdLimit < 8:
-		return usageError(stderr, "check: --fd-limit must be at least 8, got %d", f.fdLimit)
-	case f.startup <= 0:
-		return usageError(stderr, "check: --startup-timeout must be positive, got %v", f.startup)
-	case f.parallel < 1:
-		return usageError(stderr, "check: --parallel must be at least 1, got %d", f.parallel)
-	}
-	if _, err := report.Lookup(f.format); err != nil {
-		return usageError(stderr, "check: --format: %v", err)
-	}
-	// The selection is checked before anything starts or is printed.
-	if _, err := engine.Select(engine.Options{Run: f.run, Skip: f.skip}); err != nil {
+	target, err := checkArgs(&f, set, pos)
+	if err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
-	f.format = strings.ToLower(f.format)
-	for i, r := range f.reports {
-		if _, err := report.Lookup(r.format); err != nil {
-			return usageError(stderr, "check: --report: %v", err)
-		}
-		f.reports[i].format = strings.ToLower(r.format)
-	}
-	if err := distinctOutputs(f.output, f.reports); err != nil {
-		return usageError(stderr, "check: %v", err)
-	}
-	var target engine.Target
-	switch {
-	case set["exec"]:
-		target.Exec = &engine.ExecSpec{Command: f.exec, FDLimit: f.fdLimit, StartupTimeout: f.startup, Restart: f.restart}
-	case len(pos) == 1:
-		if err := engine.ValidateAddr(pos[0]); err != nil {
-			return usageError(stderr, "check: %v", err)
-		}
-		target.Addr = pos[0]
-	}
-	if f.seed == 0 {
-		return usageError(stderr, "check: --seed must not be 0")
-	}
-
 	// Open every output before the run, so a bad path costs no time.
-	out := stdout
-	var files []*os.File
-	defer func() {
-		for _, fl := range files {
-			fl.Close()
-		}
-	}()
-	if f.output != "" {
-		fl, err := os.Create(f.output)
-		if err != nil {
-			return usageError(stderr, "check: --output: %v", err)
-		}
-		files = append(files, fl)
-		out = fl
+	outs, err := openCheckOutputs(&f, stdout)
+	if err != nil {
+		return usageError(stderr, "check: %v", err)
 	}
-	reportFiles := make([]*os.File, len(f.reports))
-	for i, r := range f.reports {
-		fl, err := os.Create(r.file)
-		if err != nil {
-			return usageError(stderr, "check: --report: %v", err)
-		}
-		files = append(files, fl)
-		reportFiles[i] = fl
-	}
-
-	opts := engine.Options{Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
-		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone}
+	defer outs.close()
 	streaming := f.format == "text" && f.output == ""
 	color := streaming && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
 
 	ctx, stdout, stderr, stop := runContext(stdout, stderr)
 	defer stop()
 	prog := newTermProgress(stdout, stderr, streaming, color, isTerminal(stderr) && !f.noColor && os.Getenv("NO_COLOR") == "")
-	opts.Progress = prog.event
-	var builtin string
-	if target.Addr == "" && target.Exec == nil {
-		srv, err := startReference()
-		if err != nil {
-			return usageError(stderr, "check: start the built-in reference server: %v", err)
-		}
-		defer srv.Close()
-		target.Addr = srv.Addr
-		builtin = "built-in reference server at " + srv.Addr
+	builtin, stopBuiltin, err := startBuiltin(&target)
+	if err != nil {
+		return usageError(stderr, "check: start the built-in reference server: %v", err)
 	}
+	defer stopBuiltin()
 	if streaming {
 		title := target.String()
 		if builtin != "" {
 			title = builtin
 		}
-		prog.title = report.TitleLine(&engine.Report{Target: title}, color)
+		prog.title = render.TitleLine(title, color)
 	}
-	rep, err := engine.Run(ctx, target, opts)
+	rep, err := engine.Run(ctx, target, f.engineOptions(prog.event))
 	prog.clear()
 	if err != nil {
 		return usageError(stderr, "check: %v", err)
@@ -256,30 +181,181 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if ctx.Err() != nil {
 		return usageError(stderr, "check: %s", interruption(ctx))
 	}
-
-	write := report.Formats[f.format]
+	var mainOpts report.Options // the other reports are never coloured
 	if streaming {
-		write = report.Writer(report.TextWriter(report.TextOptions{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}))
+		mainOpts = report.Options{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}
 	}
-	if err := write(out, rep); err != nil {
+	if err := outs.write(rep, mainOpts); err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
-	for i, r := range f.reports {
-		if err := report.Formats[r.format](reportFiles[i], rep); err != nil {
-			return usageError(stderr, "check: --report %s: %v", r.format, err)
-		}
-	}
-	for _, fl := range files {
-		if err := fl.Close(); err != nil {
-			return usageError(stderr, "check: %v", err)
-		}
-	}
-	files = nil
 	prog.verdict(rep)
+	return verdictCode(rep)
+}
+
+// engineOptions are the engine's options for the flags, with progress.
+func (f *checkFlags) engineOptions(progress func(engine.ProgressEvent)) engine.Options {
+	return engine.Options{Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
+		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone, Progress: progress}
+}
+
+// verdictCode is the exit code of a report's verdict.
+func verdictCode(rep *engine.Report) int {
 	if rep.Verdict() == engine.VerdictPass {
 		return exitPass
 	}
 	return exitFail
+}
+
+// checkArgs validates the flags and arguments of echoconf check, lower-cases
+// the format names, and returns the target: an address, a command to
+// exec, or neither (the built-in reference server).
+func checkArgs(f *checkFlags, set map[string]bool, pos []string) (engine.Target, error) {
+	var target engine.Target
+	if err := checkFlagValues(f, set, pos); err != nil {
+		return target, err
+	}
+	if _, err := report.Lookup(f.format); err != nil {
+		return target, fmt.Errorf("--format: %w", err)
+	}
+	// The selection is checked before anything starts or is printed.
+	if _, err := engine.Select(engine.Options{Run: f.run, Skip: f.skip}); err != nil {
+		return target, err
+	}
+	f.format = strings.ToLower(f.format)
+	for i, r := range f.reports {
+		if _, err := report.Lookup(r.format); err != nil {
+			return target, fmt.Errorf("--report: %w", err)
+		}
+		f.reports[i].format = strings.ToLower(r.format)
+	}
+	if err := distinctOutputs(f.output, f.reports); err != nil {
+		return target, err
+	}
+	switch {
+	case set["exec"]:
+		target.Exec = &engine.ExecSpec{Command: f.exec, FDLimit: f.fdLimit, StartupTimeout: f.startup, Restart: f.restart}
+	case len(pos) == 1:
+		if err := engine.ValidateAddr(pos[0]); err != nil {
+			return target, err
+		}
+		target.Addr = pos[0]
+	}
+	if f.seed == 0 {
+		return target, errors.New("--seed must not be 0")
+	}
+	return target, nil
+}
+
+// checkFlagValues rejects flags that contradict each other or are out of
+// range; set holds the names of the flags given.
+func checkFlagValues(f *checkFlags, set map[string]bool, pos []string) error {
+	switch {
+	case len(pos) > 1:
+		return fmt.Errorf("want at most one target, got %d: %s", len(pos), strings.Join(pos, " "))
+	case len(pos) == 1 && set["exec"]:
+		return errors.New("give either a target or --exec, not both")
+	case set["exec"] && strings.TrimSpace(f.exec) == "":
+		return errors.New("--exec needs a command")
+	case set["exec"] && !strings.Contains(f.exec, "{port}"):
+		return fmt.Errorf("the --exec command has no {port} placeholder: %q", f.exec)
+	case !set["exec"] && (set["restart"] || set["fd-limit"] || set["startup-timeout"]):
+		return errors.New("--restart, --fd-limit and --startup-timeout need --exec")
+	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
+		return fmt.Errorf("--repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
+	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
+		return fmt.Errorf("--timeout-scale must be in (0, 1000], got %g", f.scale)
+	case f.fdLimit < 8:
+		return fmt.Errorf("--fd-limit must be at least 8, got %d", f.fdLimit)
+	case f.startup <= 0:
+		return fmt.Errorf("--startup-timeout must be positive, got %v", f.startup)
+	case f.parallel < 1:
+		return fmt.Errorf("--parallel must be at least 1, got %d", f.parallel)
+	}
+	return nil
+}
+
+// checkOutputs are the reports of one run: the --format one, to stdout or
+// --output, and each --report, with the files they were opened on.
+type checkOutputs struct {
+	main    io.Writer
+	format  report.Format
+	reports []reportOutput
+	files   []*os.File // open until write or close
+}
+
+type reportOutput struct {
+	format report.Format
+	file   *os.File
+}
+
+// openCheckOutputs looks up the formats and creates the files of every
+// report; f's format names are valid (checkArgs).
+func openCheckOutputs(f *checkFlags, stdout io.Writer) (*checkOutputs, error) {
+	o := &checkOutputs{main: stdout}
+	o.format, _ = report.Lookup(f.format)
+	if f.output != "" {
+		fl, err := os.Create(f.output)
+		if err != nil {
+			return nil, fmt.Errorf("--output: %w", err)
+		}
+		o.files = append(o.files, fl)
+		o.main = fl
+	}
+	for _, r := range f.reports {
+		format, _ := report.Lookup(r.format)
+		fl, err := os.Create(r.file)
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("--report: %w", err)
+		}
+		o.files = append(o.files, fl)
+		o.reports = append(o.reports, reportOutput{format: format, file: fl})
+	}
+	return o, nil
+}
+
+// write writes every report of rep, the main one with opts, then closes
+// the files; it stops at the first report that fails.
+func (o *checkOutputs) write(rep *engine.Report, opts report.Options) error {
+	if err := o.format.Write(o.main, rep, opts); err != nil {
+		return err
+	}
+	for _, r := range o.reports {
+		if err := r.format.Write(r.file, rep, report.Options{}); err != nil {
+			return fmt.Errorf("--report %s: %w", r.format.Name(), err)
+		}
+	}
+	var first error
+	for _, fl := range o.files {
+		if err := fl.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	o.files = nil
+	return first
+}
+
+// close closes the files that write did not.
+func (o *checkOutputs) close() {
+	for _, fl := range o.files {
+		fl.Close()
+	}
+	o.files = nil
+}
+
+// startBuiltin starts the built-in reference server when target names no
+// server, points target at it, and returns the name the report gives it
+// and how to stop it.
+func startBuiltin(target *engine.Target) (name string, stop func(), err error) {
+	if target.Addr != "" || target.Exec != nil {
+		return "", func() {}, nil
+	}
+	srv, err := startReference()
+	if err != nil {
+		return "", nil, err
+	}
+	target.Addr = srv.Addr
+	return "built-in reference server at " + srv.Addr, func() { srv.Close() }, nil
 }
 
 // startReference starts the built-in reference server, turning its

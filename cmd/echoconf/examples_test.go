@@ -21,6 +21,7 @@ import (
 
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/grade"
+	"github.com/echoconf/echoconf/internal/render"
 )
 
 // The examples are run as far as this machine allows: their own shell
@@ -424,7 +425,7 @@ var _ = Describe("the GitHub Classroom example", func() {
 			Expect(code).To(BeZero(), "%s:\n%s", sub, out)
 
 			// The points of each check, as echoconf scored it.
-			var res report.GradescopeResults
+			var res render.GradescopeResults
 			data, err = os.ReadFile(filepath.Join(ws, "echoconf-results.json"))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(json.Unmarshal(data, &res)).To(Succeed())
@@ -470,7 +471,7 @@ var _ = Describe("the Gradescope example", func() {
 			"ECHOCONF_FLAGS=--skip large,robustness --startup-timeout 2s --uid-base "+strconv.Itoa(exampleUIDBase+200)),
 			5*time.Minute, script)
 		Expect(code).To(BeZero(), out)
-		var res report.GradescopeResults
+		var res render.GradescopeResults
 		data, err := os.ReadFile(filepath.Join(root, "results", "results.json"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(json.Unmarshal(data, &res)).To(Succeed(), string(data))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -103,7 +104,8 @@ func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	return fs
 }
 
-// runGrade is echoconf grade.
+// runGrade is echoconf grade: parse and validate everything, say how the
+// submissions are kept apart, grade them, then print the summary.
 func runGrade(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "merge" {
 		return runGradeMerge(args[1:], stdout, stderr)
@@ -120,72 +122,15 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitPass
 	}
-	switch {
-	case len(pos) != 1:
-		return usageError(stderr, "grade: want one SUBMISSIONS_DIR, got %d arguments", len(pos))
-	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
-		return usageError(stderr, "grade: --repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
-	case f.jobs < 1 || f.jobs > 64:
-		return usageError(stderr, "grade: -j must be in 1..64, got %d", f.jobs)
-	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
-		return usageError(stderr, "grade: --timeout-scale must be in (0, 1000], got %g", f.scale)
-	case f.timeout <= 0 || f.buildTimeout <= 0 || f.cpu <= 0 || f.startup <= 0:
-		return usageError(stderr, "grade: --timeout, --build-timeout, --cpu and --startup-timeout must be positive")
-	case f.cgroups != grade.CgroupsAuto && f.cgroups != grade.CgroupsRequired && f.cgroups != grade.CgroupsOff:
-		return usageError(stderr, "grade: --cgroups must be auto, required or off, got %q", f.cgroups)
-	case f.cpus != 0 && !(f.cpus >= 0.01 && f.cpus <= 1024): // NaN too
-		return usageError(stderr, "grade: --cpus must be 0 (no cap) or in 0.01..1024, got %g", f.cpus)
-	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
-		return usageError(stderr, "grade: --memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
-	}
-	var shard grade.Shard
-	if f.shard != "" {
-		var err error
-		if shard, err = grade.ParseShard(f.shard); err != nil {
-			return usageError(stderr, "grade: --shard: %v", err)
-		}
-	}
-	if f.resume && f.out == "" {
-		return usageError(stderr, "grade: --resume needs --out DIR, the directory of the run to resume")
-	}
-	if fi, err := os.Stat(pos[0]); err != nil || !fi.IsDir() {
-		return usageError(stderr, "grade: %s is not a directory", pos[0])
-	}
-	if f.run != "" {
-		if f.exec != "" && f.exec != f.run {
-			return usageError(stderr, "grade: --run is the old spelling of --exec; give one of them")
-		}
-		fmt.Fprintln(stderr, "echoconf: grade: note: --run is deprecated for the server's command line; use --exec, as in echoconf check (where --run, like --select, selects checks)")
-		f.exec = f.run
-	}
-	o := grade.Options{
-		Binary: f.binary, Run: f.exec, User: f.user, UIDBase: f.uidBase, Jobs: f.jobs, Out: f.out,
-		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
-		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
-		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,
-		Shard: shard, Resume: f.resume,
-	}
-	if f.rubric != "" {
-		rb, err := report.LoadRubric(f.rubric, spec.All())
-		if err != nil {
-			return usageError(stderr, "grade: %v", err)
-		}
-		o.Rubric = rb
+	o, err := gradeOptions(&f, pos, stderr)
+	if err != nil {
+		return usageError(stderr, "grade: %v", err)
 	}
 	is, err := grade.IsolationOf(o)
 	if err != nil {
 		return usageError(stderr, "grade: %v", err)
 	}
-	switch {
-	case !is.Cgroups && f.jobs > 1:
-		fmt.Fprintf(stderr, "echoconf: grade: note: %s: the %d parallel jobs share the CPU unevenly", is, f.jobs)
-		if os.Geteuid() == 0 && f.uidBase == 0 {
-			fmt.Fprintf(stderr, ", and user %s's process limit; use --uid-base for a dedicated uid per job", f.user)
-		}
-		fmt.Fprintln(stderr)
-	case !is.Cgroups:
-		fmt.Fprintf(stderr, "echoconf: grade: note: %s\n", is)
-	}
+	noteIsolation(stderr, is, &f)
 	ctx, stdout, stderr, stop := runContext(stdout, stderr)
 	defer stop()
 	o.Progress = grade.ProgressPrinter(stderr, isTerminal(stderr))
@@ -200,7 +145,101 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if err := grade.WriteSummaryCSV(stdout, results); err != nil {
 		return usageError(stderr, "grade: %v", err)
 	}
-	code = exitPass
+	code = noteUngraded(stderr, results)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "echoconf: grade: %s\n", interruption(ctx))
+		return exitUsage
+	}
+	return code
+}
+
+// gradeOptions validates the flags and the class directory of echoconf
+// grade and returns the grader's options; it notes on stderr the use of
+// the deprecated --run.
+func gradeOptions(f *gradeFlags, pos []string, stderr io.Writer) (grade.Options, error) {
+	if err := gradeFlagValues(f, pos); err != nil {
+		return grade.Options{}, err
+	}
+	var shard grade.Shard
+	if f.shard != "" {
+		var err error
+		if shard, err = grade.ParseShard(f.shard); err != nil {
+			return grade.Options{}, fmt.Errorf("--shard: %w", err)
+		}
+	}
+	if f.resume && f.out == "" {
+		return grade.Options{}, errors.New("--resume needs --out DIR, the directory of the run to resume")
+	}
+	if fi, err := os.Stat(pos[0]); err != nil || !fi.IsDir() {
+		return grade.Options{}, fmt.Errorf("%s is not a directory", pos[0])
+	}
+	if f.run != "" {
+		if f.exec != "" && f.exec != f.run {
+			return grade.Options{}, errors.New("--run is the old spelling of --exec; give one of them")
+		}
+		fmt.Fprintln(stderr, "echoconf: grade: note: --run is deprecated for the server's command line; use --exec, as in echoconf check (where --run, like --select, selects checks)")
+		f.exec = f.run
+	}
+	o := grade.Options{
+		Binary: f.binary, Run: f.exec, User: f.user, UIDBase: f.uidBase, Jobs: f.jobs, Out: f.out,
+		Select: f.selectChecks, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale, Repeat: f.repeat,
+		BuildTimeout: f.buildTimeout, Timeout: f.timeout, CPULimit: f.cpu, MemoryLimit: f.memMiB << 20,
+		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,
+		Shard: shard, Resume: f.resume,
+	}
+	if f.rubric != "" {
+		rb, err := report.LoadRubric(f.rubric, spec.All())
+		if err != nil {
+			return grade.Options{}, err
+		}
+		o.Rubric = rb
+	}
+	return o, nil
+}
+
+// gradeFlagValues rejects arguments and flag values out of range.
+func gradeFlagValues(f *gradeFlags, pos []string) error {
+	switch {
+	case len(pos) != 1:
+		return fmt.Errorf("want one SUBMISSIONS_DIR, got %d arguments", len(pos))
+	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
+		return fmt.Errorf("--repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
+	case f.jobs < 1 || f.jobs > 64:
+		return fmt.Errorf("-j must be in 1..64, got %d", f.jobs)
+	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
+		return fmt.Errorf("--timeout-scale must be in (0, 1000], got %g", f.scale)
+	case f.timeout <= 0 || f.buildTimeout <= 0 || f.cpu <= 0 || f.startup <= 0:
+		return errors.New("--timeout, --build-timeout, --cpu and --startup-timeout must be positive")
+	case f.cgroups != grade.CgroupsAuto && f.cgroups != grade.CgroupsRequired && f.cgroups != grade.CgroupsOff:
+		return fmt.Errorf("--cgroups must be auto, required or off, got %q", f.cgroups)
+	case f.cpus != 0 && !(f.cpus >= 0.01 && f.cpus <= 1024): // NaN too
+		return fmt.Errorf("--cpus must be 0 (no cap) or in 0.01..1024, got %g", f.cpus)
+	case f.memMiB < 16 || f.procs < 1 || f.fds < 8:
+		return errors.New("--memory must be at least 16 MiB, --procs at least 1, --fds at least 8")
+	}
+	return nil
+}
+
+// noteIsolation says on stderr what parallel jobs share when the
+// submissions get no cgroups.
+func noteIsolation(stderr io.Writer, is grade.Isolation, f *gradeFlags) {
+	switch {
+	case !is.Cgroups && f.jobs > 1:
+		fmt.Fprintf(stderr, "echoconf: grade: note: %s: the %d parallel jobs share the CPU unevenly", is, f.jobs)
+		if os.Geteuid() == 0 && f.uidBase == 0 {
+			fmt.Fprintf(stderr, ", and user %s's process limit; use --uid-base for a dedicated uid per job", f.user)
+		}
+		fmt.Fprintln(stderr)
+	case !is.Cgroups:
+		fmt.Fprintf(stderr, "echoconf: grade: note: %s\n", is)
+	}
+}
+
+// noteUngraded names on stderr the flaky checks and the submissions that
+// could not be graded, and returns the exit code: exitFail when some
+// could not.
+func noteUngraded(stderr io.Writer, results []grade.Result) int {
+	code := exitPass
 	for _, r := range results {
 		for _, fl := range r.Flaky {
 			fmt.Fprintf(stderr, "echoconf: grade: %s: runs disagree on %s\n", r.Submission, fl)
@@ -209,10 +248,6 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "echoconf: grade: %s could not be graded: %v\n", r.Submission, r.Err)
 			code = exitFail
 		}
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "echoconf: grade: %s\n", interruption(ctx))
-		return exitUsage
 	}
 	return code
 }

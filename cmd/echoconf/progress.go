@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 )
 
 // termProgress shows a run's progress. With a streamed text report, each
@@ -64,7 +64,7 @@ func (p *termProgress) event(ev engine.ProgressEvent) {
 		if p.stream && ev.Result != nil {
 			p.erase()
 			p.printTitle()
-			_, _ = fmt.Fprintf(p.stdout, "%s\n", report.CheckLine(*ev.Result, p.color))
+			_, _ = fmt.Fprintf(p.stdout, "%s\n", render.CheckLine(*ev.Result, p.color))
 		}
 	}
 	p.draw()

@@ -3,6 +3,7 @@ package report_test
 import (
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
@@ -137,6 +139,15 @@ func fullCatalogueReport(strict bool, statuses map[string]engine.Status) *engine
 		r.Results = append(r.Results, res)
 	}
 	return r
+}
+
+// write renders r in the named format with o.
+func write(format string, w io.Writer, r *engine.Report, o report.Options) error {
+	f, err := report.Lookup(format)
+	if err != nil {
+		return err
+	}
+	return f.Write(w, r, o)
 }
 
 // expectGolden compares got with testdata/golden/name, or rewrites the file

@@ -61,7 +61,7 @@ var _ = Describe("Gradescope", func() {
 	render := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
-		Expect(report.GradescopeWriter(rb)(&buf, r)).To(Succeed())
+		Expect(write("gradescope", &buf, r, report.Options{Rubric: rb})).To(Succeed())
 		return buf.Bytes()
 	}
 
@@ -143,7 +143,7 @@ var _ = Describe("Gradescope", func() {
 
 	It("scores the whole default rubric with the plain format", func() {
 		var buf bytes.Buffer
-		Expect(report.Gradescope(&buf, fullCatalogueReport(false, map[string]engine.Status{"large/64mib": engine.StatusFail}))).To(Succeed())
+		Expect(write("gradescope", &buf, fullCatalogueReport(false, map[string]engine.Status{"large/64mib": engine.StatusFail}), report.Options{})).To(Succeed())
 		g := decodeGradescope(buf.Bytes())
 		def, err := report.DefaultRubric()
 		Expect(err).NotTo(HaveOccurred())
@@ -167,7 +167,7 @@ var _ = Describe("Gradescope", func() {
 		r.Results[0].Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
 		r.Results[0].NotSelected = true
 		var buf bytes.Buffer
-		Expect(report.Gradescope(&buf, r)).To(Succeed())
+		Expect(write("gradescope", &buf, r, report.Options{})).To(Succeed())
 		g := decodeGradescope(buf.Bytes())
 		Expect(g.Tests).To(HaveLen(len(spec.All()) - 1))
 		Expect(g.Tests[0].Number).To(Equal("1.2"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -23,53 +24,25 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlReportTemplate
 // maxHTMLServerOutput bounds the server output embedded in the page.
 const maxHTMLServerOutput = 64 << 10
 
-// HTMLOptions controls the HTML report.
-type HTMLOptions struct {
-	// Title is the page title; default "echoconf: TARGET".
-	Title string
-	// Heading, when set, heads the page (a submission's name) above the
-	// verdict and the target.
-	Heading string
-	// Rubric, when set, adds a score to the banner and a points column.
-	Rubric *Rubric
-	// Build, when set, says that the submission did not build: the page
-	// says so, scores 0 of the rubric's total, and shows the compiler's
-	// output instead of the checks.
-	Build *HTMLBuild
-}
-
-// HTMLBuild is a build that failed.
-type HTMLBuild struct {
-	Command string // the build command, if known
-	Output  string // the compiler's output
-}
-
-// HTML writes r as one self-contained HTML page (the "html" format of
-// --format): inline CSS, no scripts and no external assets. It shows a
-// verdict banner, the counts, the server process in exec mode, and a row per
-// check with its status badge, level, duration and requirement; diagnostics
-// (with the hex windows, whose first differing byte and the differing bytes
-// after it are marked, the replay command and the timeline) are folded in
-// <details> elements, closed on screen and all open on paper (@media print).
-// Every text is escaped by html/template.
-func HTML(w io.Writer, r *engine.Report) error {
-	return HTMLWriter(HTMLOptions{})(w, r)
-}
-
-// HTMLWriter returns an HTML reporter with the given options.
-func HTMLWriter(o HTMLOptions) func(io.Writer, *engine.Report) error {
-	return func(w io.Writer, r *engine.Report) error {
-		if err := htmlTemplate.Execute(w, buildHTMLView(r, o)); err != nil {
-			return fmt.Errorf("html: %w", err)
-		}
-		return nil
+// writeHTML writes r as one self-contained HTML page: inline CSS, no
+// scripts and no external assets. It shows a verdict banner, the counts,
+// the server process in exec mode, and a row per check with its status
+// badge, level, duration and requirement; diagnostics (with the hex
+// windows, whose first differing byte and the differing bytes after it are
+// marked, the replay command and the timeline) are folded in <details>
+// elements, closed on screen and all open on paper (@media print). Every
+// text is escaped by html/template.
+func writeHTML(w io.Writer, r *engine.Report, o Options) error {
+	if err := htmlTemplate.Execute(w, buildHTMLView(r, o)); err != nil {
+		return fmt.Errorf("html: %w", err)
 	}
+	return nil
 }
 
 type htmlView struct {
 	Title, Heading    string
 	Target, Verdict   string
-	Build             *HTMLBuild
+	Build             *BuildFailure
 	Started, Duration string
 	Strict            bool
 	Score, MaxScore   string
@@ -108,7 +81,9 @@ type htmlServer struct {
 	Truncated                         bool
 }
 
-func buildHTMLView(r *engine.Report, o HTMLOptions) htmlView {
+// buildHTMLView gathers what the page shows: the banner, the counts, a
+// row per check grouped by category, and the server.
+func buildHTMLView(r *engine.Report, o Options) htmlView {
 	v := htmlView{
 		Title:    o.Title,
 		Heading:  o.Heading,
@@ -120,6 +95,7 @@ func buildHTMLView(r *engine.Report, o HTMLOptions) htmlView {
 		Strict:   r.Strict,
 		Columns:  4,
 		CSS:      template.CSS(htmlReportCSS),
+		Counts:   htmlCounts(r),
 	}
 	if v.Title == "" {
 		v.Title = "echoconf: " + r.Target
@@ -129,70 +105,12 @@ func buildHTMLView(r *engine.Report, o HTMLOptions) htmlView {
 		if o.Build != nil {
 			score, maxScore = 0, o.Rubric.Total()
 		}
-		v.Score, v.MaxScore = formatPoints(score), formatPoints(maxScore)
+		v.Score, v.MaxScore = render.Points(score), render.Points(maxScore)
 		v.Columns = 5
-	}
-	counts := r.Counts()
-	notSelected := 0
-	for _, res := range r.Results {
-		if res.NotSelected {
-			notSelected++
-		}
-	}
-	counts[engine.StatusSkip] -= notSelected
-	for _, c := range []struct {
-		s     engine.Status
-		label string
-	}{
-		{engine.StatusPass, "passed"}, {engine.StatusFail, "failed"}, {engine.StatusWarn, "warnings"},
-		{engine.StatusUnjudged, "not judged"}, {engine.StatusSkip, "skipped"}, {engine.StatusError, "errors"},
-	} {
-		if counts[c.s] > 0 || c.s == engine.StatusPass || c.s == engine.StatusFail {
-			v.Counts = append(v.Counts, htmlCount{Status: c.s, Label: c.label, N: counts[c.s]})
-		}
-	}
-	if notSelected > 0 {
-		v.Counts = append(v.Counts, htmlCount{Status: engine.StatusSkip, Label: "not selected", N: notSelected})
 	}
 	groupIndex := make(map[string]int)
 	for _, res := range r.Results {
-		row := htmlRow{
-			ID:          res.Check.ID,
-			Anchor:      strings.ReplaceAll(res.Check.ID, "/", "-"),
-			Level:       res.Check.Level.String(),
-			Requirement: res.Check.Requirement,
-			Status:      res.Status,
-			StatusLabel: StatusWord(res.Status),
-			Duration:    humanDuration(res.Duration),
-		}
-		if res.Duration == 0 {
-			row.Duration = "–" // did not run
-		}
-		if o.Rubric != nil {
-			earned := 0.0
-			if Earns(res) {
-				earned = o.Rubric.Points(res.Check.ID)
-			}
-			row.Points = formatPoints(earned) + " / " + formatPoints(o.Rubric.Points(res.Check.ID))
-		}
-		switch res.Status {
-		case engine.StatusFail, engine.StatusWarn, engine.StatusError, engine.StatusUnjudged:
-			row.Summary = oneLine(errText(res.Err))
-			if res.Status == engine.StatusUnjudged {
-				row.Summary = "Not judged: " + row.Summary
-			}
-			row.Diagnosis = resultDetails(res)
-			row.Hint = Hint(res)
-			row.Hex = hexWindows(res.Failure())
-			row.Replay = ReplayCommand(r, res)
-			row.Timeline = timelineText(res)
-		case engine.StatusSkip:
-			row.Summary = "Skipped: " + oneLine(skipReason(res))
-			row.Diagnosis = skipReason(res)
-		}
-		if res.Flaky() {
-			row.Flaky = fmt.Sprintf("flaky: failed %d of %d runs", res.Failures, res.Runs)
-		}
+		row := htmlRowOf(r, res, o.Rubric)
 		v.Rows = append(v.Rows, row)
 		cat := res.Check.Category()
 		i, ok := groupIndex[cat]
@@ -204,13 +122,85 @@ func buildHTMLView(r *engine.Report, o HTMLOptions) htmlView {
 		v.Groups[i].Rows = append(v.Groups[i].Rows, row)
 	}
 	if s := r.Server; s != nil {
-		out, cut := truncateText(s.Output, maxHTMLServerOutput)
+		out, cut := render.Truncate(s.Output, maxHTMLServerOutput)
 		v.Server = &htmlServer{
 			Command: s.Command, Exit: s.Exit, PID: s.PID, Restarts: s.Restarts, Deaths: s.Deaths,
 			Output: out, Truncated: cut || s.OutputTruncated, OutputSize: byteSize(len(s.Output)),
 		}
 	}
 	return v
+}
+
+// htmlCounts are the banner's counts: passed and failed always, the other
+// statuses when some result has them, and the checks not selected apart
+// from the skipped ones.
+func htmlCounts(r *engine.Report) []htmlCount {
+	counts := r.Counts()
+	notSelected := 0
+	for _, res := range r.Results {
+		if res.NotSelected {
+			notSelected++
+		}
+	}
+	counts[engine.StatusSkip] -= notSelected
+	var out []htmlCount
+	for _, c := range []struct {
+		s     engine.Status
+		label string
+	}{
+		{engine.StatusPass, "passed"}, {engine.StatusFail, "failed"}, {engine.StatusWarn, "warnings"},
+		{engine.StatusUnjudged, "not judged"}, {engine.StatusSkip, "skipped"}, {engine.StatusError, "errors"},
+	} {
+		if counts[c.s] > 0 || c.s == engine.StatusPass || c.s == engine.StatusFail {
+			out = append(out, htmlCount{Status: c.s, Label: c.label, N: counts[c.s]})
+		}
+	}
+	if notSelected > 0 {
+		out = append(out, htmlCount{Status: engine.StatusSkip, Label: "not selected", N: notSelected})
+	}
+	return out
+}
+
+// htmlRowOf is the row of one result, with its points when rubric is set.
+func htmlRowOf(r *engine.Report, res engine.Result, rubric *Rubric) htmlRow {
+	row := htmlRow{
+		ID:          res.Check.ID,
+		Anchor:      strings.ReplaceAll(res.Check.ID, "/", "-"),
+		Level:       res.Check.Level.String(),
+		Requirement: res.Check.Requirement,
+		Status:      res.Status,
+		StatusLabel: render.StatusWord(res.Status),
+		Duration:    humanDuration(res.Duration),
+	}
+	if res.Duration == 0 {
+		row.Duration = "–" // did not run
+	}
+	if rubric != nil {
+		earned := 0.0
+		if render.Earns(res) {
+			earned = rubric.Points(res.Check.ID)
+		}
+		row.Points = render.Points(earned) + " / " + render.Points(rubric.Points(res.Check.ID))
+	}
+	switch res.Status {
+	case engine.StatusFail, engine.StatusWarn, engine.StatusError, engine.StatusUnjudged:
+		row.Summary = render.OneLine(render.ErrText(res.Err))
+		if res.Status == engine.StatusUnjudged {
+			row.Summary = "Not judged: " + row.Summary
+		}
+		row.Diagnosis = resultDetails(res)
+		row.Hint = render.Hint(res)
+		row.Hex = hexWindows(res.Failure())
+		row.Replay = render.Replay(r, res)
+		row.Timeline = render.Timeline(res)
+	case engine.StatusSkip:
+		row.Summary = "Skipped: " + render.OneLine(render.SkipReason(res))
+		row.Diagnosis = render.SkipReason(res)
+	}
+	if res.Flaky() {
+		row.Flaky = fmt.Sprintf("flaky: failed %d of %d runs", res.Failures, res.Runs)
+	}
+	return row
 }
 
 // resultDetails is the folded diagnosis of a result, below its summary:
@@ -228,7 +218,7 @@ func resultDetails(res engine.Result) string {
 			fmt.Fprintf(&b, "cause: %v\n", f.Err)
 		}
 	} else {
-		b.WriteString(errText(res.Err))
+		b.WriteString(render.ErrText(res.Err))
 		b.WriteString("\n")
 	}
 	if res.Status == engine.StatusWarn {

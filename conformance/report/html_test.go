@@ -149,13 +149,13 @@ var _ = Describe("HTML", Label("chromium"), func() {
 		rb, err := report.DefaultRubric()
 		Expect(err).NotTo(HaveOccurred())
 		var buf bytes.Buffer
-		Expect(report.HTMLWriter(report.HTMLOptions{Rubric: rb})(&buf, r)).To(Succeed())
+		Expect(write("html", &buf, r, report.Options{Rubric: rb})).To(Succeed())
 		return buf.Bytes()
 	}
 
 	It("is one self-contained file: no scripts, no external assets", func() {
 		var buf bytes.Buffer
-		Expect(report.HTML(&buf, newFixtureReport())).To(Succeed())
+		Expect(write("html", &buf, newFixtureReport(), report.Options{})).To(Succeed())
 		page := buf.String()
 		Expect(page).To(HavePrefix("<!DOCTYPE html>"))
 		Expect(page).NotTo(ContainSubstring("<script"))
@@ -200,7 +200,7 @@ var _ = Describe("HTML", Label("chromium"), func() {
 		rb, err := report.DefaultRubric()
 		Expect(err).NotTo(HaveOccurred())
 		var buf bytes.Buffer
-		Expect(report.HTMLWriter(report.HTMLOptions{Heading: "alice", Rubric: rb})(&buf, r)).To(Succeed())
+		Expect(write("html", &buf, r, report.Options{Heading: "alice", Rubric: rb})).To(Succeed())
 		got := renderInChromium(buf.Bytes())
 		Expect(got.Subject).To(Equal("alice"))
 		Expect(got.HeadlineText).To(Equal("The server does not conform to RFC 862"))
@@ -217,8 +217,8 @@ var _ = Describe("HTML", Label("chromium"), func() {
 			Results: []engine.Result{{Check: spec.Check{ID: "build/compile", Requirement: "It builds.", Level: spec.Must},
 				Status: engine.StatusFail, Err: errors.New("server.c:3: error: expected ';'")}}}
 		var buf bytes.Buffer
-		Expect(report.HTMLWriter(report.HTMLOptions{Heading: "alice", Rubric: rb,
-			Build: &report.HTMLBuild{Command: "make", Output: "server.c: In function 'main':\nserver.c:3: error: expected ';'\n    int x = 1\n            ^\n"}})(&buf, r)).To(Succeed())
+		Expect(write("html", &buf, r, report.Options{Heading: "alice", Rubric: rb,
+			Build: &report.BuildFailure{Command: "make", Output: "server.c: In function 'main':\nserver.c:3: error: expected ';'\n    int x = 1\n            ^\n"}})).To(Succeed())
 		got := renderInChromium(buf.Bytes())
 		Expect(got.Verdict).To(Equal("FAIL"))
 		Expect(got.Subject).To(Equal("alice"))

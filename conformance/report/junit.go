@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -127,45 +128,31 @@ func encodeTextElement(e *xml.Encoder, start xml.StartElement, text string) erro
 	return e.EncodeToken(start.End())
 }
 
-// JUnitOptions controls JUnit output.
-type JUnitOptions struct {
-	// SuiteName names the test suite; default "echoconf".
-	SuiteName string
-	// Hostname is the host the checks ran on; default os.Hostname(), or
-	// "localhost" when that fails (as the Ant schema asks).
-	Hostname string
-}
-
 // maxJUnitServerOutput bounds the server output copied into <system-out>.
 const maxJUnitServerOutput = 64 << 10
 
-// JUnit writes r as JUnit XML with default options. It is the "junit"
-// format of --format.
-func JUnit(w io.Writer, r *engine.Report) error {
-	return JUnitWriter(JUnitOptions{})(w, r)
-}
-
-// JUnitWriter returns a JUnit reporter with the given options.
-func JUnitWriter(o JUnitOptions) func(io.Writer, *engine.Report) error {
-	return func(w io.Writer, r *engine.Report) error {
-		doc := buildJUnit(r, o)
-		if _, err := io.WriteString(w, xml.Header); err != nil {
-			return fmt.Errorf("junit: %w", err)
-		}
-		enc := xml.NewEncoder(w)
-		enc.Indent("", "  ")
-		if err := enc.Encode(doc); err != nil {
-			return fmt.Errorf("junit: %w", err)
-		}
-		if _, err := io.WriteString(w, "\n"); err != nil {
-			return fmt.Errorf("junit: %w", err)
-		}
-		return nil
+// writeJUnit writes r as JUnit XML: one suite named o.Title (default
+// "echoconf") on host o.Hostname (default os.Hostname(), or "localhost"
+// when that fails, as the Ant schema asks).
+func writeJUnit(w io.Writer, r *engine.Report, o Options) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("junit: %w", err)
 	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(buildJUnit(r, o)); err != nil {
+		return fmt.Errorf("junit: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("junit: %w", err)
+	}
+	return nil
 }
 
-func buildJUnit(r *engine.Report, o JUnitOptions) junitSuites {
-	name := o.SuiteName
+// buildJUnit is the document of r: the suite, its totals, a testcase per
+// result and, in exec mode, the server.
+func buildJUnit(r *engine.Report, o Options) junitSuites {
+	name := o.Title
 	if name == "" {
 		name = "echoconf"
 	}
@@ -192,37 +179,14 @@ func buildJUnit(r *engine.Report, o JUnitOptions) junitSuites {
 		Cases: []junitCase{},
 	}
 	for _, res := range r.Results {
-		c := junitCase{Name: res.Check.ID, Classname: res.Check.Category(), Time: seconds(res.Duration)}
-		flaky := ""
-		if res.Flaky() {
-			flaky = fmt.Sprintf("FLAKY: failed %d of %d runs.\n", res.Failures, res.Runs)
-		}
-		switch res.Status {
-		case engine.StatusFail:
+		c := junitCaseOf(r, res)
+		switch {
+		case c.Failure != nil:
 			s.Failures++
-			c.Failure = failureElement(r, res)
-			c.Failure.Text = flaky + c.Failure.Text
-		case engine.StatusError:
+		case c.Error != nil:
 			s.Errors++
-			c.Error = &junitProblem{Message: oneLine(errText(res.Err)), Type: "error",
-				Text: flaky + "The check could not run (the checker's fault, not the server's).\n" + errText(res.Err) + "\n" + replayText(r, res)}
-		case engine.StatusSkip:
+		case c.Skipped != nil:
 			s.Skipped++
-			c.Skipped = &junitText{Text: skipReason(res)}
-		case engine.StatusWarn:
-			s.Skipped++
-			c.Skipped = &junitText{Text: flaky + "WARNING: SHOULD requirement violated (a warning, not a failure, because the run is not strict).\n" +
-				resultDiagnosis(r, res)}
-		case engine.StatusUnjudged:
-			text := flaky + "NOT JUDGED: the server did not serve this check's traffic correctly, so its SHOULD requirement could not be judged.\n" +
-				resultDiagnosis(r, res)
-			if r.Strict {
-				s.Failures++
-				c.Failure = &junitProblem{Message: "not judged: " + oneLine(errText(res.Err)), Type: "unjudged", Text: text}
-			} else {
-				s.Skipped++
-				c.Skipped = &junitText{Text: text}
-			}
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
@@ -234,25 +198,63 @@ func buildJUnit(r *engine.Report, o JUnitOptions) junitSuites {
 		if srv.Exit != "" {
 			s.Properties = append(s.Properties, junitProperty{Name: "server.exit", Value: srv.Exit})
 		}
-		var b strings.Builder
-		for _, d := range srv.Deaths {
-			fmt.Fprintf(&b, "server %s\n", d)
-		}
-		out, cut := truncateText(srv.Output, maxJUnitServerOutput)
-		b.WriteString(out)
-		if cut || srv.OutputTruncated {
-			b.WriteString("\n[server output truncated]\n")
-		}
-		s.SystemOut.Text = b.String()
+		s.SystemOut.Text = junitServerOutput(srv)
 	}
 	return junitSuites{Suites: []junitSuite{s}}
 }
 
+// junitCaseOf is the testcase of one result (see the mapping of statuses
+// above).
+func junitCaseOf(r *engine.Report, res engine.Result) junitCase {
+	c := junitCase{Name: res.Check.ID, Classname: res.Check.Category(), Time: seconds(res.Duration)}
+	flaky := ""
+	if res.Flaky() {
+		flaky = fmt.Sprintf("FLAKY: failed %d of %d runs.\n", res.Failures, res.Runs)
+	}
+	switch res.Status {
+	case engine.StatusFail:
+		c.Failure = failureElement(r, res)
+		c.Failure.Text = flaky + c.Failure.Text
+	case engine.StatusError:
+		c.Error = &junitProblem{Message: render.OneLine(render.ErrText(res.Err)), Type: "error",
+			Text: flaky + "The check could not run (the checker's fault, not the server's).\n" + render.ErrText(res.Err) + "\n" + render.ReplayAndTimeline(r, res)}
+	case engine.StatusSkip:
+		c.Skipped = &junitText{Text: render.SkipReason(res)}
+	case engine.StatusWarn:
+		c.Skipped = &junitText{Text: flaky + "WARNING: SHOULD requirement violated (a warning, not a failure, because the run is not strict).\n" +
+			resultDiagnosis(r, res)}
+	case engine.StatusUnjudged:
+		text := flaky + "NOT JUDGED: the server did not serve this check's traffic correctly, so its SHOULD requirement could not be judged.\n" +
+			resultDiagnosis(r, res)
+		if r.Strict {
+			c.Failure = &junitProblem{Message: "not judged: " + render.OneLine(render.ErrText(res.Err)), Type: "unjudged", Text: text}
+		} else {
+			c.Skipped = &junitText{Text: text}
+		}
+	}
+	return c
+}
+
+// junitServerOutput is the <system-out> of the suite: the server's deaths
+// and its output, bounded.
+func junitServerOutput(srv *engine.ServerInfo) string {
+	var b strings.Builder
+	for _, d := range srv.Deaths {
+		fmt.Fprintf(&b, "server %s\n", d)
+	}
+	out, cut := render.Truncate(srv.Output, maxJUnitServerOutput)
+	b.WriteString(out)
+	if cut || srv.OutputTruncated {
+		b.WriteString("\n[server output truncated]\n")
+	}
+	return b.String()
+}
+
 func failureElement(r *engine.Report, res engine.Result) *junitProblem {
 	if f := res.Failure(); f != nil {
-		return &junitProblem{Message: oneLine(f.Error()), Type: string(f.Kind), Text: resultDiagnosis(r, res)}
+		return &junitProblem{Message: render.OneLine(f.Error()), Type: string(f.Kind), Text: resultDiagnosis(r, res)}
 	}
-	return &junitProblem{Message: oneLine(errText(res.Err)), Type: "failure", Text: resultDiagnosis(r, res)}
+	return &junitProblem{Message: render.OneLine(render.ErrText(res.Err)), Type: "failure", Text: resultDiagnosis(r, res)}
 }
 
 // resultDiagnosis is the requirement, the failure's full report, the
@@ -271,15 +273,12 @@ func resultDiagnosis(r *engine.Report, res engine.Result) string {
 	if res.ServerDied != "" {
 		fmt.Fprintf(&b, "server died: %s\n", res.ServerDied)
 	}
-	if h := Hint(res); h != "" {
+	if h := render.Hint(res); h != "" {
 		fmt.Fprintf(&b, "hint: %s\n", h)
 	}
-	b.WriteString(replayText(r, res))
+	b.WriteString(render.ReplayAndTimeline(r, res))
 	return b.String()
 }
 
 // seconds formats d as decimal seconds with millisecond precision.
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
-
-// oneLine collapses whitespace runs (newlines included) to single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -106,7 +106,7 @@ var _ = Describe("JUnit", func() {
 	render := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
-		Expect(report.JUnitWriter(report.JUnitOptions{Hostname: "grader"})(&buf, r)).To(Succeed())
+		Expect(write("junit", &buf, r, report.Options{Hostname: "grader"})).To(Succeed())
 		return buf.Bytes()
 	}
 
@@ -225,7 +225,7 @@ var _ = Describe("JUnit", func() {
 
 	It("uses the host name by default", func() {
 		var buf bytes.Buffer
-		Expect(report.JUnit(&buf, newPassingReport())).To(Succeed())
+		Expect(write("junit", &buf, newPassingReport(), report.Options{})).To(Succeed())
 		doc := validateJUnit(buf.Bytes())
 		Expect(attrValue(doc.Suites[0].Attrs, "hostname")).NotTo(BeEmpty())
 	})

@@ -1,9 +1,31 @@
 // Package report renders a engine.Report for people and tools.
 //
-// Every format is a Writer, func(io.Writer, *engine.Report) error,
-// registered by name in Formats: "text" for people, "json" for tools, and
-// the grading and CI formats (junit, tap, tap13, gradescope, html). Lookup
-// and Write take a name in any case.
+// The API is one registry of formats, one options value and the rubric:
+//
+//	f, err := report.Lookup("junit")      // any case; Names lists them
+//	err = f.Write(w, rep, report.Options{}) // the zero Options are every format's defaults
+//
+// The registry cannot be changed: Lookup returns a copy of a Format, whose
+// fields are unexported. A Rubric gives each check its points.
+//
+// # Formats
+//
+//   - text: for people: a line per check, the diagnostics, the server, the
+//     verdict; colours only with Options.Color.
+//   - json: for tools; the schema is below.
+//   - junit: JUnit XML valid against the Ant, Jenkins xunit and JUnit 5
+//     schemas; only a pass is green; a warning or an unjudged check is
+//     <skipped> (a <failure> under --strict).
+//   - tap, tap13: TAP 14 with YAML diagnostics (node-tap's wanted/found),
+//     and the same stream as TAP 13 for Perl's prove; a warning is
+//     "not ok # TODO", an unjudged check "ok # SKIP".
+//   - gradescope: Gradescope's results.json, scored with Options.Rubric
+//     (default: DefaultRubric), with a diagnosis a student can act on.
+//   - html: one self-contained page (no script, no external asset); with
+//     Options.Rubric, a score and a points column.
+//
+// Every failed, warned, unjudged or errored check carries, in every format,
+// the command that replays it and the timeline of its exchange.
 //
 // # JSON schema, version 1
 //
@@ -56,65 +78,96 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 )
 
-// Writer renders a report in one format.
-type Writer func(w io.Writer, r *engine.Report) error
+// SchemaVersion is the version of the json format's schema (see above).
+const SchemaVersion = render.SchemaVersion
 
-// Formats maps each format name accepted by --format and --report to its
-// writer. Writers do not colour their output; the CLI uses TextWriter for
-// a coloured terminal.
-var Formats = map[string]Writer{
-	"text":       Text,
-	"json":       JSON,
-	"junit":      JUnit,
-	"tap":        TAP,
-	"tap13":      TAP13,
-	"gradescope": Gradescope,
-	"html":       HTML,
+// Format is one report format. Its zero value is no format: Write fails.
+type Format struct {
+	name  string
+	write func(w io.Writer, r *engine.Report, o Options) error
+}
+
+// Name is the format's name, as --format and --report take it.
+func (f Format) Name() string { return f.name }
+
+// Write renders r to w with o. A format reads the options it knows and
+// ignores the others. No format colours its output unless o.Color is set.
+func (f Format) Write(w io.Writer, r *engine.Report, o Options) error {
+	if f.write == nil {
+		return errors.New("report: write with the zero Format")
+	}
+	return f.write(w, r, o)
+}
+
+// formats is the registry, sorted by name.
+var formats = []Format{
+	{name: "gradescope", write: writeGradescope},
+	{name: "html", write: writeHTML},
+	{name: "json", write: writeJSON},
+	{name: "junit", write: writeJUnit},
+	{name: "tap", write: func(w io.Writer, r *engine.Report, _ Options) error { return writeTAP(w, r, 14) }},
+	{name: "tap13", write: func(w io.Writer, r *engine.Report, _ Options) error { return writeTAP(w, r, 13) }},
+	{name: "text", write: writeText},
 }
 
 // Names returns the format names, sorted.
 func Names() []string {
-	names := make([]string, 0, len(Formats))
-	for n := range Formats {
-		names = append(names, n)
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
 	}
-	sort.Strings(names)
 	return names
 }
 
-// Lookup returns the writer of a format, whatever the case of its name
-// ("JUnit" is "junit"), or an error that names the known ones.
-func Lookup(format string) (Writer, error) {
-	f, ok := Formats[strings.ToLower(format)]
-	if !ok {
-		return nil, fmt.Errorf("unknown format %q: the formats are %s", format, NamesProse())
+// Lookup returns the format of that name, whatever its case ("JUnit" is
+// "junit"), or an error that names the known ones.
+func Lookup(name string) (Format, error) {
+	for _, f := range formats {
+		if f.name == strings.ToLower(name) {
+			return f, nil
+		}
 	}
-	return f, nil
+	return Format{}, fmt.Errorf("unknown format %q: the formats are %s", name, render.List(Names()))
 }
 
-// NamesProse lists the format names as prose: "gradescope, html, json,
-// junit, tap, tap13 and text".
-func NamesProse() string {
-	n := Names()
-	if len(n) == 1 {
-		return n[0]
-	}
-	return strings.Join(n[:len(n)-1], ", ") + " and " + n[len(n)-1]
+// Options tune the formats; each reads the fields it knows. The zero
+// value gives every format its defaults.
+type Options struct {
+	// Title heads the report: in text, a line above "echoconf check
+	// TARGET"; in html, the page's title (default "echoconf: TARGET"); in
+	// junit, the suite's name (default "echoconf").
+	Title string
+	// Heading (html), when set, heads the page above the verdict.
+	Heading string
+	// Color (text) adds ANSI colours to statuses and the verdict.
+	Color bool
+	// OmitTitle and OmitChecks (text) leave out the title line and the
+	// per-check lines, for a report that follows lines already streamed.
+	OmitTitle, OmitChecks bool
+	// OutputLines (text) bounds the server output excerpt (default 40).
+	OutputLines int
+	// Hostname (junit) is the host the checks ran on; default
+	// os.Hostname(), or "localhost" when that fails.
+	Hostname string
+	// Rubric scores the checks: gradescope uses the default rubric
+	// without it; html adds a score and a points column with it.
+	Rubric *Rubric
+	// Build (html), when set, says that the submission did not build: the
+	// page scores 0 of the rubric's total and shows the compiler's output.
+	Build *BuildFailure
 }
 
-// Write renders r to w in the named format.
-func Write(format string, w io.Writer, r *engine.Report) error {
-	f, err := Lookup(format)
-	if err != nil {
-		return err
-	}
-	return f(w, r)
+// BuildFailure is a build that failed.
+type BuildFailure struct {
+	Command string // the build command, if known
+	Output  string // the compiler's output
 }

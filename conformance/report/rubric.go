@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -31,14 +32,11 @@ const maxRubricSize = 1 << 20
 // it is parsed, so every check of that catalogue has a definite number of
 // points (possibly 0) and the total is known.
 //
-// Scoring rule (see Earns): a check earns its points when it passes, or
-// when it warns because a SHOULD requirement was measured and found
-// violated; fail, error and skip earn nothing. Because the engine reports a
-// violated SHOULD requirement as warn in a normal run and as fail under
-// --strict, a rubric never needs to know whether the run was strict: SHOULD
-// checks cost points exactly when they fail the verdict. A skipped check
-// earns nothing because nothing was verified (grade in exec mode, where every
-// check applies).
+// Scoring rule: a check earns its points when it passes, or when it warns
+// because a SHOULD requirement was measured and found violated (leaked
+// descriptors, zombies); unjudged, fail, error and skip earn nothing. The
+// engine reports a violated SHOULD requirement as warn, and as fail under
+// --strict, so SHOULD checks cost points exactly when they fail the verdict.
 type Rubric struct {
 	points map[string]float64 // check ID -> points, for every catalogue check
 	order  []string           // catalogue order
@@ -181,45 +179,11 @@ func (r *Rubric) Total() float64 { return r.total }
 // IDs returns the catalogue's check IDs in catalogue order.
 func (r *Rubric) IDs() []string { return append([]string(nil), r.order...) }
 
-// Earns reports whether a result earns its check's points. A pass does. A
-// warn (a SHOULD requirement violated in a run that is not strict) does
-// when the check measured the requirement and found it violated (a hygiene
-// failure: leaked descriptors, zombies), because a warning does not fail
-// the verdict. A SHOULD check the server's faults kept from being judged
-// (unjudged: refused, timeout, reset, ...) verified nothing and earns
-// nothing. Fail, error and skip earn nothing. Under --strict the engine reports SHOULD
-// violations as fail, so they cost their points exactly when they fail the
-// verdict.
-func Earns(res engine.Result) bool {
-	switch res.Status {
-	case engine.StatusPass:
-		return true
-	case engine.StatusWarn:
-		f := res.Failure()
-		return f != nil && f.Kind == spec.KindHygiene
-	}
-	return false
-}
-
-// Score returns the points rep earned and the points at stake: the sum over
-// rep's results of the check's points (max) and of the points of the results
-// that earn them (score). Checks that --run/--skip left out
-// (engine.NotSelected) are not at stake; checks skipped because they do
-// not apply to the target are, and earn nothing.
+// Score returns the points rep earned and the points at stake, rounded to
+// 1/1000: the sum over rep's results of the check's points (max) and of the
+// points of the results that earn them (score), by the rule of Rubric.
+// Checks that --select/--skip left out are not at stake; checks skipped
+// because they do not apply to the target are, and earn nothing.
 func (r *Rubric) Score(rep *engine.Report) (score, maxScore float64) {
-	for _, res := range rep.Results {
-		if res.NotSelected {
-			continue
-		}
-		p := r.Points(res.Check.ID)
-		maxScore += p
-		if Earns(res) {
-			score += p
-		}
-	}
-	return roundPoints(score), roundPoints(maxScore)
+	return render.Score(r, rep)
 }
-
-// roundPoints rounds to 1/1000 of a point so that category splits such as
-// 10/3 add up to clean totals.
-func roundPoints(p float64) float64 { return math.Round(p*1000) / 1000 }

@@ -12,9 +12,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 )
 
-// TAP writes r as TAP version 14 (the "tap" format of --format):
+// writeTAP writes r as TAP (the "tap" format, version 14, and "tap13"):
 //
 //	TAP version 14
 //	1..N
@@ -50,85 +51,97 @@ import (
 // severity error. The server's command and output (exec mode) follow as "#"
 // comment lines.
 //
-// Perl's prove (TAP::Harness 3.44) refuses TAP version 14; TAP13 writes the
-// same stream as version 13 for it.
-func TAP(w io.Writer, r *engine.Report) error { return writeTAP(w, r, 14) }
-
-// TAP13 writes r as TAP version 13 (the "tap13" format of --format): the
-// stream of TAP, with "TAP version 13". Perl's prove and other harnesses
-// that predate TAP 14 read it; node-tap's tap-parser reads both.
-func TAP13(w io.Writer, r *engine.Report) error { return writeTAP(w, r, 13) }
-
+// Perl's prove (TAP::Harness 3.44) refuses TAP version 14; tap13 writes
+// the same stream as version 13 for it and the other harnesses that
+// predate TAP 14. node-tap's tap-parser reads both.
 func writeTAP(w io.Writer, r *engine.Report, version int) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "TAP version %d\n1..%d\n", version, len(r.Results))
 	for i, res := range r.Results {
-		n := i + 1
-		desc := tapEscape(res.Check.ID)
-		switch {
-		case res.Status == engine.StatusPass:
-			fmt.Fprintf(bw, "ok %d - %s\n", n, desc)
-		case res.Status == engine.StatusSkip:
-			fmt.Fprintf(bw, "ok %d - %s # SKIP %s\n", n, desc, tapEscape(oneLine(skipReason(res))))
-		case res.Status == engine.StatusWarn:
-			fmt.Fprintf(bw, "not ok %d - %s # TODO SHOULD requirement violated (warning: the run is not strict)\n", n, desc)
-		case res.Status == engine.StatusUnjudged && !r.Strict:
-			fmt.Fprintf(bw, "ok %d - %s # SKIP not judged: the server did not serve this check's traffic correctly\n", n, desc)
-		default:
-			fmt.Fprintf(bw, "not ok %d - %s\n", n, desc)
+		tapPoint(bw, r, i+1, res)
+		if (res.Status == engine.StatusPass || res.Status == engine.StatusSkip) && !res.Flaky() {
+			continue
 		}
-		if res.Status == engine.StatusPass || res.Status == engine.StatusSkip {
-			if !res.Flaky() {
-				continue
-			}
-		}
-		var block bytes.Buffer
-		enc := yaml.NewEncoder(&block)
-		enc.SetIndent(2)
-		if err := enc.Encode(tapDiagnostics(r, res)); err != nil {
-			return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
-		}
-		if err := enc.Close(); err != nil {
-			return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
-		}
-		bw.WriteString("  ---\n")
-		for _, line := range strings.SplitAfter(block.String(), "\n") {
-			if line == "" {
-				continue
-			}
-			bw.WriteString("  ")
-			bw.WriteString(line)
-		}
-		bw.WriteString("  ...\n")
-	}
-	counts := r.Counts()
-	fmt.Fprintf(bw, "# verdict: %s (%d passed, %d failed, %d warnings, %d not judged, %d skipped, %d errors)\n", r.Verdict(),
-		counts[engine.StatusPass], counts[engine.StatusFail], counts[engine.StatusWarn],
-		counts[engine.StatusUnjudged], counts[engine.StatusSkip], counts[engine.StatusError])
-	fmt.Fprintf(bw, "# target: %s\n", tapComment(r.Target))
-	if s := r.Server; s != nil {
-		fmt.Fprintf(bw, "# server: %s (pid %d, %d restarts)\n", tapComment(s.Command), s.PID, s.Restarts)
-		if s.Exit != "" {
-			fmt.Fprintf(bw, "# server exit: %s\n", tapComment(s.Exit))
-		}
-		for _, d := range s.Deaths {
-			fmt.Fprintf(bw, "# server %s\n", tapComment(d))
-		}
-		if s.Output != "" {
-			out, cut := truncateText(s.Output, maxJUnitServerOutput)
-			bw.WriteString("# server output:\n")
-			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
-				fmt.Fprintf(bw, "#   %s\n", tapComment(line))
-			}
-			if cut || s.OutputTruncated {
-				bw.WriteString("# [server output truncated]\n")
-			}
+		if err := tapBlock(bw, r, res); err != nil {
+			return err
 		}
 	}
+	tapTrailer(bw, r)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("tap: %w", err)
 	}
 	return nil
+}
+
+// tapPoint writes the test point line of result n.
+func tapPoint(w *bufio.Writer, r *engine.Report, n int, res engine.Result) {
+	desc := tapEscape(res.Check.ID)
+	switch {
+	case res.Status == engine.StatusPass:
+		fmt.Fprintf(w, "ok %d - %s\n", n, desc)
+	case res.Status == engine.StatusSkip:
+		fmt.Fprintf(w, "ok %d - %s # SKIP %s\n", n, desc, tapEscape(render.OneLine(render.SkipReason(res))))
+	case res.Status == engine.StatusWarn:
+		fmt.Fprintf(w, "not ok %d - %s # TODO SHOULD requirement violated (warning: the run is not strict)\n", n, desc)
+	case res.Status == engine.StatusUnjudged && !r.Strict:
+		fmt.Fprintf(w, "ok %d - %s # SKIP not judged: the server did not serve this check's traffic correctly\n", n, desc)
+	default:
+		fmt.Fprintf(w, "not ok %d - %s\n", n, desc)
+	}
+}
+
+// tapBlock writes the YAML diagnostics block of res, indented two spaces.
+func tapBlock(w *bufio.Writer, r *engine.Report, res engine.Result) error {
+	var block bytes.Buffer
+	enc := yaml.NewEncoder(&block)
+	enc.SetIndent(2)
+	if err := enc.Encode(tapDiagnostics(r, res)); err != nil {
+		return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("tap: %s: %w", res.Check.ID, err)
+	}
+	w.WriteString("  ---\n")
+	for _, line := range strings.SplitAfter(block.String(), "\n") {
+		if line == "" {
+			continue
+		}
+		w.WriteString("  ")
+		w.WriteString(line)
+	}
+	w.WriteString("  ...\n")
+	return nil
+}
+
+// tapTrailer writes the verdict, the target and, in exec mode, the server
+// and its output as comment lines.
+func tapTrailer(w *bufio.Writer, r *engine.Report) {
+	counts := r.Counts()
+	fmt.Fprintf(w, "# verdict: %s (%d passed, %d failed, %d warnings, %d not judged, %d skipped, %d errors)\n", r.Verdict(),
+		counts[engine.StatusPass], counts[engine.StatusFail], counts[engine.StatusWarn],
+		counts[engine.StatusUnjudged], counts[engine.StatusSkip], counts[engine.StatusError])
+	fmt.Fprintf(w, "# target: %s\n", tapComment(r.Target))
+	s := r.Server
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(w, "# server: %s (pid %d, %d restarts)\n", tapComment(s.Command), s.PID, s.Restarts)
+	if s.Exit != "" {
+		fmt.Fprintf(w, "# server exit: %s\n", tapComment(s.Exit))
+	}
+	for _, d := range s.Deaths {
+		fmt.Fprintf(w, "# server %s\n", tapComment(d))
+	}
+	if s.Output != "" {
+		out, cut := render.Truncate(s.Output, maxJUnitServerOutput)
+		w.WriteString("# server output:\n")
+		for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			fmt.Fprintf(w, "#   %s\n", tapComment(line))
+		}
+		if cut || s.OutputTruncated {
+			w.WriteString("# [server output truncated]\n")
+		}
+	}
 }
 
 // tapDiag is the YAML diagnostics block of one test point. Field order is
@@ -163,14 +176,14 @@ type tapDiag struct {
 
 func tapDiagnostics(r *engine.Report, res engine.Result) tapDiag {
 	d := tapDiag{
-		Message:     oneLine(errText(res.Err)),
+		Message:     render.OneLine(render.ErrText(res.Err)),
 		Severity:    string(res.Status),
 		Level:       res.Check.Level.String(),
 		Requirement: res.Check.Requirement,
 		DurationMS:  res.Duration.Milliseconds(),
 		ServerDied:  res.ServerDied,
-		Hint:        Hint(res),
-		Replay:      ReplayCommand(r, res),
+		Hint:        render.Hint(res),
+		Replay:      render.Replay(r, res),
 		Timeline:    res.Timeline.Lines(),
 	}
 	if res.Err == nil {

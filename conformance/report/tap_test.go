@@ -16,13 +16,13 @@ var _ = Describe("TAP", func() {
 	render := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
-		Expect(report.TAP(&buf, r)).To(Succeed())
+		Expect(write("tap", &buf, r, report.Options{})).To(Succeed())
 		return buf.Bytes()
 	}
 	render13 := func(r *engine.Report) []byte {
 		GinkgoHelper()
 		var buf bytes.Buffer
-		Expect(report.TAP13(&buf, r)).To(Succeed())
+		Expect(write("tap13", &buf, r, report.Options{})).To(Succeed())
 		return buf.Bytes()
 	}
 

@@ -10,22 +10,38 @@ import (
 
 	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
 )
 
 var _ = Describe("Formats", func() {
-	It("registers text and json and rejects unknown formats", func() {
-		Expect(report.Names()).To(ContainElements("json", "text"))
+	It("lists every format, finds one in any case, and rejects unknown formats", func() {
+		Expect(report.Names()).To(Equal([]string{"gradescope", "html", "json", "junit", "tap", "tap13", "text"}))
+		for _, name := range report.Names() {
+			f, err := report.Lookup(strings.ToUpper(name))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Name()).To(Equal(name))
+		}
+		_, err := report.Lookup("yaml")
+		Expect(err).To(MatchError(`unknown format "yaml": the formats are gradescope, html, json, junit, tap, tap13 and text`))
 		var buf bytes.Buffer
-		Expect(report.Write("yaml", &buf, newPassingReport())).To(MatchError(ContainSubstring(`unknown format "yaml"`)))
-		Expect(report.Write("json", &buf, newPassingReport())).To(Succeed())
+		Expect(write("json", &buf, newPassingReport(), report.Options{})).To(Succeed())
+		Expect(report.Format{}.Write(&buf, newPassingReport(), report.Options{})).To(MatchError(ContainSubstring("zero Format")))
+	})
+
+	It("keeps its registry: a name changed outside does not reach it", func() {
+		names := report.Names()
+		names[0] = "yaml"
+		Expect(report.Names()[0]).To(Equal("gradescope"))
+		_, err := report.Lookup("yaml")
+		Expect(err).To(HaveOccurred())
 	})
 })
 
 var _ = Describe("JSON", func() {
 	decode := func(r *engine.Report) map[string]any {
 		var buf bytes.Buffer
-		Expect(report.JSON(&buf, r)).To(Succeed())
+		Expect(write("json", &buf, r, report.Options{})).To(Succeed())
 		var doc map[string]any
 		Expect(json.Unmarshal(buf.Bytes(), &doc)).To(Succeed())
 		return doc
@@ -91,14 +107,14 @@ var _ = Describe("JSON", func() {
 })
 
 var _ = Describe("Text", func() {
-	render := func(r *engine.Report, o report.TextOptions) string {
+	text := func(r *engine.Report, o report.Options) string {
 		var buf bytes.Buffer
-		Expect(report.TextWriter(o)(&buf, r)).To(Succeed())
+		Expect(write("text", &buf, r, o)).To(Succeed())
 		return buf.String()
 	}
 
 	It("lists checks, diagnoses failures and describes the server, without colour", func() {
-		out := render(newFixtureReport(), report.TextOptions{})
+		out := text(newFixtureReport(), report.Options{})
 		Expect(out).NotTo(ContainSubstring("\x1b["))
 		Expect(out).To(MatchRegexp(`(?m)^PASS +basic/no-greeting +210ms`))
 		Expect(out).To(MatchRegexp(`(?m)^FAIL +large/1mib .*\(2/3 runs failed\).*server died: signal: segmentation fault`))
@@ -119,12 +135,12 @@ var _ = Describe("Text", func() {
 	})
 
 	It("heads the report with a title when given one, and says which check could not be judged", func() {
-		out := render(withUnjudged(newFixtureReport()), report.TextOptions{Title: "echoconf grade: alice"})
+		out := text(withUnjudged(newFixtureReport()), report.Options{Title: "echoconf grade: alice"})
 		Expect(out).To(HavePrefix("echoconf grade: alice\necho" + "conf check ./server {port}\n"))
 		Expect(out).To(MatchRegexp(`(?m)^UNJUDGED +robustness/fd-stable`))
 		Expect(out).To(ContainSubstring("--- UNJUDGED robustness/fd-stable (SHOULD)\n    requirement: The server's open file count does not grow with finished connections.\n    not judged:"))
 		Expect(out).To(ContainSubstring(", 1 not judged,"))
-		Expect(render(newFixtureReport(), report.TextOptions{OmitTitle: true})).To(HavePrefix("PASS "))
+		Expect(text(newFixtureReport(), report.Options{OmitTitle: true})).To(HavePrefix("PASS "))
 	})
 
 	It("colours when asked, omits check lines after progress, and counts unselected checks apart", func() {
@@ -132,16 +148,14 @@ var _ = Describe("Text", func() {
 		r.Results[0].Status = engine.StatusSkip
 		r.Results[0].Err = &spec.Skipped{Reason: engine.ReasonNotSelected}
 		r.Results[0].NotSelected = true
-		out := render(r, report.TextOptions{Color: true, OmitChecks: true})
+		out := text(r, report.Options{Color: true, OmitChecks: true})
 		Expect(out).To(ContainSubstring("\x1b[32m\x1b[1mPASS: conformant"))
 		Expect(out).NotTo(ContainSubstring(r.Results[1].Check.ID))
 		Expect(out).To(ContainSubstring("(1 not selected)"))
 
-		var buf bytes.Buffer
-		progress := report.NewProgress(&buf, false)
-		progress(engine.ProgressEvent{Kind: engine.ProgressStart, Check: r.Results[1].Check})
-		progress(engine.ProgressEvent{Kind: engine.ProgressEnd, Check: r.Results[1].Check, Result: &r.Results[1]})
-		Expect(strings.Count(buf.String(), "\n")).To(Equal(1))
-		Expect(buf.String()).To(HavePrefix("PASS     " + r.Results[1].Check.ID))
+		line := render.CheckLine(r.Results[1], false)
+		Expect(line).NotTo(ContainSubstring("\n"))
+		Expect(line).To(HavePrefix("PASS     " + r.Results[1].Check.ID))
+		Expect(text(r, report.Options{})).To(ContainSubstring("\n"+line+"\n"), "the text report's check lines are the progress lines")
 	})
 })
