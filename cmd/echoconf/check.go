@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/echoconf/echoconf/conformance/report"
+	"github.com/echoconf/echoconf/impl"
 	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/process"
@@ -23,6 +24,7 @@ import (
 const checkUsage = `Usage:
   echoconf check [flags] [HOST:PORT]
   echoconf check [flags] --exec 'COMMAND ... {port}'
+  echoconf check --udp [flags] [HOST:PORT | --exec 'COMMAND ... {port}']
 
 Checks an echo server against the catalogue (see echoconf list). With no
 target, checks the built-in reference server. HOST may be a name, an IPv4
@@ -62,6 +64,7 @@ type checkFlags struct {
 	noColor        bool
 	parallel       int
 	confirmAlone   bool
+	udp            bool
 }
 
 func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
@@ -84,6 +87,7 @@ func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs.Uint64Var(&f.seed, "seed", engine.DefaultSeed, "payload seed `N` (the default makes runs repeatable)")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the text report (NO_COLOR is honoured too)")
 	fs.IntVar(&f.parallel, "parallel", engine.DefaultParallel, "run up to `N` non-exclusive checks at once")
+	fs.BoolVar(&f.udp, "udp", false, "check a UDP echo server with the udp catalogue (see echoconf list --udp)")
 	fs.BoolVar(&f.confirmAlone, "confirm-alone", false, "re-run alone each check that failed while others ran, and report only that run (as grade does)")
 	return fs
 }
@@ -138,7 +142,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if f.list {
-		return printCatalogue(stdout, stderr, spec.All(), f.run, f.skip)
+		return printCatalogue(stdout, stderr, f.catalogue(), f.run, f.skip)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -194,7 +198,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 // engineOptions are the engine's options for the flags, with progress.
 func (f *checkFlags) engineOptions(progress func(engine.ProgressEvent)) engine.Options {
-	return engine.Options{Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
+	return engine.Options{Checks: f.catalogue(), Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
 		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone, Progress: progress}
 }
 
@@ -218,7 +222,7 @@ func checkArgs(f *checkFlags, set map[string]bool, pos []string) (engine.Target,
 		return target, fmt.Errorf("--format: %w", err)
 	}
 	// The selection is checked before anything starts or is printed.
-	if _, err := engine.Select(engine.Options{Run: f.run, Skip: f.skip}); err != nil {
+	if _, err := engine.Select(engine.Options{Checks: f.catalogue(), Run: f.run, Skip: f.skip}); err != nil {
 		return target, err
 	}
 	f.format = strings.ToLower(f.format)
@@ -243,7 +247,18 @@ func checkArgs(f *checkFlags, set map[string]bool, pos []string) (engine.Target,
 	if f.seed == 0 {
 		return target, errors.New("--seed must not be 0")
 	}
+	if f.udp {
+		target.Network = "udp"
+	}
 	return target, nil
+}
+
+// catalogue is the checks the flags name: the udp catalogue with --udp.
+func (f *checkFlags) catalogue() []spec.Check {
+	if f.udp {
+		return spec.UDP()
+	}
+	return spec.All()
 }
 
 // checkFlagValues rejects flags that contradict each other or are out of
@@ -350,6 +365,14 @@ func startBuiltin(target *engine.Target) (name string, stop func(), err error) {
 	if target.Addr != "" || target.Exec != nil {
 		return "", func() {}, nil
 	}
+	if target.Network == "udp" {
+		srv, err := startReferenceUDP()
+		if err != nil {
+			return "", nil, err
+		}
+		target.Addr = srv.Addr
+		return "built-in reference UDP server at " + srv.Addr, func() { _ = srv.Close() }, nil
+	}
 	srv, err := startReference()
 	if err != nil {
 		return "", nil, err
@@ -367,6 +390,17 @@ func startReference() (srv *echotest.Server, err error) {
 		}
 	}()
 	return echotest.NewServer(), nil
+}
+
+// startReferenceUDP starts the built-in reference UDP server, turning its
+// panic on failure into an error.
+func startReferenceUDP() (srv *echotest.UDPServer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return echotest.NewUDPServer(impl.UDPConfig{}), nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -93,6 +93,8 @@ type Report struct {
 	TimeoutScale float64
 	// Exec is true when Target is an exec command (with {port}).
 	Exec bool
+	// Network is the target's: "tcp" or "udp".
+	Network string
 }
 
 // Verdict returns VerdictPass when no result failed or errored and, in a

@@ -99,7 +99,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		return nil, errors.New("no target: give an address or an exec command")
 	}
 	rep := &Report{Target: t.String(), Started: time.Now(), Strict: o.Strict,
-		Seed: o.Seed, TimeoutScale: o.TimeoutScale, Exec: t.Exec != nil}
+		Seed: o.Seed, TimeoutScale: o.TimeoutScale, Exec: t.Exec != nil, Network: e.network}
 	e.run(ctx, t.Addr)
 	if e.cmdErr != nil {
 		return nil, e.cmdErr

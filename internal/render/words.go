@@ -59,6 +59,9 @@ func Replay(r *engine.Report, res engine.Result) string {
 	if r.Strict {
 		args = append(args, "--strict")
 	}
+	if r.Network == "udp" {
+		args = append(args, "--udp")
+	}
 	if r.Exec {
 		args = append(args, "--exec", shellQuote(r.Target))
 	} else {
