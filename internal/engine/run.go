@@ -67,14 +67,11 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{o: o, checks: o.Checks, sel: sel, network: t.Network}
-	switch e.network {
-	case "":
-		e.network = "tcp"
-	case "tcp", "udp":
-	default:
-		return nil, fmt.Errorf("unknown network %q: want tcp or udp", t.Network)
+	network, err := process.Network(t.Network)
+	if err != nil {
+		return nil, err
 	}
+	e := &engine{o: o, checks: o.Checks, sel: sel, network: network}
 	switch {
 	case t.Addr != "" && t.Exec != nil:
 		return nil, errors.New("target has both an address and an exec command")

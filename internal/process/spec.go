@@ -59,13 +59,11 @@ func (e Spec) WithDefaults() (Spec, error) {
 	if !strings.Contains(x.Command, "{port}") {
 		return x, fmt.Errorf("exec command %q has no {port} placeholder", x.Command)
 	}
-	switch x.Network {
-	case "":
-		x.Network = "tcp"
-	case "tcp", "udp":
-	default:
-		return x, fmt.Errorf("unknown network %q: want tcp or udp", x.Network)
+	network, err := Network(x.Network)
+	if err != nil {
+		return x, err
 	}
+	x.Network = network
 	if x.StartupTimeout == 0 {
 		x.StartupTimeout = DefaultStartupTimeout
 	}
@@ -94,4 +92,16 @@ func (e Spec) WithDefaults() (Spec, error) {
 		return x, err
 	}
 	return x, nil
+}
+
+// Network returns n, "tcp" or "udp", with "" meaning "tcp", or an error
+// for any other network.
+func Network(n string) (string, error) {
+	switch n {
+	case "":
+		return "tcp", nil
+	case "tcp", "udp":
+		return n, nil
+	}
+	return "", fmt.Errorf("unknown network %q: want tcp or udp", n)
 }
