@@ -10,6 +10,7 @@
  * Must be caught by: two clients on different ports (the second gets no
  * reply), the burst, and the closed clients (connected to a client that is
  * gone, it answers nobody).
+ * In the udp/ catalogue: udp/reply-to-sender and udp/burst.
  *
  * Otherwise a sound echo loop.
  * Build: gcc -Wall -Wextra -O2 -o connect-first connect-first.c

@@ -8,6 +8,7 @@
  *
  * Must be caught by: the boundary sizes (0 bytes: no reply, and nothing
  * after it).
+ * In the udp/ catalogue: udp/empty-datagram and udp/server-alive.
  *
  * Otherwise a sound recvfrom()/sendto() loop.
  * Build: gcc -Wall -Wextra -O2 -o empty-ends empty-ends.c

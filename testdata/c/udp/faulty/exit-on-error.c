@@ -12,6 +12,7 @@
  *
  * Must be caught by: the closed clients (the next live client gets no
  * reply, and the process has exited).
+ * In the udp/ catalogue: udp/gone-client and udp/server-alive.
  *
  * Otherwise a sound recvfrom()/sendto() loop.
  * Build: gcc -Wall -Wextra -O2 -o exit-on-error exit-on-error.c

@@ -10,6 +10,7 @@
  * Must be caught by: two clients on different ports (the second gets no
  * reply, the first gets the second's datagrams), the burst, and the
  * closed clients (once the first client is gone, nobody gets a reply).
+ * In the udp/ catalogue: udp/reply-to-sender and udp/burst.
  *
  * Otherwise a sound recvfrom()/sendto() loop.
  * Build: gcc -Wall -Wextra -O2 -o first-peer first-peer.c

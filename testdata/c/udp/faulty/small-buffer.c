@@ -8,6 +8,7 @@
  *
  * Must be caught by: the boundary sizes (1472, 8192 and 65507 bytes) and
  * the burst (datagrams up to 1472 bytes).
+ * In the udp/ catalogue: udp/sizes, udp/max-datagram and udp/burst.
  *
  * Otherwise a sound recvfrom()/sendto() loop.
  * Build: gcc -Wall -Wextra -O2 -o small-buffer small-buffer.c

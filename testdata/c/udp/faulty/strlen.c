@@ -9,6 +9,7 @@
  *
  * Must be caught by: the boundary sizes and the burst (random binary
  * payloads), and every byte value (the reply ends at the NUL).
+ * In the udp/ catalogue: udp/all-byte-values, udp/sizes and udp/burst.
  *
  * Otherwise a sound recvfrom()/sendto() loop.
  * Build: gcc -Wall -Wextra -O2 -o strlen strlen.c
