@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/process"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -361,6 +362,13 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 	res.BuildOK = true
 	rep, err := runChecks(ctx, dir, o, id, is, box)
 	killLeftovers(rep, box, id, is, &res)
+	if errors.Is(err, process.ErrProgram) {
+		// It built, but what it built cannot run: the submission's fault,
+		// scored as a build that left no server.
+		res.Verdict, res.FailedChecks = VerdictBuildFailed, []string{"build"}
+		res.BuildOutput += err.Error() + "\n"
+		return res
+	}
 	if err != nil {
 		return graderError(res, fmt.Errorf("run the checks: %w", err))
 	}

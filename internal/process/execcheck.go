@@ -17,6 +17,20 @@ import (
 // caller, not to the server, so no check is run or failed for it.
 var ErrCommand = errors.New("cannot run the exec command")
 
+// ErrProgram is the ErrCommand whose cause is the program itself: it does
+// not exist, is not executable, or ended with exit status 126 or 127 (the
+// shell's "cannot execute" and "not found") before it listened. An
+// ErrCommand that is not an ErrProgram (limits that cannot be set) is the
+// caller's. errors.Is(err, ErrCommand) holds for both; the message is
+// ErrCommand's.
+var ErrProgram error = programError{}
+
+// programError is ErrProgram's type.
+type programError struct{}
+
+func (programError) Error() string { return ErrCommand.Error() }
+func (programError) Unwrap() error { return ErrCommand }
+
 // checkRunnable verifies, before anything starts, that argv's program can
 // be executed, looking it up as execvp does: relative to dir when it holds
 // a slash, else in PATH (from env when it sets one). A command run by
@@ -32,7 +46,7 @@ func checkRunnable(argv []string, dir string, env []string) error {
 			p = filepath.Join(dir, p)
 		}
 		if err := executable(p); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrCommand, prog, err)
+			return fmt.Errorf("%w: %s: %v", ErrProgram, prog, err)
 		}
 		return nil
 	}
@@ -50,7 +64,7 @@ func checkRunnable(argv []string, dir string, env []string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s: command not found (not in PATH)", ErrCommand, prog)
+	return fmt.Errorf("%w: %s: command not found (not in PATH)", ErrProgram, prog)
 }
 
 // executable reports why the file at p cannot be executed, or nil.

@@ -202,9 +202,9 @@ func (s *Supervisor) NotRunnable(err error) error {
 		line = line[:200] + "..."
 	}
 	if line == "" {
-		return fmt.Errorf("%w: %s ended with %s before it listened", ErrCommand, s.first.command, de.startup.how)
+		return fmt.Errorf("%w: %s ended with %s before it listened", ErrProgram, s.first.command, de.startup.how)
 	}
-	return fmt.Errorf("%w: %s ended with %s before it listened: %s", ErrCommand, s.first.command, de.startup.how, line)
+	return fmt.Errorf("%w: %s ended with %s before it listened: %s", ErrProgram, s.first.command, de.startup.how, line)
 }
 
 // Died reports whether the server has died (or is down for good).
