@@ -5,6 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
 
 	"github.com/echoconf/echoconf/conformance"
 	"github.com/echoconf/echoconf/impl/echotest"
@@ -47,4 +48,18 @@ var _ = Describe("Run", func() {
 		Expect(err).To(MatchError(ContainSubstring("matches no check")))
 	})
 
+})
+
+var _ = Describe("StartProcess", func() {
+	It("starts a server from its command line for checking by address, and stops it", func(ctx SpecContext) {
+		bin, err := gexec.Build("github.com/echoconf/echoconf/cmd/echo-server")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(gexec.CleanupBuildArtifacts)
+		p, err := conformance.StartProcess(ctx, conformance.ExecSpec{Command: bin + " -addr 127.0.0.1:{port}"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(conformance.CheckServer(p.Addr(), conformance.WithRun("basic/small-message"))).To(Succeed())
+		info := p.Close()
+		Expect(info.Exit).To(BeEmpty(), "it ran until Close stopped it")
+		Expect(info.Command).To(ContainSubstring(bin))
+	}, SpecTimeout(2*time.Minute))
 })
