@@ -327,8 +327,15 @@ func (c *Client) Interactive(ctx context.Context, in io.Reader, out io.Writer) e
 		return err
 	}
 	defer conn.Close()
+	return untilDone(ctx, conn, func() error { return c.interact(conn, in, out) })
+}
+
+// untilDone runs loop in its own goroutine and returns its error. If ctx
+// ends first, it closes c, so that loop ends at its next use of c (it may
+// be waiting for a line), and returns ctx's error without waiting for it.
+func untilDone(ctx context.Context, c io.Closer, loop func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- c.interact(conn, in, out) }()
+	go func() { done <- loop() }()
 	select {
 	case err := <-done:
 		if ctx.Err() != nil {
@@ -336,9 +343,7 @@ func (c *Client) Interactive(ctx context.Context, in io.Reader, out io.Writer) e
 		}
 		return err
 	case <-ctx.Done():
-		// The loop may be waiting for a line: it ends at its next read,
-		// on the closed connection.
-		_ = conn.Close()
+		_ = c.Close()
 		return ctx.Err()
 	}
 }

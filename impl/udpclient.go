@@ -131,18 +131,7 @@ func (c *UDPClient) run(ctx context.Context, out io.Writer, next func() ([]byte,
 	}
 	conn := nc.(*net.UDPConn)
 	defer conn.Close()
-	done := make(chan error, 1)
-	go func() { done <- c.loop(conn, out, next) }()
-	select {
-	case err := <-done:
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return err
-	case <-ctx.Done():
-		_ = conn.Close() // the loop ends at its next use of conn
-		return ctx.Err()
-	}
+	return untilDone(ctx, conn, func() error { return c.loop(conn, out, next) })
 }
 
 // loop is run's body.
