@@ -430,7 +430,7 @@ func runChecks(ctx context.Context, dir string, o Options, id identity, is Isola
 		Credential:     id.cred,
 		OutputLimit:    DefaultOutputLimit,
 		Start:          box.start(),
-	}}
+	}, Network: o.Network}
 	return engine.Run(ctx, target, engine.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
 		Repeat: o.Repeat, Checks: o.Checks,

@@ -144,7 +144,7 @@ func mergedResults(first *Manifest, from map[string]string) ([]Result, error) {
 		if r.Version != first.Version || r.ConfigSHA256 != hash {
 			return nil, fmt.Errorf("submission %s in %s was graded by another version or configuration than its run", n, from[n])
 		}
-		if results[i], err = r.result(spec.All()); err != nil {
+		if results[i], err = r.result(append(spec.All(), spec.UDP()...)); err != nil {
 			return nil, err
 		}
 	}
@@ -325,7 +325,7 @@ func ReadRun(dir string) (*Manifest, []Result, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("submission %s: %w", n, err)
 		}
-		res, err := r.result(spec.All())
+		res, err := r.result(append(spec.All(), spec.UDP()...))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -57,8 +57,11 @@ type Options struct {
 	Strict       bool
 	TimeoutScale float64
 	Repeat       int
-	// Checks is the catalogue (default spec.All()).
+	// Checks is the catalogue (default spec.All(), or spec.UDP() with
+	// Network "udp").
 	Checks []spec.Check
+	// Network is "udp" for a class of UDP servers; "" or "tcp" for TCP.
+	Network string
 	// Limits.
 	BuildTimeout   time.Duration
 	Timeout        time.Duration // wall clock per submission
@@ -138,8 +141,19 @@ func (o Options) withDefaults() (Options, error) {
 	if o.UIDBase < 0 || o.UIDBase > 1<<31-1-64 {
 		return o, fmt.Errorf("invalid --uid-base %d", o.UIDBase)
 	}
+	network, err := process.Network(o.Network)
+	if err != nil {
+		return o, err
+	}
+	o.Network = network
+	if o.Checks == nil && o.Network == "udp" {
+		o.Checks = spec.UDP()
+	}
 	if o.Rubric == nil {
 		rb, err := report.DefaultRubric()
+		if o.Network == "udp" {
+			rb, err = report.DefaultUDPRubric()
+		}
 		if err != nil {
 			return o, err
 		}

@@ -88,7 +88,7 @@ func reportFromJSON(j *render.JSONReport, catalogue []spec.Check) (*engine.Repor
 		byID[c.ID] = c
 	}
 	rep := &engine.Report{Target: j.Target, Started: j.Started, Duration: msDuration(j.DurationMS), Strict: j.Strict,
-		Seed: j.Seed, TimeoutScale: j.TimeoutScale, Exec: j.Server != nil}
+		Seed: j.Seed, TimeoutScale: j.TimeoutScale, Exec: j.Server != nil, Network: j.Network}
 	if s := j.Server; s != nil {
 		rep.Server = &engine.ServerInfo{Command: s.Command, PID: s.PID, Restarts: s.Restarts, Exit: s.Exit,
 			Deaths: s.Deaths, Output: s.Output, OutputTruncated: s.OutputTruncated}

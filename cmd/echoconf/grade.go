@@ -70,7 +70,7 @@ type gradeFlags struct {
 	startup                      time.Duration
 	selectChecks, skip           globList
 	shard                        string
-	resume                       bool
+	resume, udp                  bool
 }
 
 func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
@@ -84,7 +84,8 @@ func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	fs.IntVar(&f.jobs, "j", 1, "grade `N` submissions in parallel")
 	fs.StringVar(&f.out, "out", "", "write the reports to `DIR`")
 	fs.StringVar(&f.rubric, "rubric", "", "score with the YAML rubric `FILE` (default: the built-in rubric)")
-	fs.BoolVar(&f.printRubric, "print-rubric", false, "print the built-in rubric and exit")
+	fs.BoolVar(&f.printRubric, "print-rubric", false, "print the built-in rubric (with --udp, the UDP one) and exit")
+	fs.BoolVar(&f.udp, "udp", false, "grade UDP echo servers with the udp catalogue and the UDP rubric")
 	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail (and cost their points)")
 	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times and report checks whose runs disagree")
 	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every check timeout by `F`")
@@ -117,7 +118,11 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if f.printRubric {
-		if _, err := stdout.Write(report.DefaultRubricYAML()); err != nil {
+		rubric := report.DefaultRubricYAML()
+		if f.udp {
+			rubric = report.DefaultUDPRubricYAML()
+		}
+		if _, err := stdout.Write(rubric); err != nil {
 			return usageError(stderr, "grade: %v", err)
 		}
 		return exitPass
@@ -187,8 +192,12 @@ func gradeOptions(f *gradeFlags, pos []string, stderr io.Writer) (grade.Options,
 		ProcLimit: f.procs, FDLimit: f.fds, StartupTimeout: f.startup, Cgroups: f.cgroups, CPUs: f.cpus,
 		Shard: shard, Resume: f.resume,
 	}
+	catalogue := spec.All()
+	if f.udp {
+		o.Network, o.Checks, catalogue = "udp", spec.UDP(), spec.UDP()
+	}
 	if f.rubric != "" {
-		rb, err := report.LoadRubric(f.rubric, spec.All())
+		rb, err := report.LoadRubric(f.rubric, catalogue)
 		if err != nil {
 			return grade.Options{}, err
 		}

@@ -25,6 +25,13 @@ var defaultRubricYAML []byte
 // for a course's own rubric file.
 func DefaultRubricYAML() []byte { return bytes.Clone(defaultRubricYAML) }
 
+//go:embed default_udp_rubric.yaml
+var defaultUDPRubricYAML []byte
+
+// DefaultUDPRubricYAML returns the built-in rubric for the udp catalogue,
+// as a file for graders to copy and edit.
+func DefaultUDPRubricYAML() []byte { return bytes.Clone(defaultUDPRubricYAML) }
+
 // maxRubricSize bounds a rubric file; real rubrics are a few hundred bytes.
 const maxRubricSize = 1 << 20
 
@@ -91,6 +98,11 @@ func LoadRubric(path string, catalogue []spec.Check) (*Rubric, error) {
 // spec.All(). It totals exactly 100 points (a test enforces it).
 func DefaultRubric() (*Rubric, error) {
 	return ParseRubric(defaultRubricYAML, spec.All())
+}
+
+// DefaultUDPRubric returns the built-in rubric for the udp catalogue.
+func DefaultUDPRubric() (*Rubric, error) {
+	return ParseRubric(defaultUDPRubricYAML, spec.UDP())
 }
 
 func resolveRubric(f rubricFile, catalogue []spec.Check) (*Rubric, error) {

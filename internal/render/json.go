@@ -22,6 +22,7 @@ type JSONReport struct {
 	Strict        bool           `json:"strict"`
 	Seed          uint64         `json:"seed"`
 	TimeoutScale  float64        `json:"timeout_scale"`
+	Network       string         `json:"network,omitempty"` // "udp" for a UDP target; absent for TCP
 	Counts        map[string]int `json:"counts"`
 	Server        *JSONServer    `json:"server,omitempty"`
 	Checks        []JSONCheck    `json:"checks"`
@@ -130,6 +131,7 @@ func BuildJSON(r *engine.Report) *JSONReport {
 		Seed:          r.Seed,
 		TimeoutScale:  r.TimeoutScale,
 		Counts:        counts,
+		Network:       udpOnly(r.Network),
 		Checks:        make([]JSONCheck, 0, len(r.Results)),
 	}
 	if s := r.Server; s != nil {
@@ -178,4 +180,13 @@ func jsonCheck(r *engine.Report, res engine.Result) JSONCheck {
 // ms is d in milliseconds, to the microsecond.
 func ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// udpOnly is "udp" for a UDP network and "" otherwise, so that a TCP
+// report's JSON is what it was before UDP existed.
+func udpOnly(network string) string {
+	if network == "udp" {
+		return network
+	}
+	return ""
 }
