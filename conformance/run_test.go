@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -8,7 +9,9 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/echoconf/echoconf/conformance"
+	"github.com/echoconf/echoconf/impl"
 	"github.com/echoconf/echoconf/impl/echotest"
+	"github.com/echoconf/echoconf/spec"
 )
 
 var _ = Describe("Run", func() {
@@ -62,4 +65,15 @@ var _ = Describe("StartProcess", func() {
 		Expect(info.Exit).To(BeEmpty(), "it ran until Close stopped it")
 		Expect(info.Command).To(ContainSubstring(bin))
 	}, SpecTimeout(2*time.Minute))
+})
+
+var _ = Describe("a UDP server from Go", func() {
+	It("is checked by CheckServer and TestServer with the udp catalogue", func() {
+		srv := echotest.NewUDPServer(impl.UDPConfig{})
+		DeferCleanup(srv.Close)
+		Expect(conformance.CheckServer(srv.Addr, conformance.WithChecks(spec.UDP()...))).To(Succeed())
+		rep, err := conformance.Run(context.Background(), conformance.Target{Addr: srv.Addr}, conformance.WithChecks(spec.UDP()...))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep.Network).To(Equal("udp"))
+	})
 })

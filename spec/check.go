@@ -118,6 +118,9 @@ type Check struct {
 	// server that answers no one from one that answers one client at a
 	// time. It sends a little and passes on any server that answers.
 	Probe bool
+	// Network is "udp" for a check of the datagram service, whose Env.Dial
+	// must return a connected UDP socket; empty for TCP.
+	Network string
 	// Run performs the check.
 	Run func(ctx context.Context, env *Env) error
 }

@@ -56,6 +56,7 @@ var udpEmptyDatagramCheck = entry{
 		Requirement: "A zero-length datagram is answered with one zero-length datagram.",
 		Level:       Must,
 		Timeout:     10 * time.Second,
+		Network:     "udp",
 	},
 	test: udpEmptyDatagram,
 }
@@ -76,6 +77,7 @@ var udpSizesCheck = entry{
 		Level:       Must,
 		Timeout:     15 * time.Second,
 		Probe:       true,
+		Network:     "udp",
 	},
 	test: udpSizesTest,
 }
@@ -97,6 +99,7 @@ var udpMaxDatagramCheck = entry{
 		Requirement: "A datagram of 65507 bytes, the IPv4 maximum, comes back whole.",
 		Level:       Must,
 		Timeout:     10 * time.Second,
+		Network:     "udp",
 	},
 	test: udpMaxDatagram,
 }
@@ -112,6 +115,7 @@ var udpAllByteValuesCheck = entry{
 		Requirement: "Every byte value, NUL included, comes back unchanged.",
 		Level:       Must,
 		Timeout:     10 * time.Second,
+		Network:     "udp",
 	},
 	test: udpAllByteValues,
 }

@@ -32,6 +32,7 @@ var udpBurstCheck = entry{
 			"never merged, split or duplicated; after retries, at most 1% are lost.",
 		Level:   Must,
 		Timeout: 30 * time.Second,
+		Network: "udp",
 	},
 	test: udpBurst,
 }

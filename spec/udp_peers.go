@@ -15,6 +15,7 @@ var udpReplyToSenderCheck = entry{
 			"two clients each get only their own replies.",
 		Level:   Must,
 		Timeout: 15 * time.Second,
+		Network: "udp",
 	},
 	test: udpReplyToSender,
 }
@@ -87,6 +88,7 @@ var udpGoneClientCheck = entry{
 		Level:       Must,
 		Timeout:     20 * time.Second,
 		Schedule:    Disruptive,
+		Network:     "udp",
 	},
 	test: udpGoneClient,
 }
@@ -141,6 +143,7 @@ var udpServerAliveCheck = entry{
 		Timeout:     5 * time.Second,
 		Needs:       NeedsProcess,
 		Schedule:    Last,
+		Network:     "udp",
 	},
 	test: robustnessServerAlive,
 }

@@ -67,7 +67,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	network, err := process.Network(t.Network)
+	network, err := targetNetwork(t, o.Checks, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +107,36 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
+}
+
+// targetNetwork is t's network: as t names it, or else the one the selected
+// checks share (each check's spec.Check.Network). A selection whose checks
+// need another network than the target's is an error.
+func targetNetwork(t Target, checks []spec.Check, sel []bool) (string, error) {
+	want := ""
+	for i, c := range checks {
+		if !sel[i] {
+			continue
+		}
+		n, err := process.Network(c.Network)
+		if err != nil {
+			return "", fmt.Errorf("check %s: %w", c.ID, err)
+		}
+		if want != "" && n != want {
+			return "", fmt.Errorf("the selection mixes %s checks and %s checks (%s)", want, n, c.ID)
+		}
+		want = n
+	}
+	network, err := process.Network(t.Network)
+	switch {
+	case err != nil:
+		return "", err
+	case t.Network == "" && want != "":
+		return want, nil
+	case want != "" && want != network:
+		return "", fmt.Errorf("the target serves %s but the selected checks need %s", network, want)
+	}
+	return network, nil
 }
 
 // engine is the state of one Run.

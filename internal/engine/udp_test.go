@@ -39,7 +39,7 @@ func startUDPEcho() string {
 }
 
 // datagramCheck sends one datagram through env.Dial and expects it back.
-var datagramCheck = spec.Check{ID: "udp/one", Requirement: "One datagram comes back.", Timeout: 5 * time.Second,
+var datagramCheck = spec.Check{ID: "udp/one", Requirement: "One datagram comes back.", Timeout: 5 * time.Second, Network: "udp",
 	Run: func(ctx context.Context, env *spec.Env) error {
 		c, err := env.Dial(ctx)
 		if err != nil {
@@ -101,4 +101,24 @@ var _ = Describe("the UDP catalogue through the engine", func() {
 		}
 		Expect(rep.Verdict()).To(Equal(engine.VerdictPass))
 	}, SpecTimeout(time.Minute))
+})
+
+var _ = Describe("the network of a target that does not name one", func() {
+	It("is the one its selected checks need", func(ctx SpecContext) {
+		rep, err := engine.Run(ctx, engine.Target{Addr: startUDPEcho()}, engine.Options{Checks: spec.UDP(), Run: []string{"udp/sizes"}})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rep.Network).To(Equal("udp"))
+		for _, r := range rep.Results {
+			if !r.NotSelected {
+				Expect(r.Status).To(Equal(engine.StatusPass), r.Check.ID)
+			}
+		}
+	}, SpecTimeout(time.Minute))
+
+	It("refuses a selection that mixes TCP and UDP checks, or a target of the other network", func(ctx SpecContext) {
+		_, err := engine.Run(ctx, engine.Target{Addr: "127.0.0.1:7"}, engine.Options{Checks: append(spec.All(), spec.UDP()...)})
+		Expect(err).To(MatchError(ContainSubstring("mixes tcp checks and udp checks")))
+		_, err = engine.Run(ctx, engine.Target{Addr: "127.0.0.1:7", Network: "tcp"}, engine.Options{Checks: spec.UDP()})
+		Expect(err).To(MatchError(ContainSubstring("the target serves tcp but the selected checks need udp")))
+	})
 })
