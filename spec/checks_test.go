@@ -192,6 +192,8 @@ var _ = Describe("against faulty servers", func() {
 			kind: spec.KindRefused, detail: "stopped answering after 5 clients sent a lot and closed without reading: new connections are refused"}),
 		Entry("running out of file descriptors", fault{handler: echoCorrect, opts: []func(*fakeServer){maxAccepts(250)}, check: "robustness/sequential-connections",
 			kind: spec.KindTimeout, detail: "leaks one per connection", conn: "connection 251 of 1500"}),
+		Entry("three silent connections among the sequential ones", fault{handler: stallOn(100, 201, 302),
+			check: "robustness/sequential-connections", kind: spec.KindTimeout, conn: "connection 300 of 1500"}),
 		Entry("leaving zombies", fault{handler: echoCorrect, process: leakyProcess, check: "robustness/no-zombies",
 			kind: spec.KindHygiene, detail: "waitpid"}),
 		Entry("leaking descriptors", fault{handler: echoCorrect, process: leakyProcess, check: "robustness/fd-stable",
@@ -314,4 +316,15 @@ var _ = Describe("against faulty servers", func() {
 		Entry("silent", silent),
 		Entry("flood", flood),
 	)
+})
+
+var _ = Describe("robustness/sequential-connections on a busy machine", func() {
+	It("tries a silent connection again, twice at most, and passes a server that answers the retry", func() {
+		s := startFake(stallOn(100, 201))
+		c, ok := spec.Lookup("robustness/sequential-connections")
+		Expect(ok).To(BeTrue())
+		ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+		defer cancel()
+		Expect(c.Run(ctx, s.env(faultScale))).To(Succeed())
+	})
 })

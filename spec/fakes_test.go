@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -519,5 +521,19 @@ func echoSlow(_ *fakeServer, c net.Conn) {
 			}
 			return
 		}
+	}
+}
+
+// stallOn echoes correctly, except that the connections whose 1-based
+// numbers are listed get no answer: as if the machine had stalled the
+// server for them.
+func stallOn(numbers ...int) func(*fakeServer, net.Conn) {
+	var n atomic.Int64
+	return func(s *fakeServer, c net.Conn) {
+		if slices.Contains(numbers, int(n.Add(1))) {
+			silent(s, c)
+			return
+		}
+		echoCorrect(s, c)
 	}
 }

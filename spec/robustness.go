@@ -200,12 +200,19 @@ var robustnessSequentialConnectionsCheck = entry{
 // robustnessSequentialConnections makes many short connections one after the
 // other: each echoes a small tagged message and ends with the server's FIN.
 func robustnessSequentialConnections(ctx context.Context, p *probe) error {
+	stalls := 0
 	for i := 0; i < sequentialConnections; i++ {
 		label := fmt.Sprintf("connection %d of %d", i+1, sequentialConnections)
-		c, f := p.dial(ctx, label)
-		if f == nil {
-			f = c.exchange(ctx, p.payload(i, 1, 48), xfer{end: endEOF})
-			_ = c.Close() // done with it either way
+		f := p.sequentialOne(ctx, label, i, 1)
+		if f != nil && i > 0 && stalls < sequentialStalls && stalled(f) && ctx.Err() == nil {
+			// One silent connection among hundreds that worked is more
+			// likely the machine than the server: a server that has
+			// stopped serving (out of descriptors, dead, stuck) fails the
+			// fresh connection too.
+			stalls++
+			if p.sequentialOne(ctx, label+", again on a fresh connection", i, 2) == nil {
+				continue
+			}
 		}
 		if f != nil {
 			return p.sequentialFailure(ctx, f, i)
@@ -213,6 +220,27 @@ func robustnessSequentialConnections(ctx context.Context, p *probe) error {
 	}
 	return nil
 }
+
+// sequentialStalls is how many silent connections of
+// robustness/sequential-connections are each tried again, once, on a fresh
+// connection, before the silence fails the check.
+const sequentialStalls = 2
+
+// sequentialOne makes connection i, round r, of
+// robustness/sequential-connections: echo 48 bytes, then EOF.
+func (p *probe) sequentialOne(ctx context.Context, label string, i, r int) *Failure {
+	c, f := p.dial(ctx, label)
+	if f != nil {
+		return f
+	}
+	f = c.exchange(ctx, p.payload(i, r, 48), xfer{end: endEOF})
+	_ = c.Close() // done with it either way
+	return f
+}
+
+// stalled reports whether f is a connection on which nothing came back
+// before the silence deadline.
+func stalled(f *Failure) bool { return f.Kind == KindTimeout && f.Received == 0 }
 
 // sequentialFailure explains the failure of connection i (0-based) after
 // i connections worked.
