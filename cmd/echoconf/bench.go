@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/internal/bench"
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
@@ -136,7 +137,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		defer p.Close()
 		cfg.Addr, cfg.ServerPID = p.Addr(), p.PID()
 	case cfg.Addr == "":
-		srv, err := startReference()
+		srv, err := recovered(echotest.NewServer)
 		if err != nil {
 			return usageError(stderr, "bench: start the built-in reference server: %v", err)
 		}

@@ -366,14 +366,14 @@ func startBuiltin(target *engine.Target) (name string, stop func(), err error) {
 		return "", func() {}, nil
 	}
 	if target.Network == "udp" {
-		srv, err := startReferenceUDP()
+		srv, err := recovered(func() *echotest.UDPServer { return echotest.NewUDPServer(impl.UDPConfig{}) })
 		if err != nil {
 			return "", nil, err
 		}
 		target.Addr = srv.Addr
 		return "built-in reference UDP server at " + srv.Addr, func() { _ = srv.Close() }, nil
 	}
-	srv, err := startReference()
+	srv, err := recovered(echotest.NewServer)
 	if err != nil {
 		return "", nil, err
 	}
@@ -381,26 +381,15 @@ func startBuiltin(target *engine.Target) (name string, stop func(), err error) {
 	return "built-in reference server at " + srv.Addr, func() { srv.Close() }, nil
 }
 
-// startReference starts the built-in reference server, turning its
-// panic on failure into an error.
-func startReference() (srv *echotest.Server, err error) {
+// recovered returns what start returns, turning its panic (the echotest
+// servers panic when they cannot listen) into an error.
+func recovered[T any](start func() T) (v T, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	return echotest.NewServer(), nil
-}
-
-// startReferenceUDP starts the built-in reference UDP server, turning its
-// panic on failure into an error.
-func startReferenceUDP() (srv *echotest.UDPServer, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	return echotest.NewUDPServer(impl.UDPConfig{}), nil
+	return start(), nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -9,33 +9,17 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/echoconf/echoconf/impl"
+	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
-// startUDPEcho serves UDP echo on 127.0.0.1:0 until the spec ends.
+// startUDPEcho starts the reference UDP echo server until the spec ends.
 func startUDPEcho() string {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if _, err := pc.WriteTo(buf[:n], from); err != nil {
-				return
-			}
-		}
-	}()
-	DeferCleanup(func() {
-		Expect(pc.Close()).To(Succeed())
-		<-done
-	})
-	return pc.LocalAddr().String()
+	srv := echotest.NewUDPServer(impl.UDPConfig{})
+	DeferCleanup(srv.Close)
+	return srv.Addr
 }
 
 // datagramCheck sends one datagram through env.Dial and expects it back.
