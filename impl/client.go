@@ -16,7 +16,7 @@ import (
 // Client defaults.
 const (
 	// DefaultClientTimeout bounds the dial and every wait for progress.
-	DefaultClientTimeout = 10 * time.Second
+	DefaultClientTimeout = 5 * time.Second
 	// DefaultVerifyWindow is how many sent-but-not-yet-echoed bytes a
 	// verifying client keeps. When it is full the client stops sending until
 	// echoes arrive, so memory stays bounded whatever the server does.
@@ -298,9 +298,14 @@ func (p *pipe) receive(out io.Writer) error {
 			p.account(0, int64(n), false)
 		}
 		if errors.Is(rerr, io.EOF) {
+			// Fewer bytes back than sent: the server closed before
+			// echoing everything, whether or not the input has ended.
 			s, r := p.counts()
-			if p.spool != nil && r < s {
+			switch {
+			case r < s && p.spool != nil:
 				return &MismatchError{Kind: MismatchShort, Offset: r, Sent: s}
+			case r < s:
+				return &ConnError{Op: "receive", Sent: s, Received: r, Err: errClosedEarly}
 			}
 			return nil
 		}

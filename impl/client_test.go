@@ -98,6 +98,22 @@ var _ = Describe("Client", func() {
 		Expect(mismatch.Sent).To(Equal(int64(10)))
 	})
 
+	It("reports bytes the server never echoed without verifying too", func() {
+		short := startFakeServer(func(c *net.TCPConn) {
+			buf := make([]byte, 10)
+			n, _ := io.ReadFull(c, buf)
+			_, _ = c.Write(buf[:n/2])
+			_ = c.CloseWrite()
+			_, _ = io.Copy(io.Discard, c)
+		})
+		c := impl.Client{Addr: short.Addr}
+		err := c.Pipe(context.Background(), strings.NewReader("0123456789"), io.Discard)
+		var ce *impl.ConnError
+		Expect(errors.As(err, &ce)).To(BeTrue(), "got %v", err)
+		Expect(ce.Received).To(Equal(int64(5)))
+		Expect(ce.Sent).To(Equal(int64(10)))
+	})
+
 	It("reports bytes the server added", func() {
 		chatty := startFakeServer(func(c *net.TCPConn) {
 			_, _ = c.Write([]byte("hello!"))

@@ -55,6 +55,10 @@ const (
 	// NeedsProcess checks observe the server's process. The engine skips
 	// them, with a reason, when it did not start the server itself.
 	NeedsProcess
+	// NeedsClient checks judge an echo client: they play its server and
+	// run it through Env.Client. They run only against a client target,
+	// and server checks never do.
+	NeedsClient
 )
 
 // Schedule says when the engine runs a check relative to the others.
@@ -149,6 +153,9 @@ type Env struct {
 	// Process is the server's process when the runner started it (exec
 	// mode), and nil for a HOST:PORT target.
 	Process Process
+	// Client runs the client under test, for the client catalogue
+	// (NeedsClient checks); nil for a server target.
+	Client ClientRunner
 }
 
 // Scaled returns d multiplied by the Env's Scale (d itself when Scale is unset).

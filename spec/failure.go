@@ -17,10 +17,15 @@ const (
 	KindTimeout    Kind = "timeout"     // nothing (or not enough) arrived before the deadline
 	KindWrongBytes Kind = "wrong-bytes" // bytes arrived that differ from what was sent
 	KindExtraBytes Kind = "extra-bytes" // bytes arrived that were never sent
-	KindNoEOF      Kind = "no-eof"      // everything was echoed, but the server never closed
+	KindNoEOF      Kind = "no-eof"      // everything was echoed, but the server (or the client under test) never closed
 	KindServerDied Kind = "server-died" // the server process ended
 	KindHygiene    Kind = "hygiene"     // the server leaked a resource (fds, zombies)
 	KindSlow       Kind = "slow"        // the echo was right but slower than a SHOULD rate
+
+	// The kinds of a client check's failure (the client catalogue).
+	KindWrongOutput Kind = "wrong-output" // the client's stdout does not hold the echo, exactly and in order
+	KindExitStatus  Kind = "exit-status"  // the client ended the wrong way: wrong status, no message, or not at all
+	KindDeadlock    Kind = "deadlock"     // the client stopped reading the echo while it still wrote
 )
 
 // Event is what ended the exchange on the connection that failed.
@@ -52,7 +57,8 @@ const (
 	DiagOtherClient Diagnosis = "other-client" // the bytes belong to another connection
 )
 
-// Failure is a check's observation that the server violated its requirement.
+// Failure is a check's observation that the server (or, in the client
+// catalogue, the client) violated its requirement.
 // It is a value that reports render in every format; use errors.As to get it.
 //
 // Byte counts and windows describe the one connection that failed. Offset is

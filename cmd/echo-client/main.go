@@ -13,7 +13,7 @@
 //
 // -verify compares the echo with what was sent, in bounded memory, and
 // stops at the first difference, reporting its offset. -timeout (default
-// 10s) bounds the connect, every write, and every wait for an echo that is
+// 5s) bounds the connect, every write, and every wait for an echo that is
 // owed or for the server's close; waiting for stdin is not bounded.
 //
 // With -udp it sends datagrams, one at a time, each after the reply to

@@ -25,7 +25,8 @@ const (
 // NotSelected set.
 const ReasonNotSelected = "not selected by --run/--skip"
 
-// Target is what Run checks: exactly one of Addr and Exec is set.
+// Target is what Run checks: exactly one of Addr, Exec (a server) and
+// Client (a client) is set.
 type Target struct {
 	// Addr is "HOST:PORT" of a running server; IPv6 literals are written
 	// "[::1]:7007".
@@ -34,12 +35,17 @@ type Target struct {
 	Exec *ExecSpec
 	// Network is "tcp" (when empty) or "udp": what the server serves.
 	Network string
+	// Client is an echo client to check with the client catalogue.
+	Client *ClientTarget
 }
 
-// String returns the address, or the exec command as given.
+// String returns the address, or the exec or client command as given.
 func (t Target) String() string {
-	if t.Exec != nil {
+	switch {
+	case t.Exec != nil:
 		return t.Exec.Command
+	case t.Client != nil:
+		return t.Client.Command
 	}
 	return t.Addr
 }

@@ -95,6 +95,17 @@ type Report struct {
 	Exec bool
 	// Network is the target's: "tcp" or "udp".
 	Network string
+	// Client is set when the target is a client (Target is then its
+	// command line).
+	Client *ClientInfo
+}
+
+// ClientInfo describes the client a report judged.
+type ClientInfo struct {
+	// Shape is "argument", "interactive" or "stream".
+	Shape string
+	// TTY is set when its stdin was a terminal.
+	TTY bool
 }
 
 // Verdict returns VerdictPass when no result failed or errored and, in a

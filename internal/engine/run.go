@@ -56,7 +56,10 @@ const (
 // under abuse fails no unrelated check; then the Last checks. A NeedsProcess
 // check is skipped when Run did not start the server.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
-	if o.Checks == nil && t.Network == "udp" {
+	switch {
+	case o.Checks == nil && t.Client != nil:
+		o.Checks = spec.Clients()
+	case o.Checks == nil && t.Network == "udp":
 		o.Checks = spec.UDP()
 	}
 	o, err := o.withDefaults()
@@ -67,6 +70,9 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := targetRole(t, o.Checks, sel); err != nil {
+		return nil, err
+	}
 	network, err := targetNetwork(t, o.Checks, sel)
 	if err != nil {
 		return nil, err
@@ -75,6 +81,13 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	switch {
 	case t.Addr != "" && t.Exec != nil:
 		return nil, errors.New("target has both an address and an exec command")
+	case t.Client != nil && (t.Addr != "" || t.Exec != nil):
+		return nil, errors.New("target is both a client and a server")
+	case t.Client != nil:
+		if err := t.Client.validate(); err != nil {
+			return nil, err
+		}
+		e.client = &clientRunner{t: *t.Client}
 	case t.Exec != nil:
 		x := *t.Exec
 		if x.Network == "" {
@@ -97,6 +110,9 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	rep := &Report{Target: t.String(), Started: time.Now(), Strict: o.Strict,
 		Seed: o.Seed, TimeoutScale: o.TimeoutScale, Exec: t.Exec != nil, Network: e.network}
+	if t.Client != nil {
+		rep.Client = &ClientInfo{Shape: t.Client.Shape.String(), TTY: t.Client.TTY}
+	}
 	e.run(ctx, t.Addr)
 	if e.cmdErr != nil {
 		return nil, e.cmdErr
@@ -151,6 +167,7 @@ type engine struct {
 	total   int
 
 	network string // "tcp" or "udp"
+	client  *clientRunner
 	srv     *process.Supervisor
 	info    *process.Info
 	addr    func() string
@@ -207,7 +224,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 				return
 			}
 		}
-	} else {
+	} else if e.client == nil {
 		e.addr = func() string { return addr }
 		e.down = preflight(runCtx, e.network, addr, e.scaled(preflightTimeout))
 	}
@@ -365,7 +382,11 @@ func (e *engine) runOnce(c spec.Check) (out outcome, stop bool) {
 		defer func() { out = finish(out) }()
 	}
 	tr := &connTracker{}
-	env.Dial = tr.dialer(e.network, e.addr, e.o.TimeoutScale)
+	if e.client != nil {
+		env.Client = e.client
+	} else {
+		env.Dial = tr.dialer(e.network, e.addr, e.o.TimeoutScale)
+	}
 	abandoned, err := e.watch(c, env, tr)
 	if abandoned != nil {
 		return *abandoned, true
