@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 )
 
@@ -125,9 +126,15 @@ type Check struct {
 	// Network is "udp" for a check of the datagram service, whose Env.Dial
 	// must return a connected UDP socket; empty for TCP.
 	Network string
+	// Shapes are the client shapes a client check applies to; nil means
+	// every shape. A client check run on another shape is skipped.
+	Shapes []Shape
 	// Run performs the check.
 	Run func(ctx context.Context, env *Env) error
 }
+
+// AppliesTo reports whether the check applies to a client of shape s.
+func (c Check) AppliesTo(s Shape) bool { return c.Shapes == nil || slices.Contains(c.Shapes, s) }
 
 // Category returns the part of the ID before the slash.
 func (c Check) Category() string {

@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
-// clientEntry is a client check: the scenario echoconf's server plays, the
-// shapes the check applies to (nil: every shape), and the judge of the run.
+// clientEntry is a client check: the scenario echoconf's server plays and
+// the judge of the run.
 type clientEntry struct {
 	Check
 	scenario scenario
-	shapes   []Shape
 	judge    func(env *Env, ex exchange, r *clientRun) *Failure
 }
 
@@ -64,8 +62,8 @@ func bindClient(e clientEntry) func(context.Context, *Env) error {
 			}
 		}()
 		shape := env.Client.Shape()
-		if e.shapes != nil && !slices.Contains(e.shapes, shape) {
-			return &Skipped{Reason: fmt.Sprintf("applies to %s clients only, and this is a(n) %s client", e.shapes[0], shape)}
+		if !e.AppliesTo(shape) {
+			return &Skipped{Reason: fmt.Sprintf("applies to %s clients only; this client's shape is %s", e.Shapes[0], shape)}
 		}
 		ex := newExchange(env, e.ID, shape, e.scenario.large)
 		run, err := runScenario(ctx, env, e.scenario, ex)
@@ -238,9 +236,9 @@ var clientLargeStreamCheck = clientEntry{
 		Level:       Must,
 		Needs:       NeedsClient,
 		Timeout:     clientTimeout(scenarioLarge) + 20*time.Second,
+		Shapes:      []Shape{ShapeStream},
 	},
 	scenario: scenarioLarge,
-	shapes:   []Shape{ShapeStream},
 	judge:    judgeLargeStream,
 }
 

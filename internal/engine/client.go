@@ -53,7 +53,7 @@ func (c ClientTarget) validate() error {
 	case c.Shape == spec.ShapeArgument && !hasMessage:
 		return fmt.Errorf("client command %q has no {message}, which an argument client needs", c.Command)
 	case c.Shape != spec.ShapeArgument && hasMessage:
-		return fmt.Errorf("client command %q has a {message}, but a(n) %s client reads its input from stdin", c.Command, c.Shape)
+		return fmt.Errorf("client command %q has a {message}, but the %s shape reads its input from stdin", c.Command, c.Shape)
 	case c.TTY && c.Shape == spec.ShapeStream:
 		return errors.New("a stream client's large input cannot be typed on a terminal: drop --tty")
 	}

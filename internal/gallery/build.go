@@ -78,15 +78,22 @@ func (p Program) Command(bin string) string {
 }
 
 // Target returns the exec-mode target that runs server p from the binary
-// bin with the runner's default limits.
+// bin with the runner's default limits, or the client target of client p.
 func (p Program) Target(bin string) engine.Target {
+	if p.Shape != "" {
+		shape, _ := spec.ParseShape(p.Shape) // validated by LoadClientsFile
+		return engine.Target{Client: &engine.ClientTarget{Command: p.Command(bin), Shape: shape, TTY: p.TTY}}
+	}
 	return engine.Target{Exec: &engine.ExecSpec{Command: p.Command(bin)}, Network: p.Network}
 }
 
-// Catalogue returns the checks p is run against: spec.UDP() for a UDP
-// server, spec.All() otherwise.
+// Catalogue returns the checks p is run against: spec.Clients() for a
+// client, spec.UDP() for a UDP server, spec.All() otherwise.
 func (p Program) Catalogue() []spec.Check {
-	if p.Network == "udp" {
+	switch {
+	case p.Shape != "":
+		return spec.Clients()
+	case p.Network == "udp":
 		return spec.UDP()
 	}
 	return spec.All()

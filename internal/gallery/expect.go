@@ -7,12 +7,17 @@ import (
 	"strings"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/spec"
 )
 
-// Compared reports whether the check id's status is compared for p: an ID
-// named in fail or warn always is; otherwise one in caught_by_any or
-// matched by a may_fail pattern is not.
+// Compared reports whether the check id's status is compared for p: a
+// client check that does not apply to client p's shape is not; an ID named
+// in fail or warn always is; otherwise one in caught_by_any or matched by
+// a may_fail pattern is not.
 func (p Program) Compared(id string) bool {
+	if p.Shape != "" && !appliesTo(id, p.Shape) {
+		return false
+	}
 	for _, named := range [][]string{p.Expect.Fail, p.Expect.Warn, p.Expect.Unjudged} {
 		for _, n := range named {
 			if n == id {
@@ -28,6 +33,21 @@ func (p Program) Compared(id string) bool {
 	for _, pat := range p.Expect.MayFail {
 		if ok, _ := path.Match(pat, id); ok {
 			return false
+		}
+	}
+	return true
+}
+
+// appliesTo reports whether the client check id applies to the shape
+// named shape (unknown IDs do: the comparison then shows them).
+func appliesTo(id, shape string) bool {
+	s, err := spec.ParseShape(shape)
+	if err != nil {
+		return true
+	}
+	for _, c := range spec.Clients() {
+		if c.ID == id {
+			return c.AppliesTo(s)
 		}
 	}
 	return true

@@ -78,8 +78,12 @@ type Program struct {
 	Run     string   `json:"run"`
 	// Network is "udp" for a UDP server; empty means TCP.
 	Network string `json:"network,omitempty"`
-	Fault   string `json:"fault,omitempty"`
-	Expect  Expect `json:"expect"`
+	// Shape and TTY describe a client of the client gallery
+	// (ClientManifestFile); both are empty for a server.
+	Shape  string `json:"shape,omitempty"`
+	TTY    bool   `json:"tty,omitempty"`
+	Fault  string `json:"fault,omitempty"`
+	Expect Expect `json:"expect"`
 	// Root is the testdata directory that Sources are relative to; Load
 	// sets it.
 	Root string `json:"-"`
@@ -239,6 +243,9 @@ func (m *Manifest) validate() error {
 		}
 		if !strings.Contains(p.Run, "{bin}") {
 			errs = append(errs, fmt.Errorf("%s: run %q has no {bin}", where, p.Run))
+		}
+		if p.Shape != "" || p.TTY {
+			errs = append(errs, fmt.Errorf("%s: shape and tty belong in %s", where, ClientManifestFile))
 		}
 		if isServer && !strings.Contains(p.Run, "{port}") {
 			errs = append(errs, fmt.Errorf("%s: run %q has no {port}", where, p.Run))

@@ -1,10 +1,13 @@
 // Command accuracy measures the conformance suite against the gallery of C
-// echo servers in testdata/ ("make accuracy"): it builds every server with
-// gcc, runs the whole catalogue against each in exec mode, and prints a
-// table for a person to read (server, kind, expected result, obtained
-// result, failed checks, time), then a summary line:
+// echo servers and clients in testdata/ ("make accuracy"): it builds every
+// program with gcc, runs the whole catalogue against each server in exec
+// mode and the client catalogue against each client, and prints a table
+// for a person to read (program, kind, expected result, obtained result,
+// failed checks, time), servers and clients apart, each with a summary
+// line:
 //
 //	faulty servers caught: X/Y, correct servers passed: A/B, slowest: NAME (T)
+//	faulty clients caught: X/Y, correct clients passed: A/B, slowest: NAME (T)
 //
 // A faulty server is caught when every check its manifest entry names
 // failed (or warned, for SHOULD checks); a correct server passes when no
@@ -23,8 +26,8 @@
 //
 //	repeats: N, beside K CPU-bound neighbours: wrong verdicts V of R server runs, other differences D
 //
-// where a wrong verdict is a pass for a server expected to fail or the
-// reverse, and another difference is any other status that differs from
+// (and the same for client runs), where a wrong verdict is a pass for a
+// program expected to fail or the reverse, and another difference is any other status that differs from
 // the manifest (or processes left running).
 //
 // Exit codes: 0 every expectation is met; 1 some expectation is not met;
@@ -86,7 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	var only string
 	fs.IntVar(&c.parallel, "parallel", gallery.DefaultParallel, "how many servers to check at once")
-	fs.StringVar(&only, "only", "", "check only the servers whose name matches this regular expression")
+	fs.StringVar(&only, "only", "", "check only the servers and clients whose name matches this regular expression")
 	fs.BoolVar(&c.verbose, "v", false, "print each failed check's summary under its server")
 	fs.IntVar(&c.repeat, "repeat", 1, "run the whole gallery this many times")
 	fs.IntVar(&c.hogs, "hogs", 0, "run beside this many CPU-bound neighbour processes")
@@ -127,39 +130,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	m, err := gallery.Load()
+	galleries, err := loadGalleries(cfg.only)
 	if err != nil {
 		fmt.Fprintf(stderr, "accuracy: %v\n", err)
 		return exitSetup
 	}
-	if err := m.ValidateIDs(gallery.AllCheckIDs()); err != nil {
-		fmt.Fprintf(stderr, "accuracy: manifest: %v\n", err)
-		return exitSetup
-	}
-	var servers []gallery.Program
-	for _, p := range m.Servers {
-		if cfg.only == nil || cfg.only.MatchString(p.Name) {
-			servers = append(servers, p)
-		}
-	}
-	if len(servers) == 0 {
-		fmt.Fprintf(stderr, "accuracy: no server matches -only\n")
-		return exitSetup
-	}
-
 	dir, err := os.MkdirTemp("", "echoconf-accuracy-")
 	if err != nil {
 		fmt.Fprintf(stderr, "accuracy: %v\n", err)
 		return exitSetup
 	}
 	defer os.RemoveAll(dir)
-	bins, err := m.BuildAll(ctx, servers, dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "accuracy: %v\n", err)
-		return exitSetup
+	for i := range galleries {
+		g := &galleries[i]
+		if g.bins, err = g.m.BuildAll(ctx, g.programs, dir); err != nil {
+			fmt.Fprintf(stderr, "accuracy: %v\n", err)
+			return exitSetup
+		}
+		fmt.Fprintf(stderr, "accuracy: built %d %ss with %s %s; checking %d at a time\n",
+			len(g.programs), g.noun, gallery.Compiler(), strings.Join(gallery.BaseCFlags, " "), cfg.parallel)
 	}
-	fmt.Fprintf(stderr, "accuracy: built %d servers with %s %s; checking %d at a time\n",
-		len(servers), gallery.Compiler(), strings.Join(gallery.BaseCFlags, " "), cfg.parallel)
 
 	h, err := startHogs(cfg.hogs)
 	if err != nil {
@@ -172,7 +162,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var mu sync.Mutex
-	var rounds [][]gallery.ServerRun
 	for r := 1; r <= cfg.repeat; r++ {
 		progress := func(sr gallery.ServerRun) {
 			mu.Lock()
@@ -180,7 +169,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "accuracy: %-20s done in %s (repeat %d of %d)\n", sr.Program.Name, sr.Elapsed.Round(100*time.Millisecond), r, cfg.repeat)
 		}
 		start := time.Now()
-		runs := gallery.RunAll(ctx, servers, bins, cfg.parallel, engine.Options{}, nil, progress)
+		for i := range galleries {
+			g := &galleries[i]
+			g.rounds = append(g.rounds, gallery.RunAll(ctx, g.programs, g.bins, cfg.parallel, engine.Options{}, nil, progress))
+		}
 		if cfg.repeat > 1 {
 			fmt.Fprintf(stderr, "accuracy: repeat %d of %d took %s\n", r, cfg.repeat, time.Since(start).Round(100*time.Millisecond))
 		}
@@ -188,24 +180,73 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "accuracy: interrupted\n")
 			return exitSetup
 		}
-		rounds = append(rounds, runs)
 	}
-	if cfg.repeat == 1 {
-		if allMet := printTable(stdout, rounds[0], cfg.verbose); !allMet {
-			return exitMismatch
+	allMet := true
+	for i, g := range galleries {
+		if i > 0 {
+			fmt.Fprintln(stdout)
 		}
-		return exitOK
+		if cfg.repeat == 1 {
+			allMet = printTable(stdout, g.noun, g.rounds[0], cfg.verbose) && allMet
+		} else {
+			allMet = printRepeats(stdout, g.noun, g.rounds, cfg.hogs) && allMet
+		}
 	}
-	if allMet := printRepeats(stdout, rounds, cfg.hogs); !allMet {
+	if !allMet {
 		return exitMismatch
 	}
 	return exitOK
 }
 
+// galleryRun is the servers or the clients of the gallery, and their runs.
+type galleryRun struct {
+	noun     string // "server" or "client"
+	m        *gallery.Manifest
+	programs []gallery.Program
+	bins     map[string]string
+	rounds   [][]gallery.ServerRun
+}
+
+// loadGalleries loads the server and client manifests and keeps the
+// programs whose name only matches (all when only is nil); a gallery with
+// no program left is dropped, and none at all is an error.
+func loadGalleries(only *regexp.Regexp) ([]galleryRun, error) {
+	servers, err := gallery.Load()
+	if err != nil {
+		return nil, err
+	}
+	if err := servers.ValidateIDs(gallery.AllCheckIDs()); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	clients, err := gallery.LoadClients()
+	if err != nil {
+		return nil, err
+	}
+	var out []galleryRun
+	for _, g := range []galleryRun{{noun: "server", m: servers}, {noun: "client", m: clients}} {
+		ps := g.m.Servers
+		if g.noun == "client" {
+			ps = g.m.Clients
+		}
+		for _, p := range ps {
+			if only == nil || only.MatchString(p.Name) {
+				g.programs = append(g.programs, p)
+			}
+		}
+		if len(g.programs) > 0 {
+			out = append(out, g)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no server or client matches -only")
+	}
+	return out, nil
+}
+
 // printRepeats writes one line per repeat, a line for every server run
 // that differed from its manifest entry, and the summary; it reports
 // whether every run met its expectation.
-func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, hogs int) bool {
+func printRepeats(w io.Writer, noun string, rounds [][]gallery.ServerRun, hogs int) bool {
 	wrong, other, total := 0, 0, 0
 	for i, runs := range rounds {
 		var lines []string
@@ -236,24 +277,24 @@ func printRepeats(w io.Writer, rounds [][]gallery.ServerRun, hogs int) bool {
 				lines = append(lines, fmt.Sprintf("  %s: verdict right, but %s", p.Name, strings.Join(o.Problems, "; ")))
 			}
 		}
-		fmt.Fprintf(w, "repeat %d of %d: %d servers, wrong verdicts %d, other differences %d, slowest %s\n",
-			i+1, len(rounds), len(runs), rw, ro, took.Round(100*time.Millisecond))
+		fmt.Fprintf(w, "repeat %d of %d: %d %ss, wrong verdicts %d, other differences %d, slowest %s\n",
+			i+1, len(rounds), len(runs), noun, rw, ro, took.Round(100*time.Millisecond))
 		for _, l := range lines {
 			fmt.Fprintln(w, l)
 		}
 		wrong += rw
 		other += ro
 	}
-	fmt.Fprintf(w, "repeats: %d, beside %d CPU-bound neighbours: wrong verdicts %d of %d server runs, other differences %d\n",
-		len(rounds), hogs, wrong, total, other)
+	fmt.Fprintf(w, "repeats: %d, beside %d CPU-bound neighbours: wrong verdicts %d of %d %s runs, other differences %d\n",
+		len(rounds), hogs, wrong, total, noun, other)
 	return wrong == 0 && other == 0
 }
 
 // printTable writes the table and the summary; it reports whether every
 // expectation was met.
-func printTable(w io.Writer, runs []gallery.ServerRun, verbose bool) bool {
+func printTable(w io.Writer, noun string, runs []gallery.ServerRun, verbose bool) bool {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVER\tKIND\tEXPECTED\tOBTAINED\tFAILED CHECKS\tTIME")
+	fmt.Fprintf(tw, "%s\tKIND\tEXPECTED\tOBTAINED\tFAILED CHECKS\tTIME\n", strings.ToUpper(noun))
 	allMet := true
 	var details []string
 	counts := map[gallery.Kind][2]int{} // kind -> {met, total}
@@ -324,8 +365,8 @@ func printTable(w io.Writer, runs []gallery.ServerRun, verbose bool) bool {
 		fmt.Fprintf(w, "misbehaving fixtures handled as expected: %d/%d\n", c[0], c[1])
 	}
 	f, k := counts[gallery.KindFaulty], counts[gallery.KindCorrect]
-	fmt.Fprintf(w, "faulty servers caught: %d/%d, correct servers passed: %d/%d, slowest: %s (%s)\n",
-		f[0], f[1], k[0], k[1], slowest.Program.Name, slowest.Elapsed.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "faulty %ss caught: %d/%d, correct %ss passed: %d/%d, slowest: %s (%s)\n",
+		noun, f[0], f[1], noun, k[0], k[1], slowest.Program.Name, slowest.Elapsed.Round(100*time.Millisecond))
 	return allMet
 }
 
@@ -351,7 +392,7 @@ func list(failed, warned []string) string {
 		nw[category(id)]++
 	}
 	var parts []string
-	for _, cat := range spec.Categories() {
+	for _, cat := range append(spec.Categories(), spec.CategoryUDP, spec.CategoryClient) {
 		switch f, w := nf[cat], nw[cat]; {
 		case f > 0 && w > 0:
 			parts = append(parts, fmt.Sprintf("%s %d+%d warn", cat, f, w))

@@ -40,7 +40,7 @@ var _ = Describe("the accuracy table", func() {
 
 	It("prints every server and a summary, and reports that all expectations were met", func() {
 		var out bytes.Buffer
-		met := printTable(&out, []gallery.ServerRun{
+		met := printTable(&out, "server", []gallery.ServerRun{
 			fakeRun(good, ids, time.Second, nil),
 			fakeRun(bad, ids, 3*time.Second, map[string]engine.Status{"large/1mib": engine.StatusFail}),
 			fakeRun(zomb, ids, 2*time.Second, map[string]engine.Status{"robustness/no-zombies": engine.StatusWarn}),
@@ -56,7 +56,7 @@ var _ = Describe("the accuracy table", func() {
 
 	It("marks a mismatch, explains it below the table and counts the server as missed", func() {
 		var out bytes.Buffer
-		met := printTable(&out, []gallery.ServerRun{
+		met := printTable(&out, "server", []gallery.ServerRun{
 			fakeRun(good, ids, time.Second, map[string]engine.Status{"basic/small-message": engine.StatusFail}),
 			fakeRun(bad, ids, time.Second, nil),
 		}, false)
@@ -71,7 +71,7 @@ var _ = Describe("the accuracy table", func() {
 		var out bytes.Buffer
 		leftover := fakeRun(good, ids, time.Second, nil)
 		leftover.Leftovers = []int{4242}
-		met := printTable(&out, []gallery.ServerRun{leftover, {Program: bad, Err: errors.New("no gcc")}}, false)
+		met := printTable(&out, "server", []gallery.ServerRun{leftover, {Program: bad, Err: errors.New("no gcc")}}, false)
 		Expect(met).To(BeFalse())
 		Expect(out.String()).To(ContainSubstring("processes left running: [4242]"))
 		Expect(out.String()).To(ContainSubstring("no gcc"))
@@ -83,7 +83,7 @@ var _ = Describe("the accuracy table", func() {
 		wrong := fakeRun(bad, ids, time.Second, nil) // passes, but must fail
 		warnMissing := fakeRun(zomb, ids, time.Second, nil)
 		caught := fakeRun(bad, ids, time.Second, map[string]engine.Status{"large/1mib": engine.StatusFail})
-		met := printRepeats(&out, [][]gallery.ServerRun{{ok, caught}, {ok, wrong, warnMissing}}, 2)
+		met := printRepeats(&out, "server", [][]gallery.ServerRun{{ok, caught}, {ok, wrong, warnMissing}}, 2)
 		Expect(met).To(BeFalse())
 		Expect(out.String()).To(ContainSubstring("repeat 1 of 2: 2 servers, wrong verdicts 0, other differences 0"))
 		Expect(out.String()).To(ContainSubstring("repeat 2 of 2: 3 servers, wrong verdicts 1, other differences 1"))
@@ -92,7 +92,7 @@ var _ = Describe("the accuracy table", func() {
 		Expect(out.String()).To(HaveSuffix("repeats: 2, beside 2 CPU-bound neighbours: wrong verdicts 1 of 5 server runs, other differences 1\n"))
 
 		out.Reset()
-		Expect(printRepeats(&out, [][]gallery.ServerRun{{ok}, {ok}}, 0)).To(BeTrue())
+		Expect(printRepeats(&out, "server", [][]gallery.ServerRun{{ok}, {ok}}, 0)).To(BeTrue())
 		Expect(out.String()).To(HaveSuffix("wrong verdicts 0 of 2 server runs, other differences 0\n"))
 	})
 
@@ -138,16 +138,20 @@ var _ = Describe("the command", func() {
 		Entry("too many repeats", []string{"-repeat", "1000000"}, "-repeat must be between 1 and 100"),
 		Entry("negative neighbours", []string{"-hogs", "-1"}, "-hogs must be between 0 and 64"),
 		Entry("a bad pattern", []string{"-only", "("}, "-only"),
-		Entry("a pattern that matches nothing", []string{"-only", "^no-such-server$"}, "no server matches -only"),
+		Entry("a pattern that matches nothing", []string{"-only", "^no-such-server$"}, "no server or client matches -only"),
 	)
 
-	It("checks one correct server end to end and exits 0", func() {
+	It("checks a correct server and a faulty client end to end, in two tables, and exits 0", func() {
 		if testing.Short() {
-			Skip("-short: builds and checks a real server (a few seconds)")
+			Skip("-short: builds and checks a real server and a real client (about 10 s)")
 		}
 		var out, errOut bytes.Buffer
-		Expect(run([]string{"-only", "^echo-server$"}, &out, &errOut)).To(Equal(exitOK), "stderr: %s\nstdout: %s", errOut.String(), out.String())
+		Expect(run([]string{"-only", "^(echo-server|sends-nul)$"}, &out, &errOut)).To(Equal(exitOK), "stderr: %s\nstdout: %s", errOut.String(), out.String())
+		Expect(out.String()).To(MatchRegexp(`(?m)^SERVER\s+KIND`))
 		Expect(out.String()).To(MatchRegexp(`(?m)^echo-server\s+correct\s+pass\s+pass\s+-\s+`))
-		Expect(out.String()).To(MatchRegexp(`faulty servers caught: 0/0, correct servers passed: 1/1, slowest: echo-server \(.*\)\n$`))
+		Expect(out.String()).To(MatchRegexp(`faulty servers caught: 0/0, correct servers passed: 1/1, slowest: echo-server \(.*\)\n\n`))
+		Expect(out.String()).To(MatchRegexp(`(?m)^CLIENT\s+KIND`))
+		Expect(out.String()).To(MatchRegexp(`(?m)^sends-nul\s+faulty\s+fail, 1 named\s+fail\s+client/sends-exact\s+`))
+		Expect(out.String()).To(MatchRegexp(`faulty clients caught: 1/1, correct clients passed: 0/0, slowest: sends-nul \(.*\)\n$`))
 	})
 })

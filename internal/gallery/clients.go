@@ -1,0 +1,172 @@
+package gallery
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/echoconf/echoconf/spec"
+)
+
+// ClientManifestFile is the file name, inside the testdata directory, of
+// the manifest of the client gallery.
+//
+// testdata/clients.json lists C echo clients, correct and faulty, each a
+// Program with two more fields:
+//
+//	shape   "argument", "interactive" or "stream" (spec.Shape)
+//	tty     true when its stdin must be a terminal (interactive shape only)
+//
+// Its run template has {bin}, {host} and {port}, and {message} exactly
+// for the argument shape. expect is {"conformant": true} for a correct
+// client, or the client checks that fail (MUST) and warn (SHOULD) for a
+// faulty one; every other client check that applies to its shape must
+// pass.
+const ClientManifestFile = "clients.json"
+
+// LoadClients finds the testdata directory (see Dir) and loads its client
+// manifest, whose programs are returned in Manifest.Clients.
+func LoadClients() (*Manifest, error) {
+	dir, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	return LoadClientsFile(filepath.Join(dir, ClientManifestFile))
+}
+
+// LoadClientsFile loads and validates the client manifest at file, against
+// the client catalogue.
+func LoadClientsFile(file string) (*Manifest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("gallery: %w", err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("gallery: parse %s: %w", file, err)
+	}
+	m.Dir = filepath.Dir(file)
+	for i := range m.Clients {
+		m.Clients[i].Root = m.Dir
+	}
+	if err := validateClients(&m); err != nil {
+		return nil, fmt.Errorf("gallery: %s: %w", file, err)
+	}
+	return &m, nil
+}
+
+var placeholderRE = regexp.MustCompile(`\{[a-z]*\}`)
+
+// validateClients checks every client of m: its name, sources, shape, run
+// template and expectation, against spec.Clients().
+func validateClients(m *Manifest) error {
+	if len(m.Servers) > 0 {
+		return errors.New("a client manifest lists no servers")
+	}
+	checks := make(map[string]spec.Check)
+	for _, c := range spec.Clients() {
+		checks[c.ID] = c
+	}
+	seen := make(map[string]bool)
+	var errs []error
+	for _, p := range m.Clients {
+		bad := func(format string, a ...any) {
+			errs = append(errs, fmt.Errorf("client %q: %s", p.Name, fmt.Sprintf(format, a...)))
+		}
+		if !nameRE.MatchString(p.Name) {
+			bad("name must match %s", nameRE)
+		}
+		if seen[p.Name] {
+			bad("duplicate name")
+		}
+		seen[p.Name] = true
+		if len(p.Sources) == 0 {
+			bad("no sources")
+		}
+		for _, s := range p.Sources {
+			if filepath.IsAbs(s) || strings.HasPrefix(path.Clean(s), "..") {
+				bad("source %q must be inside testdata", s)
+			} else if _, err := os.Stat(filepath.Join(m.Dir, s)); err != nil {
+				bad("%v", err)
+			}
+		}
+		shape, err := spec.ParseShape(p.Shape)
+		if err != nil {
+			bad("%v", err)
+		}
+		for _, h := range placeholderRE.FindAllString(p.Run, -1) {
+			if !slices.Contains([]string{"{bin}", "{host}", "{port}", "{message}"}, h) {
+				bad("run %q: unknown placeholder %s", p.Run, h)
+			}
+		}
+		for _, h := range []string{"{bin}", "{host}", "{port}"} {
+			if !strings.Contains(p.Run, h) {
+				bad("run %q has no %s", p.Run, h)
+			}
+		}
+		if strings.Contains(p.Run, "{message}") != (err == nil && shape == spec.ShapeArgument) {
+			bad("run %q: {message} is for the argument shape and only for it", p.Run)
+		}
+		if p.TTY && shape != spec.ShapeInteractive {
+			bad("tty is for the interactive shape only")
+		}
+		if p.Network != "" {
+			bad("a client has no network field")
+		}
+		errs = append(errs, validateClientExpect(p, shape, checks)...)
+	}
+	return errors.Join(errs...)
+}
+
+// validateClientExpect checks p's expectation: conformant for a correct
+// client; for a faulty one, a fault and checks that exist, have the level
+// of their list and apply to its shape.
+func validateClientExpect(p Program, shape spec.Shape, checks map[string]spec.Check) []error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("client %q: %s", p.Name, fmt.Sprintf(format, a...)))
+	}
+	e := p.Expect
+	if len(e.Unjudged)+len(e.CaughtBy)+len(e.MayFail) > 0 {
+		bad("a client expects only conformant, fail and warn")
+	}
+	switch {
+	case p.Kind == KindCorrect && (!e.Conformant || len(e.Fail)+len(e.Warn) > 0):
+		bad(`a correct client must expect {"conformant": true} and nothing else`)
+	case p.Kind == KindFaulty && (e.Conformant || len(e.Fail)+len(e.Warn) == 0):
+		bad("a faulty client must name the checks that catch it")
+	case p.Kind == KindFaulty && p.Fault == "":
+		bad("a faulty client must describe its fault")
+	case p.Kind != KindCorrect && p.Kind != KindFaulty:
+		bad("kind %q is not correct or faulty", p.Kind)
+	}
+	named := make(map[string]bool)
+	for _, l := range []struct {
+		ids   []string
+		level spec.Level
+	}{{e.Fail, spec.Must}, {e.Warn, spec.Should}} {
+		for _, id := range l.ids {
+			c, ok := checks[id]
+			switch {
+			case !ok:
+				bad("unknown client check %q", id)
+			case c.Level != l.level:
+				bad("%s is a %s check: it cannot be expected as a %s failure", id, c.Level, l.level)
+			case !c.AppliesTo(shape):
+				bad("%s does not apply to the %s shape", id, p.Shape)
+			case named[id]:
+				bad("%s is named twice", id)
+			}
+			named[id] = true
+		}
+	}
+	return errs
+}
