@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // entry is one row of a category's table: the check's data and the test
@@ -35,9 +36,10 @@ func All() []Check {
 	return all
 }
 
-// Lookup returns the check with the given ID.
+// Lookup returns the check with the given ID, from any catalogue: All,
+// UDP or Clients.
 func Lookup(id string) (Check, bool) {
-	for _, c := range All() {
+	for _, c := range slices.Concat(All(), UDP(), Clients()) {
 		if c.ID == id {
 			return c, true
 		}

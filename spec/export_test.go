@@ -60,3 +60,9 @@ const FDSlack = fdSlack
 
 // SmallMessage is basic/small-message's payload.
 var SmallMessage = smallMessage
+
+// JudgeStdout runs the stdout judge of client/prints-echo on stdout, for a
+// client of shape that was to print pieces.
+func JudgeStdout(shape Shape, pieces [][]byte, stdout []byte) *Failure {
+	return judgePrints(exchange{shape: shape, pieces: pieces}, &clientRun{out: &ClientOutput{Stdout: stdout, Exited: true}})
+}

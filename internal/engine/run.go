@@ -29,11 +29,15 @@ const (
 	deathGrace = 100 * time.Millisecond
 )
 
-// Run checks the target against the catalogue and returns the report.
+// Run checks the target against the catalogue and returns the report. A
+// client target (Target.Client) is checked against spec.Clients(): each
+// check plays its own server and runs the client's command against it.
 //
 // Run returns an error only when it cannot run at all: invalid options,
-// an invalid address, a malformed or unmatched selection pattern, an exec
-// command without {port}, or one that cannot be run (ErrCommand: its
+// an invalid address, a malformed or unmatched selection pattern, a
+// selection of checks that judge the other role (a client or a server), an
+// exec or client command without {port}, a client command whose placeholders
+// do not suit its shape, or one that cannot be run (ErrCommand: its
 // program is not found or not executable, its limits cannot be set, or it
 // ends with exit status 126 or 127, the shell's "cannot execute" and
 // "not found", before it listens). An unreachable target, a server that never

@@ -57,7 +57,7 @@ func LoadClientsFile(file string) (*Manifest, error) {
 	for i := range m.Clients {
 		m.Clients[i].Root = m.Dir
 	}
-	if err := validateClients(&m); err != nil {
+	if err := m.ValidateClients(); err != nil {
 		return nil, fmt.Errorf("gallery: %s: %w", file, err)
 	}
 	return &m, nil
@@ -65,9 +65,9 @@ func LoadClientsFile(file string) (*Manifest, error) {
 
 var placeholderRE = regexp.MustCompile(`\{[a-z]*\}`)
 
-// validateClients checks every client of m: its name, sources, shape, run
-// template and expectation, against spec.Clients().
-func validateClients(m *Manifest) error {
+// ValidateClients checks every client of a client manifest: its name,
+// sources, shape, run template and expectation, against spec.Clients().
+func (m *Manifest) ValidateClients() error {
 	if len(m.Servers) > 0 {
 		return errors.New("a client manifest lists no servers")
 	}
