@@ -74,9 +74,9 @@ func bindClient(e clientEntry) func(context.Context, *Env) error {
 	}
 }
 
-// clientTimeout is the watchdog of a client check: its run's limit, with
-// room to start the client and collect its connection.
-func clientTimeout(sc scenario) time.Duration { return sc.limit + 10*time.Second }
+// clientTimeout is the watchdog of a client check: the time its client may
+// take to connect and then to run, with room to collect its connection.
+func clientTimeout(sc scenario) time.Duration { return clientStartup + sc.limit + 10*time.Second }
 
 // withoutEnv adapts a judge that needs no Env.
 func withoutEnv(j func(exchange, *clientRun) *Failure) func(*Env, exchange, *clientRun) *Failure {

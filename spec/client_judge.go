@@ -94,7 +94,7 @@ func judgePrints(ex exchange, r *clientRun) *Failure {
 		start := max(0, i-window)
 		f := fail(fmt.Sprintf("stdout to be the %d bytes of the echo, exactly", len(ex.pieces[0])),
 			fmt.Sprintf("%d bytes on stdout, differing from byte %d", len(out), i),
-			"a stream client copies the echo to stdout and prints nothing else")
+			"a stream client copies the echo to stdout and prints nothing else; the client "+ending(r.out))
 		f.Offset, f.WindowStart = int64(i), int64(start)
 		f.ExpectedWindow, f.ActualWindow = windowFrom(ex.pieces[0], start), windowFrom(out, start)
 		return f

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/echoconf/echoconf/internal/adversary"
@@ -128,22 +129,49 @@ type clientRun struct {
 	runnable, cpu float64
 }
 
+// clientStartup bounds how long a client may take to connect, at scale 1:
+// an interpreter or a virtual machine that starts slowly on a busy machine
+// is not a fault. The scenario's limit counts from the connection.
+const clientStartup = 10 * time.Second
+
 // runScenario runs the client of env once against a fresh adversarial
-// server playing sc, with ex as its input.
+// server playing sc, with ex as its input. The client is killed sc.limit
+// (scaled) after it connected, or when it has not connected within
+// clientStartup plus that limit.
 func runScenario(ctx context.Context, env *Env, sc scenario, ex exchange) (*clientRun, error) {
 	cfg := sc.cfg
 	limit := env.Scaled(sc.limit)
 	if cfg.IOTimeout > 0 {
 		cfg.IOTimeout = env.Scaled(cfg.IOTimeout)
 	}
-	cfg.ConnTimeout = limit + env.Scaled(5*time.Second)
+	cfg.ConnTimeout = env.Scaled(clientStartup) + limit + env.Scaled(5*time.Second)
 	srv, err := adversary.Listen(cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
+	runCtx, stop := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop(nil)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-srv.FirstAccept():
+		case <-runCtx.Done():
+			return
+		}
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			stop(fmt.Errorf("no exit within %v of its connection", limit))
+		case <-runCtx.Done():
+		}
+	}()
 	run := &clientRun{runnable: -1, cpu: -1}
-	in := ClientInput{Message: ex.message, Stdin: ex.stdin, Limit: limit}
+	in := ClientInput{Message: ex.message, Stdin: ex.stdin, Limit: env.Scaled(clientStartup) + limit}
 	if sc.idle > 0 {
 		in.Idle = env.Scaled(sc.idle)
 	}
@@ -152,7 +180,7 @@ func runScenario(ctx context.Context, env *Env, sc scenario, ex exchange) (*clie
 			run.runnable, run.cpu = sampleAfterClose(srv, pid, exited)
 		}
 	}
-	out, err := env.Client.Run(ctx, srv.Host(), srv.Port(), in)
+	out, err := env.Client.Run(runCtx, srv.Host(), srv.Port(), in)
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +198,9 @@ func runScenario(ctx context.Context, env *Env, sc scenario, ex exchange) (*clie
 	return run, nil
 }
 
-// sampleAfterClose waits until the server has accepted the client (at most
-// 2 s), lets 200 ms pass for its behaviour to close the connection, and
-// measures the client over the next second. A client that ends first
+// sampleAfterClose waits until the server has accepted the client, lets
+// 200 ms pass for its behaviour to close the connection, and measures the
+// client over the next second. A client that ends first
 // measures 0; -1 means it could not be measured.
 func sampleAfterClose(srv *adversary.Server, pid int, exited <-chan struct{}) (runnable, cpu float64) {
 	wait := func(d time.Duration) bool {
@@ -185,10 +213,10 @@ func sampleAfterClose(srv *adversary.Server, pid int, exited <-chan struct{}) (r
 			return true
 		}
 	}
-	for i := 0; i < 100 && srv.Accepted() == 0; i++ {
-		if !wait(20 * time.Millisecond) {
-			return 0, 0
-		}
+	select {
+	case <-srv.FirstAccept():
+	case <-exited:
+		return 0, 0
 	}
 	if !wait(200 * time.Millisecond) {
 		return 0, 0

@@ -122,6 +122,23 @@ var _ = Describe("the adversarial server", func() {
 		Expect(waitRecords(s, 1)[0].Writes).To(Equal([]int{2, 3, 2, 2}))
 	})
 
+	DescribeTable("cuts at most MaxPieces pieces from a chunk, the last holding the rest",
+		func(cfg adversary.Config, n int, writes []int) {
+			cfg.Pause, cfg.MaxPieces = 5*time.Millisecond, 4
+			s := listen(cfg)
+			c := dial(s)
+			_, err := c.Write(msg[:n])
+			Expect(err).NotTo(HaveOccurred())
+			Expect(c.CloseWrite()).To(Succeed())
+			got, _, err := readUntilEnd(c, 5*time.Second)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(Equal(msg[:n]))
+			Expect(waitRecords(s, 1)[0].Writes).To(Equal(writes))
+		},
+		Entry("trickle", adversary.Config{Behaviour: adversary.Trickle}, 10, []int{1, 1, 1, 7}),
+		Entry("resplit", adversary.Config{Behaviour: adversary.Resplit, Pieces: []int{2, 3}}, 12, []int{2, 3, 2, 5}),
+	)
+
 	It("closes at once without a byte, and still records what the client sends", func() {
 		s := listen(adversary.Config{Behaviour: adversary.CloseAtOnce})
 		c := dial(s)

@@ -16,17 +16,8 @@ func (c *conn) play(chunks <-chan chunk) (hold bool) {
 			}
 		}
 	case Trickle:
-		first := true
-		for ch := range chunks {
-			for i := range ch.data {
-				if !first && !c.pause(c.cfg.Pause) {
-					return false
-				}
-				first = false
-				if !c.write(ch.data[i : i+1]) {
-					return false
-				}
-			}
+		if !c.cut(chunks, func(int) int { return 1 }) {
+			return false
 		}
 	case Delay:
 		for ch := range chunks {
@@ -38,7 +29,7 @@ func (c *conn) play(chunks <-chan chunk) (hold bool) {
 			}
 		}
 	case Resplit:
-		if !c.resplit(chunks) {
+		if !c.cut(chunks, func(k int) int { return c.cfg.Pieces[k%len(c.cfg.Pieces)] }) {
 			return false
 		}
 	case CloseAtOnce:
@@ -59,14 +50,18 @@ func (c *conn) play(chunks <-chan chunk) (hold bool) {
 	return false
 }
 
-// resplit writes every chunk in pieces of the sizes in cfg.Pieces, in
-// turn across chunks, cfg.Pause apart. A piece never waits for bytes not
-// yet read: the last piece of a chunk may be cut short.
-func (c *conn) resplit(chunks <-chan chunk) bool {
+// cut writes every chunk in pieces of size(k) bytes, k counting the
+// pieces of the whole connection, cfg.Pause apart; after cfg.MaxPieces
+// pieces of a chunk, the rest of it goes in one write. A piece never waits
+// for bytes not yet read: the last piece of a chunk may be cut short.
+func (c *conn) cut(chunks <-chan chunk, size func(k int) int) bool {
 	k, first := 0, true
 	for ch := range chunks {
-		for b := ch.data; len(b) > 0; k++ {
-			n := min(c.cfg.Pieces[k%len(c.cfg.Pieces)], len(b))
+		for i, b := 0, ch.data; len(b) > 0; i, k = i+1, k+1 {
+			n := min(size(k), len(b))
+			if i+1 >= c.cfg.MaxPieces {
+				n = len(b)
+			}
 			if !first && !c.pause(c.cfg.Pause) {
 				return false
 			}

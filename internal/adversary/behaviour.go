@@ -12,13 +12,15 @@ const (
 	// client half-closes; then the server closes.
 	Echo Behaviour = iota
 	// Trickle writes the echo back one byte at a time, Config.Pause
-	// apart.
+	// apart (the first Config.MaxPieces-1 bytes of each chunk read; the
+	// rest of the chunk follows in one write).
 	Trickle
 	// Delay writes back every chunk Config.Delay after it was read.
 	Delay
 	// Resplit writes the echo back in pieces of the sizes in
 	// Config.Pieces (cycling), Config.Pause apart, whatever the sizes the
-	// client wrote.
+	// client wrote (at most Config.MaxPieces pieces a chunk, the last
+	// holding the rest).
 	Resplit
 	// CloseAtOnce half-closes (sends FIN) right after accepting, without
 	// writing a byte; it keeps reading and recording what the client

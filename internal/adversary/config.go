@@ -13,6 +13,7 @@ const (
 	DefaultIOTimeout   = 5 * time.Second
 	DefaultConnTimeout = 30 * time.Second
 	DefaultMaxRecord   = 64 << 20
+	DefaultMaxPieces   = 8
 )
 
 // DefaultPieces are Resplit's piece sizes when Config.Pieces is empty.
@@ -29,6 +30,12 @@ type Config struct {
 	// Pieces are Resplit's piece sizes, used in turn across the whole
 	// echo of a connection; each must be positive.
 	Pieces []int
+	// MaxPieces bounds how many pieces Trickle and Resplit cut from each
+	// chunk they read: the rest of the chunk goes back in one write. So a
+	// long line costs a few pauses, not one per byte, and a busy machine,
+	// whose timers fire late, does not stretch the echo past a client's
+	// own timeout.
+	MaxPieces int
 	// IOTimeout bounds every single write.
 	IOTimeout time.Duration
 	// ConnTimeout bounds a connection's life from accept: every read
@@ -50,7 +57,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Behaviour < 0 || int(c.Behaviour) >= len(behaviourNames) {
 		return c, fmt.Errorf("adversary: unknown behaviour %d", int(c.Behaviour))
 	}
-	if c.Delay < 0 || c.Pause < 0 || c.IOTimeout < 0 || c.ConnTimeout < 0 || c.MaxRecord < 0 || c.BufferSize < 0 {
+	if c.Delay < 0 || c.Pause < 0 || c.IOTimeout < 0 || c.ConnTimeout < 0 || c.MaxRecord < 0 || c.BufferSize < 0 || c.MaxPieces < 0 {
 		return c, errors.New("adversary: negative durations and sizes are not allowed")
 	}
 	if c.Delay == 0 {
@@ -75,6 +82,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxRecord == 0 {
 		c.MaxRecord = DefaultMaxRecord
+	}
+	if c.MaxPieces == 0 {
+		c.MaxPieces = DefaultMaxPieces
 	}
 	return c, nil
 }

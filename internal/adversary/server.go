@@ -20,6 +20,9 @@ type Server struct {
 	wg   sync.WaitGroup
 	once sync.Once
 
+	first     chan struct{} // closed at the first accept
+	firstOnce sync.Once
+
 	mu      sync.Mutex
 	closed  bool
 	nextID  int
@@ -51,6 +54,7 @@ func Listen(cfg Config) (*Server, error) {
 		quit:    make(chan struct{}),
 		conns:   make(map[*net.TCPConn]struct{}),
 		changed: make(chan struct{}),
+		first:   make(chan struct{}),
 	}
 	s.wg.Add(1)
 	go s.accept()
@@ -66,6 +70,10 @@ func (s *Server) Host() string { return s.ln.Addr().(*net.TCPAddr).IP.String() }
 // Port returns the port the server listens on, as a string for command
 // lines.
 func (s *Server) Port() string { return strconv.Itoa(s.ln.Addr().(*net.TCPAddr).Port) }
+
+// FirstAccept returns a channel that is closed once the server has
+// accepted its first connection.
+func (s *Server) FirstAccept() <-chan struct{} { return s.first }
 
 // Accepted returns how many connections the server has accepted so far.
 func (s *Server) Accepted() int {
@@ -160,6 +168,7 @@ func (s *Server) accept() {
 		}
 		s.nextID++
 		id := s.nextID
+		s.firstOnce.Do(func() { close(s.first) })
 		s.conns[nc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -48,12 +50,17 @@ func Build(ctx context.Context, p Program, dir string) (string, error) {
 	return (&Manifest{Dir: p.Root}).Build(ctx, p, dir)
 }
 
-// Build compiles p into dir/NAME and returns the binary's path. It fails
+// Build compiles p into dir/NAME and returns the binary's path (a program
+// whose one source is a script, see ScriptExtensions, is copied there
+// instead, once its interpreter is found). It fails
 // when the compiler fails and also when it succeeds with any diagnostic on
 // its output: a warning is a build failure in the gallery. The compiler
 // runs in its own process group, which is killed when ctx ends.
 func (m *Manifest) Build(ctx context.Context, p Program, dir string) (string, error) {
 	out := filepath.Join(dir, p.Name)
+	if script, ok := scriptSource(p); ok {
+		return installScript(filepath.Join(m.Dir, filepath.FromSlash(script)), out)
+	}
 	cmd := exec.CommandContext(ctx, Compiler(), m.BuildArgs(p, out)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -167,4 +174,41 @@ func (m *Manifest) BuildAll(ctx context.Context, ps []Program, dir string) (map[
 		bins[b.name] = b.bin
 	}
 	return bins, errors.Join(errs...)
+}
+
+// ScriptExtensions are the source extensions of programs that are scripts,
+// run by the interpreter their #! line names rather than compiled.
+var ScriptExtensions = []string{".py", ".pl", ".sh"}
+
+// scriptSource returns p's source when p is one script.
+func scriptSource(p Program) (string, bool) {
+	if len(p.Sources) != 1 || !slices.Contains(ScriptExtensions, path.Ext(p.Sources[0])) {
+		return "", false
+	}
+	return p.Sources[0], true
+}
+
+// installScript copies the script src to out, executable, after checking
+// that the interpreter its #! line names can be found.
+func installScript(src, out string) (string, error) {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("gallery: %w", err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	argv := strings.Fields(strings.TrimPrefix(first, "#!"))
+	if !strings.HasPrefix(first, "#!") || len(argv) == 0 {
+		return "", fmt.Errorf("gallery: %s: a script must start with a #! line", src)
+	}
+	interp := argv[0]
+	if path.Base(interp) == "env" && len(argv) > 1 {
+		interp = argv[1]
+	}
+	if _, err := exec.LookPath(interp); err != nil {
+		return "", fmt.Errorf("gallery: %s needs %s: %w", src, interp, err)
+	}
+	if err := os.WriteFile(out, data, 0o755); err != nil {
+		return "", fmt.Errorf("gallery: %w", err)
+	}
+	return out, nil
 }

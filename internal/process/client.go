@@ -59,7 +59,8 @@ type ClientRun struct {
 	ExitCode int
 	// TimedOut is set when the runner killed it at Timeout (or when ctx
 	// ended); Killed says why the runner killed it, "" when it exited on
-	// its own.
+	// its own (ctx's cause, when it has one, is the reason for a ctx that
+	// ended).
 	TimedOut bool
 	Killed   string
 	// CPU is the user and system time it used; Duration its wall time.
@@ -180,6 +181,9 @@ func supervise(ctx context.Context, c ClientSpec, exited <-chan struct{}, stdout
 		case <-limit.C:
 			return fmt.Sprintf("no exit within %v", c.Timeout)
 		case <-ctx.Done():
+			if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+				return cause.Error()
+			}
 			return "the check was stopped"
 		case <-tick.C:
 			st, err := stdout.Stat()

@@ -417,8 +417,8 @@ func oneLine(err error) string {
 		return ""
 	}
 	s := strings.ReplaceAll(err.Error(), "\n", " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	if len(s) > 400 {
+		s = s[:400] + "…"
 	}
 	return s
 }
