@@ -24,7 +24,7 @@ var clients, clientsErr = gallery.LoadClients()
 // clientParallel is how many clients are checked at once: each run is
 // mostly waiting (a silent server, a late echo), and 8 MiB through a
 // stream client is the only heavy part.
-const clientParallel = 4
+const clientParallel = 6
 
 func clientEntries() []TableEntry {
 	if clientsErr != nil {

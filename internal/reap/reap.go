@@ -124,6 +124,18 @@ func marked(pid int, entry []byte) bool {
 	return false
 }
 
+// mayCarry reports whether p can be the root of a tree of marked
+// processes, so that its environment is worth reading: it is in leader's
+// session or process group, or it is an orphan (its parent is init, the
+// caller as a subreaper, or outside the PID namespace). Every other marked
+// process descends from one of these, and closure finds it by its parent.
+// Reading the environment of an unrelated process is not only wasted: it
+// waits for that process's memory map, which a process that forks without
+// end (a fork bomb graded beside) holds nearly all the time.
+func mayCarry(p proc, leader, self int) bool {
+	return (leader > 0 && (p.sid == leader || p.pgid == leader)) || p.ppid <= 1 || p.ppid == self
+}
+
 // closure returns the processes in roots and all their descendants.
 func closure(procs []proc, in func(proc) bool) []proc {
 	children := make(map[int][]proc)
@@ -153,7 +165,8 @@ func closure(procs []proc, in func(proc) bool) []proc {
 }
 
 // Kill SIGKILLs every process that carries mark, and every descendant of
-// one, round after round until none is left alive or timeout passes. It
+// one (it reads the environment only of the processes mayCarry names),
+// round after round until none is left alive or timeout passes. It
 // reaps those of them that were re-parented to the caller, except leader:
 // the caller's own exec'd child, which os/exec reaps (0 for none). It also
 // reaps the zombies re-parented to the caller from the session that leader
@@ -173,7 +186,7 @@ func Kill(mark string, leader int, timeout time.Duration) int {
 			case leader > 0 && p.pid != leader && p.sid == leader && p.ppid == self && p.state == 'Z':
 				return true
 			}
-			return p.live() && marked(p.pid, entry)
+			return p.live() && mayCarry(p, leader, self) && marked(p.pid, entry)
 		})
 	})
 }

@@ -144,3 +144,18 @@ func findCmdline(cmdline string) int {
 	}
 	return 0
 }
+
+var _ = Describe("which environments Kill reads", func() {
+	const leader, self = 100, 10
+	DescribeTable("only those of processes that may root a marked tree",
+		func(pid, ppid, pgid, sid int, want bool) {
+			Expect(reap.MayCarry(reap.Proc(pid, ppid, pgid, sid), leader, self)).To(Equal(want))
+		},
+		Entry("the leader's session", 120, 100, 120, 100, true),
+		Entry("the leader's process group", 121, 500, 100, 500, true),
+		Entry("an orphan adopted by init", 122, 1, 122, 122, true),
+		Entry("an orphan adopted by the caller, a subreaper", 123, self, 123, 123, true),
+		Entry("a process whose parent is outside the PID namespace", 124, 0, 124, 124, true),
+		Entry("a child of an unrelated process: a fork bomb's, whose memory map is never free", 125, 700, 700, 700, false),
+	)
+})
