@@ -55,10 +55,10 @@ var (
 	// Pauses long enough that a client slowed by a busy machine still
 	// meets the pieces one by one.
 	scenarioResplit     = scenario{cfg: adversary.Config{Behaviour: adversary.Resplit, Pause: 50 * time.Millisecond}, limit: 7 * time.Second}
-	scenarioCloseAtOnce = scenario{cfg: adversary.Config{Behaviour: adversary.CloseAtOnce}, limit: 3 * time.Second}
-	scenarioCloseHalf   = scenario{cfg: adversary.Config{Behaviour: adversary.CloseHalf}, limit: 3 * time.Second}
-	scenarioSpin        = scenario{cfg: adversary.Config{Behaviour: adversary.CloseHalf}, limit: 3 * time.Second, sample: true}
-	scenarioReset       = scenario{cfg: adversary.Config{Behaviour: adversary.Reset}, limit: 3 * time.Second}
+	scenarioCloseAtOnce = scenario{cfg: adversary.Config{Behaviour: adversary.CloseAtOnce}, limit: 6 * time.Second}
+	scenarioCloseHalf   = scenario{cfg: adversary.Config{Behaviour: adversary.CloseHalf}, limit: 6 * time.Second}
+	scenarioSpin        = scenario{cfg: adversary.Config{Behaviour: adversary.CloseHalf}, limit: 6 * time.Second, sample: true}
+	scenarioReset       = scenario{cfg: adversary.Config{Behaviour: adversary.Reset}, limit: 6 * time.Second}
 	scenarioSilent      = scenario{cfg: adversary.Config{Behaviour: adversary.Silent}, limit: clientGiveUp}
 	// Small server buffers, so that what the server side holds is far
 	// below largeStreamSize whatever the system's autotuning: a client
