@@ -145,7 +145,7 @@ func FailureCounts(f *spec.Failure) string {
 	switch f.Ending {
 	case spec.EventNone:
 	case spec.EventExit:
-		b.WriteString("; the run ended with the client")
+		b.WriteString("; then the client ended")
 	case spec.EventEOF:
 		b.WriteString("; then the client closed the connection")
 	case spec.EventReset:
