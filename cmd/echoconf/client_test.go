@@ -27,6 +27,13 @@ import (
 // template), with {host}, {port} and {message} left for check-client.
 func galleryClient(name string) string {
 	GinkgoHelper()
+	return buildClientAt(name, filepath.Join(GinkgoT().TempDir(), name))
+}
+
+// buildClientAt builds the named C client of testdata/clients.json as bin
+// and returns its command line.
+func buildClientAt(name, bin string) string {
+	GinkgoHelper()
 	requireGCC()
 	var m struct {
 		Clients []struct {
@@ -43,7 +50,7 @@ func galleryClient(name string) string {
 		if c.Name != name {
 			continue
 		}
-		bin := filepath.Join(GinkgoT().TempDir(), name)
+		Expect(os.MkdirAll(filepath.Dir(bin), 0o755)).To(Succeed())
 		args := append(append([]string{}, gallery.BaseCFlags...), c.CFlags...)
 		args = append(args, "-o", bin)
 		for _, src := range c.Sources {
