@@ -219,7 +219,7 @@ var _ = Describe("echoconf check-client", func() {
 	})
 
 	It("fails a client that never connects on every check, and says so", func() {
-		s := echoconf(time.Minute, "check-client", "--no-color", "--format", "json", "--select", "client/sends-exact,client/no-spin",
+		s := echoconf(time.Minute, "check-client", "--no-color", "--format", "json", "--select", "client/sends-exact,client/close-at-once,client/gives-up,client/no-spin",
 			"--exec", "sh -c 'echo cannot connect >&2; exit 3' {host} {port}")
 		Expect(s.ExitCode()).To(Equal(1))
 		var doc struct {
@@ -240,6 +240,8 @@ var _ = Describe("echoconf check-client", func() {
 			}
 		}
 		Expect(statuses).To(HaveKeyWithValue("client/sends-exact", "fail"))
+		Expect(statuses).To(HaveKeyWithValue("client/close-at-once", "fail"), "an error exit without a connection proves nothing")
+		Expect(statuses).To(HaveKeyWithValue("client/gives-up", "unjudged"))
 		Expect(statuses).To(HaveKeyWithValue("client/no-spin", "unjudged"))
 	})
 
