@@ -170,7 +170,8 @@ func clientArgs(f *clientFlags, set map[string]bool, pos []string) (engine.Targe
 		return target, fmt.Errorf("--format: %w", err)
 	}
 	if _, err := engine.Select(engine.Options{Checks: spec.Clients(), Run: f.run, Skip: f.skip}); err != nil {
-		return target, err
+		// The engine points at the server catalogue; this one is listed apart.
+		return target, errors.New(strings.Replace(err.Error(), "(see echoconf list)", "(see echoconf list --client)", 1))
 	}
 	f.format = strings.ToLower(f.format)
 	for i, r := range f.reports {

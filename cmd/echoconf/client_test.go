@@ -163,7 +163,7 @@ var _ = Describe("echoconf check-client", func() {
 		Entry("a program not in PATH", "nonexistent-i13: command not found (not in PATH)", "--exec", "nonexistent-i13 {host} {port}"),
 		Entry("a file that is not executable", "/etc/passwd: not executable", "--exec", "/etc/passwd {host} {port}"),
 		Entry("a bad quote", "unterminated single quote", "--exec", "./client '{host} {port}"),
-		Entry("a server check", `pattern "basic" matches no check`, "--exec", "true {host} {port}", "--select", "basic"),
+		Entry("a server check", `pattern "basic" matches no check (see echoconf list --client)`, "--exec", "true {host} {port}", "--select", "basic"),
 		Entry("a target address", `unexpected argument "127.0.0.1:7"`, "--exec", "true {host} {port}", "127.0.0.1:7"),
 		Entry("an unknown format", `unknown format "xml"`, "--exec", "true {host} {port}", "--format", "xml"),
 		Entry("two reports to one file", "write the same file", "--exec", "true {host} {port}", "--report", "json=r.out", "--report", "tap=r.out"),
