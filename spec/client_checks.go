@@ -70,6 +70,12 @@ func bindClient(e clientEntry) func(context.Context, *Env) error {
 		if err != nil {
 			return fmt.Errorf("check %s: %w", e.ID, err)
 		}
+		if !run.connected {
+			// Every scenario needs the client's connection: without one,
+			// a client that exits with an error would pass the checks of
+			// early closes, resets and silence.
+			return asError(notConnected(run))
+		}
 		return asError(e.judge(env, ex, run))
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/echoconf/echoconf/spec"
 )
 
-// runList prints the catalogue: echoconf list [--udp] [--select GLOB] [--skip GLOB]
+// runList prints the catalogue: echoconf list [--udp|--client] [--select GLOB] [--skip GLOB]
 // (--run is the same as --select).
 func runList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("list", flag.ContinueOnError)
@@ -22,9 +22,10 @@ func runList(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&runGlobs, "run", "the same as --select `GLOB`")
 	fs.Var(&skipGlobs, "skip", "leave out checks matching `GLOB`")
 	udp := fs.Bool("udp", false, "list the UDP catalogue")
+	client := fs.Bool("client", false, "list the client catalogue (echoconf check-client)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, "Usage: echoconf list [--udp] [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X runs alone, D after the others, L last,\nP needs --exec), timeout and requirement.")
+			fmt.Fprintln(stdout, "Usage: echoconf list [--udp | --client] [--select GLOB] [--skip GLOB]\n\nPrints every check: ID, level, flags (X runs alone, D after the others, L last,\nP needs --exec), timeout and requirement. --udp lists the checks of UDP echo\nservers, --client those of echo clients (echoconf check-client).")
 			return exitPass
 		}
 		return usageError(stderr, "%v", err)
@@ -33,8 +34,13 @@ func runList(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "list takes no arguments, got %q", fs.Arg(0))
 	}
 	checks := spec.All()
-	if *udp {
+	switch {
+	case *udp && *client:
+		return usageError(stderr, "list: --udp and --client name two catalogues; give one")
+	case *udp:
 		checks = spec.UDP()
+	case *client:
+		checks = spec.Clients()
 	}
 	return printCatalogue(stdout, stderr, checks, runGlobs, skipGlobs)
 }
@@ -52,6 +58,10 @@ func printCatalogue(stdout, stderr io.Writer, catalogue []spec.Check, run, skip 
 	}
 	if err := tw.Flush(); err != nil {
 		return usageError(stderr, "write catalogue: %v", err)
+	}
+	if len(checks) > 0 && checks[0].Needs == spec.NeedsClient {
+		fmt.Fprintln(stdout, "\nEach check runs the client once, against a server of its own that echoconf plays;\na check that does not apply to the client's shape is skipped (echoconf check-client).")
+		return exitPass
 	}
 	fmt.Fprintln(stdout, "\nFLAGS: X runs alone, D runs after the others (it may crash the server), L runs last,\nP needs the server's process (--exec) and is skipped otherwise.")
 	return exitPass

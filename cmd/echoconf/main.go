@@ -1,8 +1,10 @@
-// Command echoconf checks TCP Echo (RFC 862) servers for conformance.
+// Command echoconf checks TCP Echo (RFC 862) servers, and echo clients, for
+// conformance.
 //
 //	echoconf check [flags] [HOST:PORT]     check a running server (none: the built-in reference server)
 //	echoconf check [flags] --exec 'CMD {port}'  start, check and stop a server
-//	echoconf list                          print the catalogue of checks
+//	echoconf check-client [flags] --exec 'CLIENT {host} {port}'  check an echo client
+//	echoconf list [--udp|--client]         print a catalogue of checks
 //	echoconf version                       print the version
 //	echoconf help [COMMAND]                print help
 //
@@ -45,11 +47,12 @@ type command struct {
 
 // commands is the subcommand dispatch table.
 var commands = map[string]command{
-	"bench":   {runBench, "measure an echo server under load, verifying every byte"},
-	"check":   {runCheck, "check an echo server against the catalogue"},
-	"grade":   {runGrade, "grade a class of C submissions (build, check, score)"},
-	"list":    {runList, "print the catalogue of checks"},
-	"version": {runVersion, "print the version"},
+	"bench":        {runBench, "measure an echo server under load, verifying every byte"},
+	"check":        {runCheck, "check an echo server against the catalogue"},
+	"check-client": {runCheckClient, "check an echo client, echoconf playing its server"},
+	"grade":        {runGrade, "grade a class of C submissions (build, check, score)"},
+	"list":         {runList, "print the catalogue of checks"},
+	"version":      {runVersion, "print the version"},
 }
 
 func main() {
@@ -105,13 +108,13 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("echoconf checks TCP Echo (RFC 862) servers for conformance.\n\nUsage:\n  echoconf COMMAND [flags] [args]\n\nCommands:\n")
+	b.WriteString("echoconf checks TCP Echo (RFC 862) servers, and echo clients, for conformance.\n\nUsage:\n  echoconf COMMAND [flags] [args]\n\nCommands:\n")
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(&b, "  %-13s %s\n", n, commands[n].summary)
 	}
-	b.WriteString("  help     print help about a command\n\n")
+	b.WriteString("  help          print help about a command\n\n")
 	b.WriteString("Exit codes: 0 conformant, 1 not conformant, 2 usage or internal error.\n")
-	b.WriteString("Run 'echoconf help check' for the flags of check.\n")
+	b.WriteString("Run 'echoconf help check' for the flags of check, 'echoconf help check-client' for those of check-client.\n")
 	fmt.Fprint(w, b.String())
 }
 

@@ -42,6 +42,12 @@ var _ = Describe("Every format", func() {
 		{"all-plain.html", newFixtureReport, "html", report.Options{}},
 		{"all-build.html", newPassingReport, "html", report.Options{Title: "echoconf: alice", Heading: "alice",
 			Rubric: rubric(), Build: &report.BuildFailure{Command: "make", Output: "server.c:1: error: <oops>\n"}}},
+		{"client.text", newClientReport, "text", report.Options{}},
+		{"client.json", newClientReport, "json", report.Options{}},
+		{"client.junit.xml", newClientReport, "junit", report.Options{Hostname: "grader"}},
+		{"client.tap", newClientReport, "tap", report.Options{}},
+		{"client.gradescope.json", newClientReport, "gradescope", report.Options{}},
+		{"client.html", newClientReport, "html", report.Options{}},
 	}
 	for _, c := range cases {
 		It("writes "+c.name, func() {

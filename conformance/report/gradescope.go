@@ -10,14 +10,15 @@ import (
 )
 
 // writeGradescope writes r as Gradescope's results.json (its autograder
-// specification), each check scored with o.Rubric or the default rubric:
+// specification), each check scored with o.Rubric or the default rubric of
+// r's catalogue (server, UDP or client):
 // a test passes when its check earns its points (see Rubric), with a
 // student-facing diagnosis, hint and replay command for each failure.
 func writeGradescope(w io.Writer, r *engine.Report, o Options) error {
 	rubric := o.Rubric
 	if rubric == nil {
 		var err error
-		if rubric, err = DefaultRubric(); err != nil {
+		if rubric, err = defaultRubricFor(r); err != nil {
 			return fmt.Errorf("gradescope: %w", err)
 		}
 	}

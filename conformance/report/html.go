@@ -51,6 +51,8 @@ type htmlView struct {
 	Rows              []htmlRow
 	Groups            []htmlGroup
 	Server            *htmlServer
+	Subject           string // "server" or "client"
+	Client            string // how the client was run (a client report)
 	CSS               template.CSS
 }
 
@@ -96,6 +98,8 @@ func buildHTMLView(r *engine.Report, o Options) htmlView {
 		Columns:  4,
 		CSS:      template.CSS(htmlReportCSS),
 		Counts:   htmlCounts(r),
+		Subject:  render.Subject(r),
+		Client:   render.ClientWords(r),
 	}
 	if v.Title == "" {
 		v.Title = "echoconf: " + r.Target
@@ -176,11 +180,15 @@ func htmlRowOf(r *engine.Report, res engine.Result, rubric *Rubric) htmlRow {
 		row.Duration = "–" // did not run
 	}
 	if rubric != nil {
+		p := rubric.Points(res.Check.ID)
+		if r.Client != nil && !render.AtStake(r, res) {
+			p = 0 // a client check that does not apply to the client's shape
+		}
 		earned := 0.0
 		if render.Earns(res) {
-			earned = rubric.Points(res.Check.ID)
+			earned = p
 		}
-		row.Points = render.Points(earned) + " / " + render.Points(rubric.Points(res.Check.ID))
+		row.Points = render.Points(earned) + " / " + render.Points(p)
 	}
 	switch res.Status {
 	case engine.StatusFail, engine.StatusWarn, engine.StatusError, engine.StatusUnjudged:
@@ -188,7 +196,7 @@ func htmlRowOf(r *engine.Report, res engine.Result, rubric *Rubric) htmlRow {
 		if res.Status == engine.StatusUnjudged {
 			row.Summary = "Not judged: " + row.Summary
 		}
-		row.Diagnosis = resultDetails(res)
+		row.Diagnosis = resultDetails(r, res)
 		row.Hint = render.Hint(res)
 		row.Hex = hexWindows(res.Failure())
 		row.Replay = render.Replay(r, res)
@@ -206,14 +214,18 @@ func htmlRowOf(r *engine.Report, res engine.Result, rubric *Rubric) htmlRow {
 // resultDetails is the folded diagnosis of a result, below its summary:
 // the failure's byte counts and cause (its hex windows are rendered apart, with
 // the differing bytes marked), or the error, and the server's death.
-func resultDetails(res engine.Result) string {
+func resultDetails(r *engine.Report, res engine.Result) string {
 	var b strings.Builder
 	if f := res.Failure(); f != nil {
-		fmt.Fprintf(&b, "sent %d bytes, received %d bytes", f.Sent, f.Received)
-		if f.Ending != spec.EventNone {
-			fmt.Fprintf(&b, ", ended by %s", f.Ending)
+		if res.Check.Needs == spec.NeedsClient {
+			b.WriteString(render.FailureCounts(f))
+		} else {
+			fmt.Fprintf(&b, "sent %d bytes, received %d bytes", f.Sent, f.Received)
+			if f.Ending != spec.EventNone {
+				fmt.Fprintf(&b, ", ended by %s", f.Ending)
+			}
+			b.WriteString("\n")
 		}
-		b.WriteString("\n")
 		if f.Err != nil {
 			fmt.Fprintf(&b, "cause: %v\n", f.Err)
 		}
@@ -225,10 +237,10 @@ func resultDetails(res engine.Result) string {
 		b.WriteString("This SHOULD requirement is a warning because the run is not strict.\n")
 	}
 	if res.Status == engine.StatusUnjudged {
-		b.WriteString("The server did not serve this check's traffic correctly, so this SHOULD requirement could not be judged.\n")
+		fmt.Fprintf(&b, "%s, so this SHOULD requirement could not be judged.\n", render.NotJudged(r, "The"))
 	}
 	if res.Status == engine.StatusError {
-		b.WriteString("The check could not run: this is the checker's fault, not the server's.\n")
+		fmt.Fprintf(&b, "The check could not run: this is the checker's fault, not the %s's.\n", render.Subject(r))
 	}
 	if res.ServerDied != "" {
 		fmt.Fprintf(&b, "The server died during this check: %s\n", res.ServerDied)

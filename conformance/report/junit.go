@@ -191,6 +191,10 @@ func buildJUnit(r *engine.Report, o Options) junitSuites {
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
+	if c := r.Client; c != nil {
+		s.Properties = append(s.Properties, junitProperty{Name: "client.shape", Value: c.Shape},
+			junitProperty{Name: "client.tty", Value: fmt.Sprint(c.TTY)})
+	}
 	if srv := r.Server; srv != nil {
 		s.Properties = append(s.Properties, junitProperty{Name: "server.command", Value: srv.Command},
 			junitProperty{Name: "server.pid", Value: fmt.Sprint(srv.PID)},
@@ -217,14 +221,14 @@ func junitCaseOf(r *engine.Report, res engine.Result) junitCase {
 		c.Failure.Text = flaky + c.Failure.Text
 	case engine.StatusError:
 		c.Error = &junitProblem{Message: render.OneLine(render.ErrText(res.Err)), Type: "error",
-			Text: flaky + "The check could not run (the checker's fault, not the server's).\n" + render.ErrText(res.Err) + "\n" + render.ReplayAndTimeline(r, res)}
+			Text: flaky + "The check could not run (the checker's fault, not the " + render.Subject(r) + "'s).\n" + render.ErrText(res.Err) + "\n" + render.ReplayAndTimeline(r, res)}
 	case engine.StatusSkip:
 		c.Skipped = &junitText{Text: render.SkipReason(res)}
 	case engine.StatusWarn:
 		c.Skipped = &junitText{Text: flaky + "WARNING: SHOULD requirement violated (a warning, not a failure, because the run is not strict).\n" +
 			resultDiagnosis(r, res)}
 	case engine.StatusUnjudged:
-		text := flaky + "NOT JUDGED: the server did not serve this check's traffic correctly, so its SHOULD requirement could not be judged.\n" +
+		text := flaky + "NOT JUDGED: " + render.NotJudged(r, "the") + ", so its SHOULD requirement could not be judged.\n" +
 			resultDiagnosis(r, res)
 		if r.Strict {
 			c.Failure = &junitProblem{Message: "not judged: " + render.OneLine(render.ErrText(res.Err)), Type: "unjudged", Text: text}
@@ -265,7 +269,7 @@ func resultDiagnosis(r *engine.Report, res engine.Result) string {
 	fmt.Fprintf(&b, "requirement (%s): %s\n", res.Check.Level, res.Check.Requirement)
 	var f *spec.Failure
 	if errors.As(res.Err, &f) {
-		b.WriteString(f.Report())
+		b.WriteString(render.FailureReport(res, f))
 	} else if res.Err != nil {
 		b.WriteString(res.Err.Error())
 		b.WriteString("\n")

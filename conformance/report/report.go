@@ -27,6 +27,13 @@
 // Every failed, warned, unjudged or errored check carries, in every format,
 // the command that replays it and the timeline of its exchange.
 //
+// A report of an echo client (echoconf check-client: engine.Report.Client
+// is set) is written the same way, worded for a client, with the client's
+// shape (json "client", junit properties client.shape and client.tty, a tap
+// "# client:" comment, a line in text, html and gradescope), and the
+// gradescope format scores it with DefaultClientRubric unless
+// Options.Rubric is set (a UDP server's report: DefaultUDPRubric).
+//
 // # JSON schema, version 1
 //
 // The json format writes one object. Fields (and status values: unjudged)
@@ -37,7 +44,7 @@
 //	  "schema_version": 1,
 //	  "tool": "echoconf",
 //	  "verdict": "pass" | "fail",      // fail when any check failed or errored (or, strict, was not judged)
-//	  "target": "127.0.0.1:7007",      // or the exec command as given
+//	  "target": "127.0.0.1:7007",      // or the exec command as given (a client report: the client's command)
 //	  "started": "2026-03-14T15:09:26Z",  // RFC 3339
 //	  "duration_ms": 2310,
 //	  "strict": false,
@@ -48,6 +55,10 @@
 //	    "exit": "",                     // how it ended by itself, if it did
 //	    "deaths": ["died during basic/many-messages: signal: broken pipe"],
 //	    "output": "...", "output_truncated": false
+//	  },
+//	  "client": {                      // a client report only (echoconf check-client), else absent
+//	    "shape": "argument" | "interactive" | "stream",
+//	    "tty": false                    // the client's stdin was a terminal (--tty)
 //	  },
 //	  "checks": [{                     // every check of the catalogue, catalogue order
 //	    "id": "halfclose/no-data", "category": "halfclose",
@@ -65,8 +76,10 @@
 //	      "sent": 0, "received": 0, "offset": -1, "window_start": 0,
 //	      "expected_hex": "", "actual_hex": "", "ending": "timeout",
 //	      "conn": "", "detail": "", "cause": ""
-//	    },
-//	    "replay": "echoconf check --select ID --seed N --timeout-scale F --exec '...'",  // not on pass or skip
+//	    },                              // in a client report, bytes are counted by echoconf's server:
+//	                                    // "received" is what the client sent, "sent" what the server sent it
+//	    "replay": "echoconf check --select ID --seed N --timeout-scale F --exec '...'",  // not on pass or skip;
+//	                                    // a client's: "echoconf check-client --select ID --seed N --timeout-scale F --shape S [--tty] --exec '...'"
 //	    "timeline": {                   // not on pass or skip; absent when no connection was made
 //	      "conns": 1, "written": 4096, "read": 17,
 //	      "head": [{"at_ms": 0.2, "conn": 1, "op": "connect" | "write" | "read" | "half-close" | "reset" | "close",

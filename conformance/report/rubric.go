@@ -94,6 +94,13 @@ func LoadRubric(path string, catalogue []spec.Check) (*Rubric, error) {
 	return r, nil
 }
 
+//go:embed default_client_rubric.yaml
+var defaultClientRubricYAML []byte
+
+// DefaultClientRubricYAML returns the built-in rubric for the client
+// catalogue, as a file for graders to copy and edit.
+func DefaultClientRubricYAML() []byte { return bytes.Clone(defaultClientRubricYAML) }
+
 // DefaultRubric returns the embedded default rubric resolved against
 // spec.All(). It totals exactly 100 points (a test enforces it).
 func DefaultRubric() (*Rubric, error) {
@@ -103,6 +110,26 @@ func DefaultRubric() (*Rubric, error) {
 // DefaultUDPRubric returns the built-in rubric for the udp catalogue.
 func DefaultUDPRubric() (*Rubric, error) {
 	return ParseRubric(defaultUDPRubricYAML, spec.UDP())
+}
+
+// DefaultClientRubric returns the built-in rubric for the client
+// catalogue, resolved against spec.Clients(). It totals exactly 100 points,
+// 90 without client/large-stream (a test enforces both).
+func DefaultClientRubric() (*Rubric, error) {
+	return ParseRubric(defaultClientRubricYAML, spec.Clients())
+}
+
+// defaultRubricFor is the built-in rubric of r's catalogue: the client
+// rubric for a client report, the UDP one for a UDP server, else the
+// default rubric.
+func defaultRubricFor(r *engine.Report) (*Rubric, error) {
+	switch {
+	case r.Client != nil:
+		return DefaultClientRubric()
+	case r.Network == "udp":
+		return DefaultUDPRubric()
+	}
+	return DefaultRubric()
 }
 
 func resolveRubric(f rubricFile, catalogue []spec.Check) (*Rubric, error) {
@@ -195,7 +222,9 @@ func (r *Rubric) IDs() []string { return append([]string(nil), r.order...) }
 // 1/1000: the sum over rep's results of the check's points (max) and of the
 // points of the results that earn them (score), by the rule of Rubric.
 // Checks that --select/--skip left out are not at stake; checks skipped
-// because they do not apply to the target are, and earn nothing.
+// because they do not apply to a server target are, and earn nothing. In a
+// client report a skipped check (one that does not apply to the client's
+// shape) is not at stake.
 func (r *Rubric) Score(rep *engine.Report) (score, maxScore float64) {
 	return render.Score(r, rep)
 }

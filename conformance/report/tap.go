@@ -84,7 +84,7 @@ func tapPoint(w *bufio.Writer, r *engine.Report, n int, res engine.Result) {
 	case res.Status == engine.StatusWarn:
 		fmt.Fprintf(w, "not ok %d - %s # TODO SHOULD requirement violated (warning: the run is not strict)\n", n, desc)
 	case res.Status == engine.StatusUnjudged && !r.Strict:
-		fmt.Fprintf(w, "ok %d - %s # SKIP not judged: the server did not serve this check's traffic correctly\n", n, desc)
+		fmt.Fprintf(w, "ok %d - %s # SKIP not judged: %s\n", n, desc, tapEscape(render.NotJudged(r, "the")))
 	default:
 		fmt.Fprintf(w, "not ok %d - %s\n", n, desc)
 	}
@@ -121,6 +121,9 @@ func tapTrailer(w *bufio.Writer, r *engine.Report) {
 		counts[engine.StatusPass], counts[engine.StatusFail], counts[engine.StatusWarn],
 		counts[engine.StatusUnjudged], counts[engine.StatusSkip], counts[engine.StatusError])
 	fmt.Fprintf(w, "# target: %s\n", tapComment(r.Target))
+	if c := render.ClientWords(r); c != "" {
+		fmt.Fprintf(w, "# client: %s\n", c)
+	}
 	s := r.Server
 	if s == nil {
 		return

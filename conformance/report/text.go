@@ -46,7 +46,7 @@ func textTitle(w *bufio.Writer, r *engine.Report, o Options) {
 	if o.Title != "" {
 		fmt.Fprintf(w, "%s\n", render.Paint(o.Color, render.Bold, o.Title))
 	}
-	fmt.Fprintf(w, "%s\n", render.TitleLine(r.Target, o.Color))
+	fmt.Fprintf(w, "%s\n", render.ReportTitleLine(r, o.Color))
 }
 
 // textDiagnostics writes the full diagnosis of every result that failed,
@@ -73,10 +73,10 @@ func textDiagnosis(w *bufio.Writer, r *engine.Report, res engine.Result, c bool)
 		res.Check.ID, res.Check.Level)
 	fmt.Fprintf(w, "    requirement: %s\n", res.Check.Requirement)
 	if res.Status == engine.StatusUnjudged {
-		w.WriteString("    not judged: the server did not serve this check's traffic correctly, so the requirement could not be judged\n")
+		fmt.Fprintf(w, "    not judged: %s, so the requirement could not be judged\n", render.NotJudged(r, "the"))
 	}
 	if f := res.Failure(); f != nil {
-		w.WriteString(render.Indent(f.Report(), "    "))
+		w.WriteString(render.Indent(render.FailureReport(res, f), "    "))
 	} else if res.Err != nil {
 		fmt.Fprintf(w, "    %s\n", res.Err)
 	}

@@ -68,6 +68,9 @@ func BuildGradescope(r *engine.Report, rubric Rubric) *GradescopeResults {
 			continue // not run, not at stake: Gradescope lists what was graded
 		}
 		p := rubric.Points(res.Check.ID)
+		if !AtStake(r, res) {
+			p = 0 // a client check that does not apply to the client's shape
+		}
 		t := GradescopeTest{
 			Name:       res.Check.ID,
 			Number:     numbers[i],
@@ -125,6 +128,9 @@ func gradescopeSummary(r *engine.Report, score, maxScore float64) string {
 	if r.Strict {
 		b.WriteString("Strict run: SHOULD requirements count like MUST requirements.\n")
 	}
+	if c := r.Client; c != nil {
+		fmt.Fprintf(&b, "Your client was checked as %s.\n", clientWords(c))
+	}
 	var failed []string
 	for _, res := range r.Results {
 		if res.Status == engine.StatusFail || res.Status == engine.StatusError {
@@ -172,19 +178,19 @@ func studentDiagnosis(r *engine.Report, res engine.Result) string {
 	case engine.StatusSkip:
 		fmt.Fprintf(&b, "Skipped: %s\n", SkipReason(res))
 	case engine.StatusError:
-		fmt.Fprintf(&b, "The checker could not run this check (not your server's fault): %s\n", ErrText(res.Err))
+		fmt.Fprintf(&b, "The checker could not run this check (not your %s's fault): %s\n", Subject(r), ErrText(res.Err))
 	case engine.StatusWarn, engine.StatusFail, engine.StatusUnjudged:
 		switch {
 		case res.Status == engine.StatusUnjudged:
-			b.WriteString("Not judged: your server did not serve this check's traffic correctly, so this SHOULD requirement could not be judged; it earns no points.\n")
+			fmt.Fprintf(&b, "Not judged: %s, so this SHOULD requirement could not be judged; it earns no points.\n", NotJudged(r, "your"))
 		case res.Status == engine.StatusWarn && Earns(res):
 			b.WriteString("Warning: this SHOULD requirement is violated; it costs no points because the run is not strict.\n")
 		case res.Status == engine.StatusWarn:
-			b.WriteString("Warning: this SHOULD requirement could not be verified because the server did not work, so it earns no points.\n")
+			fmt.Fprintf(&b, "Warning: this SHOULD requirement could not be verified because the %s did not work, so it earns no points.\n", Subject(r))
 		}
 		b.WriteString("What went wrong: ")
 		if f := res.Failure(); f != nil {
-			b.WriteString(f.Report())
+			b.WriteString(FailureReport(res, f))
 		} else {
 			b.WriteString(ErrText(res.Err))
 			b.WriteString("\n")
@@ -196,7 +202,11 @@ func studentDiagnosis(r *engine.Report, res engine.Result) string {
 			fmt.Fprintf(&b, "Hint: %s\n", h)
 		}
 		if cmd := Replay(r, res); cmd != "" {
-			fmt.Fprintf(&b, "To see it happen, run this check alone against your server, with the same payloads and timing:\n  %s\n", cmd)
+			against := "against your server, with the same payloads"
+			if r.Client != nil {
+				against = "on your client, with the same messages"
+			}
+			fmt.Fprintf(&b, "To see it happen, run this check alone %s and timing:\n  %s\n", against, cmd)
 		}
 		if t := Timeline(res); t != "" {
 			b.WriteString("What happened on the connection (time since the first connection):\n")

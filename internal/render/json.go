@@ -25,6 +25,7 @@ type JSONReport struct {
 	Network       string         `json:"network,omitempty"` // "udp" for a UDP target; absent for TCP
 	Counts        map[string]int `json:"counts"`
 	Server        *JSONServer    `json:"server,omitempty"`
+	Client        *JSONClient    `json:"client,omitempty"` // a client report only (echoconf check-client)
 	Checks        []JSONCheck    `json:"checks"`
 }
 
@@ -37,6 +38,12 @@ type JSONServer struct {
 	Deaths          []string `json:"deaths"`
 	Output          string   `json:"output"`
 	OutputTruncated bool     `json:"output_truncated"`
+}
+
+// JSONClient describes the client a client report judged.
+type JSONClient struct {
+	Shape string `json:"shape"` // "argument", "interactive" or "stream"
+	TTY   bool   `json:"tty"`   // its stdin was a terminal
 }
 
 // JSONCheck is one check's result.
@@ -137,6 +144,9 @@ func BuildJSON(r *engine.Report) *JSONReport {
 	if s := r.Server; s != nil {
 		doc.Server = &JSONServer{Command: s.Command, PID: s.PID, Restarts: s.Restarts, Exit: s.Exit,
 			Deaths: append([]string{}, s.Deaths...), Output: s.Output, OutputTruncated: s.OutputTruncated}
+	}
+	if c := r.Client; c != nil {
+		doc.Client = &JSONClient{Shape: c.Shape, TTY: c.TTY}
 	}
 	for _, res := range r.Results {
 		doc.Checks = append(doc.Checks, jsonCheck(r, res))

@@ -28,10 +28,11 @@ func Earns(res engine.Result) bool {
 
 // Score returns the points rep earned under rubric and the points at
 // stake, rounded to 1/1000: checks left out by the selection are not at
-// stake.
+// stake, nor, in a client report, checks that do not apply to the
+// client's shape (AtStake).
 func Score(rubric Rubric, rep *engine.Report) (score, maxScore float64) {
 	for _, res := range rep.Results {
-		if res.NotSelected {
+		if !AtStake(rep, res) {
 			continue
 		}
 		p := rubric.Points(res.Check.ID)
@@ -41,6 +42,18 @@ func Score(rubric Rubric, rep *engine.Report) (score, maxScore float64) {
 		}
 	}
 	return roundPoints(score), roundPoints(maxScore)
+}
+
+// AtStake reports whether res's points count in rep's score: not when
+// --select/--skip left its check out, nor when it is a client check
+// skipped because it does not apply to the client's shape (a skipped server
+// check is at stake: a check that needs --exec earns nothing against
+// HOST:PORT).
+func AtStake(rep *engine.Report, res engine.Result) bool {
+	if res.NotSelected {
+		return false
+	}
+	return rep.Client == nil || res.Status != engine.StatusSkip
 }
 
 // roundPoints rounds to 1/1000 of a point so that category splits such as

@@ -46,19 +46,25 @@ func SkipReason(res engine.Result) string {
 // against the same target, with the run's payload seed, timeout scale and
 // strictness: the same payloads and the same timing. In exec mode the
 // target is the server's command line with {port}; against a HOST:PORT it
-// is that address. It is empty for a result that passed or was skipped,
+// is that address. For a client (echoconf check-client) it is
+// "echoconf check-client --select ID --seed N --timeout-scale F [--strict]
+// --shape S [--tty] --exec 'CMD'". It is empty for a result that passed or was skipped,
 // and in a report that engine.Run did not make (no seed).
 func Replay(r *engine.Report, res engine.Result) string {
 	if res.Status == engine.StatusPass || res.Status == engine.StatusSkip || r.Seed == 0 {
 		return ""
 	}
-	args := []string{"echoconf", "check", "--select", shellQuote(res.Check.ID), "--seed", strconv.FormatUint(r.Seed, 10)}
+	timing := []string{"--seed", strconv.FormatUint(r.Seed, 10)}
 	if r.TimeoutScale != 0 {
-		args = append(args, "--timeout-scale", strconv.FormatFloat(r.TimeoutScale, 'g', -1, 64))
+		timing = append(timing, "--timeout-scale", strconv.FormatFloat(r.TimeoutScale, 'g', -1, 64))
 	}
 	if r.Strict {
-		args = append(args, "--strict")
+		timing = append(timing, "--strict")
 	}
+	if r.Client != nil {
+		return clientReplay(r, res, timing)
+	}
+	args := append([]string{"echoconf", "check", "--select", shellQuote(res.Check.ID)}, timing...)
 	if r.Network == "udp" {
 		args = append(args, "--udp")
 	}
@@ -154,6 +160,9 @@ func Hint(res engine.Result) string {
 	f := res.Failure()
 	if f == nil {
 		return ""
+	}
+	if res.Check.Needs == spec.NeedsClient {
+		return clientHint(res, f)
 	}
 	switch f.Kind {
 	case spec.KindRefused:
