@@ -56,8 +56,9 @@ func judgeSendsExact(ex exchange, r *clientRun) *Failure {
 	switch {
 	case bytes.HasPrefix(got, ex.sent) && len(bytes.Trim(got[len(ex.sent):], "\x00")) == 0:
 		f.Diagnosis = DiagExtra
-		f.Detail = fmt.Sprintf("the client sent %d NUL bytes after the message: the string's terminator (strlen+1) or the rest of its buffer (sizeof buf); send exactly strlen bytes",
-			len(got)-len(ex.sent))
+		n := len(got) - len(ex.sent)
+		f.Detail = fmt.Sprintf("the client sent %d NUL %s after the message: the string's terminator (strlen+1) or the rest of its buffer (sizeof buf); send exactly strlen bytes",
+			n, map[bool]string{true: "byte", false: "bytes"}[n == 1])
 	case bytes.HasPrefix(got, ex.sent):
 		f.Diagnosis = DiagExtra
 		f.Detail = "the client sent bytes after the message"

@@ -197,7 +197,7 @@ var _ = Describe("echoconf check-client", func() {
 		out := string(s.Out.Contents())
 		Expect(out).To(MatchRegexp(`(?m)^FAIL +client/sends-exact +\S+ +wrong-bytes \(extra\) at offset \d+`))
 		Expect(out).To(MatchRegexp(`(?m)^PASS +client/prints-echo `))
-		Expect(out).To(ContainSubstring("the client sent 1 NUL bytes after the message"))
+		Expect(out).To(ContainSubstring("the client sent 1 NUL byte after the message"))
 		Expect(out).To(MatchRegexp(`got from offset \d+:\n(.*\n)? +[0-9a-f]{8} .* 00 +\|[^|]*\.\|\n`), "the NUL shown in the hex window")
 		m := replayRE.FindStringSubmatch(out)
 		Expect(m).NotTo(BeNil(), out)

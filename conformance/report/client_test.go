@@ -33,7 +33,7 @@ func newClientReport() *engine.Report {
 			Offset: 20, WindowStart: 0, Sent: 21, Received: 21, Ending: spec.EventEOF,
 			ExpectedWindow: []byte("echo6a2759eef24df7dd"), ActualWindow: []byte("echo6a2759eef24df7dd\x00"),
 			Expected: "the 20 bytes of the message", Actual: "21 bytes that differ from byte 20",
-			Detail: "the client sent 1 NUL bytes after the message: the string's terminator (strlen+1) or the rest of its buffer (sizeof buf); send exactly strlen bytes"}},
+			Detail: "the client sent 1 NUL byte after the message: the string's terminator (strlen+1) or the rest of its buffer (sizeof buf); send exactly strlen bytes"}},
 		"client/prints-echo": {engine.StatusFail, &spec.Failure{Kind: spec.KindWrongOutput, Offset: -1, Sent: 65, Received: 65,
 			Expected: "each echo printed once", Actual: `bytes of the messages outside their echo: "7d71d5" in "7d71d5<b>\n"`,
 			Detail: "a stale buffer or a repeated echo: print exactly the bytes each read returned"}},
