@@ -190,3 +190,41 @@ var _ = Describe("grading a class of echo clients", Ordered, func() {
 		Entry("a server check", func(o *grade.Options) { o.Select = []string{"basic/small-message"} }, "matches no check"),
 	)
 })
+
+var _ = Describe("grading a class of stream clients", func() {
+	It("scores them with the stream rubric, where a deadlock costs client/large-stream's points", func() {
+		requireToolchain()
+		class := GinkgoT().TempDir()
+		for sub, src := range map[string]string{"copies": "stream-client.c", "writes-first": "write-all-first.c"} {
+			b, err := os.ReadFile(filepath.Join("..", "testdata", "c", "clients", src))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(os.MkdirAll(filepath.Join(class, sub), 0o755)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(class, sub, "client.c"), b, 0o644)).To(Succeed())
+		}
+		o := gradeOptions("", 0)
+		o.Client = &grade.ClientOptions{Shape: spec.ShapeStream}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		results, err := grade.Grade(ctx, class, o)
+		Expect(err).NotTo(HaveOccurred())
+		type row struct {
+			Submission, Verdict string
+			Score, MaxScore     float64
+			FailedChecks        []string
+		}
+		var got []row
+		for _, r := range results {
+			got = append(got, row{r.Submission, r.Verdict, r.Score, r.MaxScore, r.FailedChecks})
+			Expect(r.Report).NotTo(BeNil(), "%s: %v %s", r.Submission, r.Err, r.BuildOutput)
+			Expect(r.Report.Target).To(Equal("./client {host} {port}"))
+			Expect(r.Report.Client).To(Equal(&engine.ClientInfo{Shape: "stream"}))
+		}
+		want := []row{
+			{"copies", grade.VerdictPass, 100, 100, nil},
+			{"writes-first", grade.VerdictFail, 88, 100, []string{"client/large-stream"}},
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			Fail("the grades (-want +got):\n" + d + failuresOf(results))
+		}
+	})
+})
