@@ -20,9 +20,9 @@ import (
 // Merge refuses, naming what is wrong: a run that did not complete, runs
 // of different echoconf versions (or a version other than this one, which
 // renders the class files) or configurations (rubric, selected checks,
-// --strict, --repeat, --timeout-scale, --binary, --run), runs of different
-// classes, a submission graded by two runs, and submissions graded by none
-// (a missing shard).
+// --strict, --repeat, --timeout-scale, --binary, --run, a client's shape
+// and terminal), runs of different classes, a submission graded by two
+// runs, and submissions graded by none (a missing shard).
 func Merge(out string, dirs []string) ([]Result, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("no runs to merge")
