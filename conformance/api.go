@@ -6,8 +6,9 @@ import (
 	"github.com/echoconf/echoconf/internal/engine"
 )
 
-// Target is what Run checks: exactly one of Addr ("HOST:PORT") and Exec
-// (a command that Run starts, checks and stops) is set.
+// Target is what Run checks: exactly one of Addr ("HOST:PORT"), Exec
+// (a command that Run starts, checks and stops) and Client (an echo
+// client, checked with the client catalogue) is set.
 type Target = engine.Target
 
 // ExecSpec describes a server that Run or StartProcess starts: its command

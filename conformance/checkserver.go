@@ -67,7 +67,13 @@ func (e *CheckError) Unwrap() error { return e.Result.Err }
 // at all (a bad option or pattern). An unreachable server is not such an
 // error: every check fails with a "refused" diagnosis.
 func CheckServer(addr string, opts ...Option) error {
-	rep, err := engine.Run(context.Background(), engine.Target{Addr: addr}, engine.Apply(opts...))
+	return checkTarget(context.Background(), engine.Target{Addr: addr}, engine.Apply(opts...))
+}
+
+// checkTarget is CheckServer and CheckClient: errors.Join of a *CheckError
+// per check of o that target fails.
+func checkTarget(ctx context.Context, target engine.Target, o engine.Options) error {
+	rep, err := engine.Run(ctx, target, o)
 	if err != nil {
 		return fmt.Errorf("echoconf: %w", err)
 	}

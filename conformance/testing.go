@@ -48,7 +48,13 @@ const deadlineMargin = 3 * time.Second
 // returns when every subtest has finished.
 func TestServer(t *testing.T, addr string, opts ...Option) {
 	t.Helper()
-	o := engine.Apply(opts...)
+	testTarget(t, engine.Target{Addr: addr}, engine.Apply(opts...))
+}
+
+// testTarget is TestServer and TestClient: one subtest per check of o
+// that "go test -run" selects, all run against target in one engine.Run.
+func testTarget(t *testing.T, target engine.Target, o engine.Options) {
+	t.Helper()
 	checks, err := engine.Select(o)
 	if err != nil {
 		t.Fatalf("echoconf: %v", err)
@@ -67,7 +73,7 @@ func TestServer(t *testing.T, addr string, opts ...Option) {
 	}
 	finished := make(chan runEnd, 1)
 	go func() {
-		rep, err := engine.Run(ctx, engine.Target{Addr: addr}, o)
+		rep, err := engine.Run(ctx, target, o)
 		finished <- runEnd{rep, err}
 	}()
 	if end := release(selected, finished); end.err != nil {

@@ -364,7 +364,7 @@ func gradeOne(ctx context.Context, name, src string, o Options, id identity, is 
 	killLeftovers(rep, box, id, is, &res)
 	if errors.Is(err, process.ErrProgram) {
 		// It built, but what it built cannot run: the submission's fault,
-		// scored as a build that left no server.
+		// scored as a build that left no server (or client).
 		res.Verdict, res.FailedChecks = VerdictBuildFailed, []string{"build"}
 		res.BuildOutput += err.Error() + "\n"
 		return res
@@ -418,6 +418,9 @@ func buildInBox(ctx context.Context, dir string, o Options, id identity, is Isol
 // runChecks runs the catalogue against the built server in dir, started
 // in box with the submission's limits as id.
 func runChecks(ctx context.Context, dir string, o Options, id identity, is Isolation, box *container) (*engine.Report, error) {
+	if o.Client != nil {
+		return runClientChecks(ctx, dir, o, id)
+	}
 	target := engine.Target{Exec: &engine.ExecSpec{
 		Command:        o.Run,
 		Dir:            dir,

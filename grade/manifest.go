@@ -84,6 +84,9 @@ type RunConfig struct {
 	TimeoutScale float64  `json:"timeout_scale"`
 	Binary       string   `json:"binary"`
 	Run          string   `json:"run"`
+	// ClientShape and ClientTTY are set when the run graded clients.
+	ClientShape string `json:"client_shape,omitempty"`
+	ClientTTY   bool   `json:"client_tty,omitempty"`
 }
 
 // configOf returns the RunConfig of o (after withDefaults).
@@ -103,6 +106,9 @@ func configOf(o Options) RunConfig {
 	}
 	if c.TimeoutScale == 0 {
 		c.TimeoutScale = 1
+	}
+	if o.Client != nil {
+		c.ClientShape, c.ClientTTY = o.Client.Shape.String(), o.Client.TTY
 	}
 	checks := o.Checks
 	if checks == nil {
@@ -138,6 +144,8 @@ func (c RunConfig) differences(d RunConfig) []string {
 	add(c.Repeat != d.Repeat, "--repeat", c.Repeat, d.Repeat)
 	add(c.TimeoutScale != d.TimeoutScale, "--timeout-scale", c.TimeoutScale, d.TimeoutScale)
 	add(c.Binary != d.Binary, "--binary", c.Binary, d.Binary)
+	add(c.ClientShape != d.ClientShape, "client --shape", c.ClientShape, d.ClientShape)
+	add(c.ClientTTY != d.ClientTTY, "client --tty", c.ClientTTY, d.ClientTTY)
 	add(c.Run != d.Run, "--run", c.Run, d.Run)
 	return out
 }

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/echoconf/echoconf/spec"
 )
 
 // Merge combines the --out directories of several runs of one class
@@ -22,9 +20,9 @@ import (
 // Merge refuses, naming what is wrong: a run that did not complete, runs
 // of different echoconf versions (or a version other than this one, which
 // renders the class files) or configurations (rubric, selected checks,
-// --strict, --repeat, --timeout-scale, --binary, --run), runs of different
-// classes, a submission graded by two runs, and submissions graded by none
-// (a missing shard).
+// --strict, --repeat, --timeout-scale, --binary, --run, a client's shape
+// and terminal), runs of different classes, a submission graded by two
+// runs, and submissions graded by none (a missing shard).
 func Merge(out string, dirs []string) ([]Result, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("no runs to merge")
@@ -144,7 +142,7 @@ func mergedResults(first *Manifest, from map[string]string) ([]Result, error) {
 		if r.Version != first.Version || r.ConfigSHA256 != hash {
 			return nil, fmt.Errorf("submission %s in %s was graded by another version or configuration than its run", n, from[n])
 		}
-		if results[i], err = r.result(append(spec.All(), spec.UDP()...)); err != nil {
+		if results[i], err = r.result(everyCheck()); err != nil {
 			return nil, err
 		}
 	}
@@ -325,7 +323,7 @@ func ReadRun(dir string) (*Manifest, []Result, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("submission %s: %w", n, err)
 		}
-		res, err := r.result(append(spec.All(), spec.UDP()...))
+		res, err := r.result(everyCheck())
 		if err != nil {
 			return nil, nil, err
 		}

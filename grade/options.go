@@ -33,10 +33,11 @@ const (
 
 // Options configure a grading run. The zero value grades with the defaults.
 type Options struct {
-	// Binary is the program the build produces (default "server").
+	// Binary is the program the build produces (default "server", or
+	// "client" with Client).
 	Binary string
 	// Run is how the program is started, {port} being replaced by a free
-	// port (default "./BINARY {port}").
+	// port (default "./BINARY {port}"; for a client, see ClientOptions).
 	Run string
 	// User runs builds and servers when the grader is root (default
 	// "nobody"); ignored otherwise.
@@ -57,11 +58,14 @@ type Options struct {
 	Strict       bool
 	TimeoutScale float64
 	Repeat       int
-	// Checks is the catalogue (default spec.All(), or spec.UDP() with
-	// Network "udp").
+	// Checks is the catalogue (default spec.All(), spec.UDP() with
+	// Network "udp", or spec.Clients() with Client).
 	Checks []spec.Check
 	// Network is "udp" for a class of UDP servers; "" or "tcp" for TCP.
 	Network string
+	// Client, when set, grades echo clients instead of servers (see
+	// ClientOptions).
+	Client *ClientOptions
 	// Limits.
 	BuildTimeout   time.Duration
 	Timeout        time.Duration // wall clock per submission
@@ -119,12 +123,18 @@ type Event struct {
 func (o Options) withDefaults() (Options, error) {
 	if o.Binary == "" {
 		o.Binary = DefaultBinary
+		if o.Client != nil {
+			o.Binary = DefaultClientBinary
+		}
 	}
 	if strings.ContainsAny(o.Binary, "/ \t\n") || o.Binary == "." || o.Binary == ".." {
 		return o, fmt.Errorf("invalid --binary %q: want a plain file name", o.Binary)
 	}
 	if o.Run == "" {
 		o.Run = "./" + o.Binary + " {port}"
+		if o.Client != nil {
+			o.Run = o.Client.defaultRun(o.Binary)
+		}
 	}
 	if !strings.Contains(o.Run, "{port}") {
 		return o, fmt.Errorf("invalid --run %q: it must contain {port}", o.Run)
@@ -146,12 +156,23 @@ func (o Options) withDefaults() (Options, error) {
 		return o, err
 	}
 	o.Network = network
-	if o.Checks == nil && o.Network == "udp" {
+	if o.Client != nil {
+		if err := o.Client.validate(o.Run, o.Network); err != nil {
+			return o, err
+		}
+	}
+	switch {
+	case o.Checks == nil && o.Client != nil:
+		o.Checks = spec.Clients()
+	case o.Checks == nil && o.Network == "udp":
 		o.Checks = spec.UDP()
 	}
 	if o.Rubric == nil {
 		rb, err := report.DefaultRubric()
-		if o.Network == "udp" {
+		switch {
+		case o.Client != nil:
+			rb, err = report.DefaultClientRubric(o.Client.Shape)
+		case o.Network == "udp":
 			rb, err = report.DefaultUDPRubric()
 		}
 		if err != nil {

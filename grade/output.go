@@ -37,7 +37,7 @@ var SummaryHeader = []string{"submission", "score", "max_score", "verdict", "fai
 
 // buildCheck stands for the build in the reports of a submission that did
 // not build.
-var buildCheck = spec.Check{ID: "build/compile", Requirement: "The submission builds (make, or gcc on its .c files) into the server program.", Level: spec.Must}
+var buildCheck = spec.Check{ID: "build/compile", Requirement: "The submission builds (make, or gcc on its .c files) into its program (the server, or the client).", Level: spec.Must}
 
 // gradescopeResults returns the Gradescope results of res: the engine's
 // report scored by rubric, or, when it did not build (or could not be

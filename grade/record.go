@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,14 @@ type record struct {
 	Notes         []string           `json:"notes"`
 	Error         string             `json:"error"`
 	Report        *render.JSONReport `json:"report"`
+	// Client describes the client that Report judged; absent for a server.
+	Client *recordClient `json:"client,omitempty"`
+}
+
+// recordClient is engine.ClientInfo in a record.
+type recordClient struct {
+	Shape string `json:"shape"`
+	TTY   bool   `json:"tty"`
 }
 
 func recordOf(res *Result, configHash string) *record {
@@ -50,6 +59,9 @@ func recordOf(res *Result, configHash string) *record {
 	}
 	if res.Report != nil {
 		r.Report = render.BuildJSON(res.Report)
+		if c := res.Report.Client; c != nil {
+			r.Client = &recordClient{Shape: c.Shape, TTY: c.TTY}
+		}
 	}
 	return r
 }
@@ -71,6 +83,9 @@ func (r *record) result(catalogue []spec.Check) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("submission %s: %w", r.Submission, err)
 		}
+		if c := r.Client; c != nil {
+			rep.Client = &engine.ClientInfo{Shape: c.Shape, TTY: c.TTY}
+		}
 		res.Report = rep
 	}
 	return res, nil
@@ -89,6 +104,9 @@ func reportFromJSON(j *render.JSONReport, catalogue []spec.Check) (*engine.Repor
 	}
 	rep := &engine.Report{Target: j.Target, Started: j.Started, Duration: msDuration(j.DurationMS), Strict: j.Strict,
 		Seed: j.Seed, TimeoutScale: j.TimeoutScale, Exec: j.Server != nil, Network: j.Network}
+	if rep.Network == "" {
+		rep.Network = "tcp" // the JSON report names only UDP
+	}
 	if s := j.Server; s != nil {
 		rep.Server = &engine.ServerInfo{Command: s.Command, PID: s.PID, Restarts: s.Restarts, Exit: s.Exit,
 			Deaths: s.Deaths, Output: s.Output, OutputTruncated: s.OutputTruncated}
@@ -199,4 +217,9 @@ func completeResult(out, name, configHash string, catalogue []spec.Check) (Resul
 	}
 	res, err := r.result(catalogue)
 	return res, err == nil
+}
+
+// everyCheck is every catalogue a record's report may come from.
+func everyCheck() []spec.Check {
+	return slices.Concat(spec.All(), spec.UDP(), spec.Clients())
 }

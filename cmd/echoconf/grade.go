@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/echoconf/echoconf/conformance/report"
@@ -28,6 +29,16 @@ whole and holds everything it starts, so that a fork bomb or a spinner does
 not slow its neighbours down and nothing it started outlives it. As root,
 builds and servers run as --user (default nobody), because root ignores the
 process limit; --uid-base gives each parallel slot a dedicated uid instead.
+
+With --client, the submissions are echo clients, built into the program
+"client" (--binary), and judged by the client catalogue (echoconf list
+--client): for each check, echoconf plays a server and runs the client
+with --exec (default "./client {host} {message} {port}" for the argument
+--shape, "./client {host} {port}" for interactive and stream clients,
+which read stdin; --tty types it on a terminal). The client runs as --user
+like a server, with each check's time limit, but outside the resource
+limits and the cgroup, which bound only its build. A submission whose
+client cannot be run scores 0, as one that does not build.
 
 Scores come from the rubric (--rubric FILE, default: the built-in rubric of
 100 points; --print-rubric shows it). A check earns its points when it
@@ -71,21 +82,26 @@ type gradeFlags struct {
 	selectChecks, skip           globList
 	shard                        string
 	resume, udp                  bool
+	client, tty                  bool
+	shape                        string
 }
 
 func newGradeFlagSet(f *gradeFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("grade", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&f.binary, "binary", grade.DefaultBinary, "`NAME` of the program the build produces")
-	fs.StringVar(&f.exec, "exec", "", "how to start the program, `CMD {port}` (default \"./BINARY {port}\"), as in echoconf check")
+	fs.StringVar(&f.binary, "binary", "", "`NAME` of the program the build produces (default \"server\", with --client \"client\")")
+	fs.StringVar(&f.exec, "exec", "", "how to start the program, `CMD {port}` (default \"./BINARY {port}\"), as in echoconf check; with --client, the client's command line")
 	fs.StringVar(&f.run, "run", "", "deprecated spelling of --exec `CMD`")
 	fs.StringVar(&f.user, "user", grade.DefaultUser, "run builds and servers as `USER` (name or uid) when root")
 	fs.IntVar(&f.uidBase, "uid-base", 0, "as root, run parallel slot k as the dedicated uid `N`+k (uids that nothing else uses)")
 	fs.IntVar(&f.jobs, "j", 1, "grade `N` submissions in parallel")
 	fs.StringVar(&f.out, "out", "", "write the reports to `DIR`")
 	fs.StringVar(&f.rubric, "rubric", "", "score with the YAML rubric `FILE` (default: the built-in rubric)")
-	fs.BoolVar(&f.printRubric, "print-rubric", false, "print the built-in rubric (with --udp, the UDP one) and exit")
+	fs.BoolVar(&f.printRubric, "print-rubric", false, "print the built-in rubric (with --udp, the UDP one; with --client, the one of the client --shape) and exit")
 	fs.BoolVar(&f.udp, "udp", false, "grade UDP echo servers with the udp catalogue and the UDP rubric")
+	fs.BoolVar(&f.client, "client", false, "grade echo clients with the client catalogue and the client rubric")
+	fs.StringVar(&f.shape, "shape", "", "with --client, how the clients take their input: `SHAPE` argument, interactive or stream (default: argument when --exec has {message})")
+	fs.BoolVar(&f.tty, "tty", false, "with --client, make the clients' stdin a terminal")
 	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail (and cost their points)")
 	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times and report checks whose runs disagree")
 	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every check timeout by `F`")
@@ -117,9 +133,16 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
+	client, err := clientOptions(&f)
+	if err != nil {
+		return usageError(stderr, "grade: %v", err)
+	}
 	if f.printRubric {
 		rubric := report.DefaultRubricYAML()
-		if f.udp {
+		switch {
+		case client != nil:
+			rubric = report.DefaultClientRubricYAML(client.Shape)
+		case f.udp:
 			rubric = report.DefaultUDPRubricYAML()
 		}
 		if _, err := stdout.Write(rubric); err != nil {
@@ -131,6 +154,7 @@ func runGrade(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "grade: %v", err)
 	}
+	o.Client = client
 	is, err := grade.IsolationOf(o)
 	if err != nil {
 		return usageError(stderr, "grade: %v", err)
@@ -193,7 +217,10 @@ func gradeOptions(f *gradeFlags, pos []string, stderr io.Writer) (grade.Options,
 		Shard: shard, Resume: f.resume,
 	}
 	catalogue := spec.All()
-	if f.udp {
+	switch {
+	case f.client:
+		o.Checks, catalogue = spec.Clients(), spec.Clients()
+	case f.udp:
 		o.Network, o.Checks, catalogue = "udp", spec.UDP(), spec.UDP()
 	}
 	if f.rubric != "" {
@@ -204,6 +231,32 @@ func gradeOptions(f *gradeFlags, pos []string, stderr io.Writer) (grade.Options,
 		o.Rubric = rb
 	}
 	return o, nil
+}
+
+// clientOptions returns the grader's client options for --client, --shape
+// and --tty (nil without --client). The shape defaults to argument when
+// --exec has a {message} or is not given.
+func clientOptions(f *gradeFlags) (*grade.ClientOptions, error) {
+	switch {
+	case !f.client && (f.shape != "" || f.tty):
+		return nil, errors.New("--shape and --tty describe clients: add --client")
+	case !f.client:
+		return nil, nil
+	case f.udp:
+		return nil, errors.New("--client and --udp: echo clients are graded over TCP only")
+	}
+	c := &grade.ClientOptions{Shape: spec.ShapeArgument, TTY: f.tty}
+	switch {
+	case f.shape != "":
+		shape, err := spec.ParseShape(f.shape)
+		if err != nil {
+			return nil, fmt.Errorf("--shape: %w", err)
+		}
+		c.Shape = shape
+	case f.exec+f.run != "" && !strings.Contains(f.exec+f.run, "{message}"):
+		return nil, fmt.Errorf("--exec %q has no {message}: give --shape interactive or --shape stream for a client that reads stdin", f.exec+f.run)
+	}
+	return c, nil
 }
 
 // gradeFlagValues rejects arguments and flag values out of range.

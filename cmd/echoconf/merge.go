@@ -18,8 +18,8 @@ class would have written them, except for timings.
 It refuses, with a message naming what is wrong: a run that did not finish,
 runs of different echoconf versions (the merging echoconf included) or
 configurations (rubric, selected checks, --strict, --repeat,
---timeout-scale, --binary, --run), runs of different classes, a submission
-graded twice, and a missing shard.
+--timeout-scale, --binary, --run, a client's --shape and --tty), runs of
+different classes, a submission graded twice, and a missing shard.
 
 Flags:
 `

@@ -1,13 +1,15 @@
 // Package echoginkgo runs the echoconf catalogue inside a Ginkgo v2 suite and
 // offers Gomega matchers for echo behaviour.
 //
-// DescribeServer adds one spec per check to the user's suite; EchoBack and
+// DescribeServer adds one spec per check to the user's suite, and
+// DescribeClient does so for an echo client; EchoBack and
 // PassCheck are matchers for hand-written specs. This is the only non-test
 // package of the module that imports Ginkgo and Gomega.
 package echoginkgo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -59,7 +61,39 @@ const SpecTimeoutGrace = 10 * time.Second
 // bad option or pattern becomes a single failing spec, since Ginkgo forbids
 // failing while the tree is built.
 func DescribeServer(text string, addr func() string, args ...any) bool {
-	cl := types.NewCodeLocation(1)
+	target := func() (engine.Target, error) {
+		a := addr()
+		if a == "" {
+			return engine.Target{}, errors.New("DescribeServer's addr function returned an empty address")
+		}
+		return engine.Target{Addr: a}, nil
+	}
+	return describeChecks(text, types.NewCodeLocation(1), target, nil, args)
+}
+
+// DescribeClient is DescribeServer for an echo client: one It per check of
+// the client catalogue (spec.Clients), or of the checks that
+// conformance.WithRun and WithSkip select, each of which plays a server
+// and runs the client once. client is called when each spec runs, so the
+// client may be built in BeforeSuite; it returns the client's command line
+// and shape (see conformance.Client). A check that does not apply to the
+// client's shape skips its spec with the reason. args, labels, timeouts,
+// code locations and outcomes are as for DescribeServer.
+func DescribeClient(text string, client func() conformance.Client, args ...any) bool {
+	target := func() (engine.Target, error) {
+		c := client()
+		if c.Command == "" {
+			return engine.Target{}, errors.New("DescribeClient's client function returned no command")
+		}
+		return engine.Target{Client: &c}, nil
+	}
+	return describeChecks(text, types.NewCodeLocation(1), target, spec.Clients(), args)
+}
+
+// describeChecks adds the container of DescribeServer and DescribeClient, whose
+// call is at cl: one It per selected check of the catalogue (checks when
+// the options give none), each run alone against target().
+func describeChecks(text string, cl types.CodeLocation, target func() (engine.Target, error), checks []spec.Check, args []any) bool {
 	var (
 		opts       []conformance.Option
 		decorators = []any{cl}
@@ -72,7 +106,10 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 		decorators = append(decorators, a)
 	}
 	o := engine.Apply(opts...)
-	checks, err := engine.Select(o)
+	if o.Checks == nil {
+		o.Checks = checks
+	}
+	selected, err := engine.Select(o)
 	body := func() {
 		if err != nil {
 			It("has valid echoconf options", cl, func() {
@@ -80,7 +117,7 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 			})
 			return
 		}
-		for _, c := range checks {
+		for _, c := range selected {
 			decos := []any{
 				cl,
 				Label(c.Category(), strings.ToLower(c.Level.String())),
@@ -90,7 +127,7 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 				decos = append(decos, Serial, Label("exclusive"))
 			}
 			It(c.ID, append(decos, func(ctx SpecContext) {
-				runCheck(ctx, addr, o, c)
+				runCheck(ctx, target, o, c)
 			})...)
 		}
 	}
@@ -99,13 +136,13 @@ func DescribeServer(text string, addr func() string, args ...any) bool {
 
 // runCheck runs c alone through the engine and turns its result into the
 // spec's outcome.
-func runCheck(ctx context.Context, addr func() string, o engine.Options, c spec.Check) {
+func runCheck(ctx context.Context, target func() (engine.Target, error), o engine.Options, c spec.Check) {
 	GinkgoHelper()
-	target := addr()
-	if target == "" {
-		Fail("echoconf: DescribeServer's addr function returned an empty address")
+	t, err := target()
+	if err != nil {
+		Fail("echoconf: " + err.Error())
 	}
-	res, err := runOne(ctx, target, o, c.ID)
+	res, err := runOne(ctx, t, o, c.ID)
 	if err != nil {
 		Fail("echoconf: " + err.Error())
 	}
@@ -127,11 +164,11 @@ func runCheck(ctx context.Context, addr func() string, o engine.Options, c spec.
 	}
 }
 
-// runOne runs the check with the given ID, and only it, against addr.
-func runOne(ctx context.Context, addr string, o engine.Options, id string) (engine.Result, error) {
+// runOne runs the check with the given ID, and only it, against t.
+func runOne(ctx context.Context, t engine.Target, o engine.Options, id string) (engine.Result, error) {
 	o.Run = []string{engine.QuoteGlob(id)}
 	o.Skip = nil
-	rep, err := engine.Run(ctx, engine.Target{Addr: addr}, o)
+	rep, err := engine.Run(ctx, t, o)
 	if err != nil {
 		return engine.Result{}, err
 	}

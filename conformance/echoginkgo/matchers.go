@@ -147,7 +147,7 @@ func (m *PassCheckMatcher) Match(actual any) (bool, error) {
 	if !known {
 		return false, fmt.Errorf("PassCheck: no check has the ID %q", m.id)
 	}
-	res, err := runOne(context.Background(), addr, o, m.id)
+	res, err := runOne(context.Background(), engine.Target{Addr: addr}, o, m.id)
 	if err != nil {
 		return false, fmt.Errorf("PassCheck: %w", err)
 	}

@@ -94,13 +94,6 @@ func LoadRubric(path string, catalogue []spec.Check) (*Rubric, error) {
 	return r, nil
 }
 
-//go:embed default_client_rubric.yaml
-var defaultClientRubricYAML []byte
-
-// DefaultClientRubricYAML returns the built-in rubric for the client
-// catalogue, as a file for graders to copy and edit.
-func DefaultClientRubricYAML() []byte { return bytes.Clone(defaultClientRubricYAML) }
-
 // DefaultRubric returns the embedded default rubric resolved against
 // spec.All(). It totals exactly 100 points (a test enforces it).
 func DefaultRubric() (*Rubric, error) {
@@ -112,20 +105,17 @@ func DefaultUDPRubric() (*Rubric, error) {
 	return ParseRubric(defaultUDPRubricYAML, spec.UDP())
 }
 
-// DefaultClientRubric returns the built-in rubric for the client
-// catalogue, resolved against spec.Clients(). It totals exactly 100 points,
-// 90 without client/large-stream (a test enforces both).
-func DefaultClientRubric() (*Rubric, error) {
-	return ParseRubric(defaultClientRubricYAML, spec.Clients())
-}
-
 // defaultRubricFor is the built-in rubric of r's catalogue: the client
 // rubric for a client report, the UDP one for a UDP server, else the
 // default rubric.
 func defaultRubricFor(r *engine.Report) (*Rubric, error) {
 	switch {
 	case r.Client != nil:
-		return DefaultClientRubric()
+		shape, err := spec.ParseShape(r.Client.Shape)
+		if err != nil {
+			return nil, err
+		}
+		return DefaultClientRubric(shape)
 	case r.Network == "udp":
 		return DefaultUDPRubric()
 	}

@@ -1,0 +1,109 @@
+package grade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/process"
+	"github.com/echoconf/echoconf/spec"
+)
+
+// DefaultClientBinary is the program a client submission's build produces,
+// unless Options.Binary says otherwise.
+const DefaultClientBinary = "client"
+
+// ClientOptions make a grading run grade echo clients: each submission's
+// program is run once per client check (spec.Clients) against a server
+// that echoconf plays. Options.Run is then the client's command line, with
+// {host} and {port}, and {message} for an argument client (default
+// "./client {host} {message} {port}" for one, "./client {host} {port}"
+// otherwise).
+//
+// The client runs as the submission's user (Options.User, UIDBase), in its
+// own session and process group, in the submission's work directory, and
+// everything it starts is killed after each check. Unlike a server, it
+// runs without the submission's resource limits and outside its cgroup:
+// only its build gets those; each run is bounded by its check's time limit
+// and a bound on what it prints.
+type ClientOptions struct {
+	// Shape is how the clients take their input.
+	Shape spec.Shape
+	// TTY makes their stdin a terminal (not with ShapeStream).
+	TTY bool
+}
+
+func (c *ClientOptions) defaultRun(binary string) string {
+	if c.Shape == spec.ShapeArgument {
+		return "./" + binary + " {host} {message} {port}"
+	}
+	return "./" + binary + " {host} {port}"
+}
+
+// validate checks the command line against the shape before anything is
+// built, as the engine would for every submission.
+func (c *ClientOptions) validate(run, network string) error {
+	hasMessage := strings.Contains(run, "{message}")
+	switch {
+	case network != "tcp":
+		return errors.New("echo clients are graded over TCP only: drop --udp")
+	case c.Shape < spec.ShapeArgument || c.Shape > spec.ShapeStream:
+		return fmt.Errorf("unknown client shape %d", int(c.Shape))
+	case c.Shape == spec.ShapeArgument && !hasMessage:
+		return fmt.Errorf("invalid client command %q: an argument client needs a {message}", run)
+	case c.Shape != spec.ShapeArgument && hasMessage:
+		return fmt.Errorf("invalid client command %q: a(n) %s client reads its input from stdin, so it has no {message}", run, c.Shape)
+	case c.TTY && c.Shape == spec.ShapeStream:
+		return errors.New("a stream client's large input cannot be typed on a terminal: drop --tty")
+	}
+	return nil
+}
+
+// runClientChecks runs the client catalogue against the client built in
+// dir, as id.
+func runClientChecks(ctx context.Context, dir string, o Options, id identity) (*engine.Report, error) {
+	target := engine.Target{Client: &engine.ClientTarget{
+		Command:    o.Run,
+		Shape:      o.Client.Shape,
+		TTY:        o.Client.TTY,
+		Dir:        dir,
+		Env:        []string{"HOME=" + dir, "TMPDIR=" + dir},
+		Credential: id.cred,
+	}}
+	rep, err := engine.Run(ctx, target, engine.Options{
+		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
+		Repeat: o.Repeat, Checks: o.Checks, ConfirmAlone: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := unrunnable(rep, o.Run); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// unrunnable returns the error of a check whose client could not be
+// started at all (process.ErrProgram: it is no executable), which makes
+// the submission one that built nothing that runs. Its message leaves out
+// the address and message of that run, which differ from run to run.
+func unrunnable(rep *engine.Report, command string) error {
+	for _, r := range rep.Results {
+		if r.Status != engine.StatusError || !errors.Is(r.Err, process.ErrProgram) {
+			continue
+		}
+		cause := r.Err.Error()
+		if m := runClientRE.FindStringSubmatch(cause); m != nil {
+			cause = m[1]
+		}
+		return fmt.Errorf("%w: the client %q cannot be run: %s", process.ErrProgram, command, cause)
+	}
+	return nil
+}
+
+// runClientRE matches process.RunClient's error for a program that does
+// not start, and captures the cause after its command line.
+var runClientRE = regexp.MustCompile(`run client "(?:[^"\\]|\\.)*": (.*)$`)
