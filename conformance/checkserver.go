@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/render"
+	"github.com/echoconf/echoconf/spec"
 )
 
 // CheckError is one check's failure as CheckServer returns it, joined with
@@ -30,11 +32,14 @@ func (e *CheckError) Error() string {
 		verb = "failed (warning only: the run is not strict)"
 	case engine.StatusUnjudged:
 		verb = "could not be judged (the server did not serve the check's traffic correctly)"
+		if r.Check.Needs == spec.NeedsClient {
+			verb = "could not be judged (the client did not carry out the check's exchange)"
+		}
 	}
 	fmt.Fprintf(&b, "%s (%s) %s: %s", r.Check.ID, r.Check.Level, verb, r.Check.Requirement)
 	var body string
 	if f := r.Failure(); f != nil {
-		body = f.Report()
+		body = render.FailureReport(r, f) // a client check counts bytes from the client's side
 	} else if r.Err != nil {
 		body = r.Err.Error()
 	}
