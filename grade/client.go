@@ -64,7 +64,7 @@ func (c *ClientOptions) validate(run, network string) error {
 
 // runClientChecks runs the client catalogue against the client built in
 // dir, as id.
-func runClientChecks(ctx context.Context, dir string, o Options, id identity) (*engine.Report, error) {
+func runClientChecks(ctx context.Context, dir string, o Options, id identity, is Isolation, box *container) (*engine.Report, error) {
 	target := engine.Target{Client: &engine.ClientTarget{
 		Command:    o.Run,
 		Shape:      o.Client.Shape,
@@ -72,6 +72,11 @@ func runClientChecks(ctx context.Context, dir string, o Options, id identity) (*
 		Dir:        dir,
 		Env:        []string{"HOME=" + dir, "TMPDIR=" + dir},
 		Credential: id.cred,
+		// The limits and the cgroup of a server: a client that forks
+		// without end, or eats memory, harms no neighbour.
+		Limits: process.Limits{FDLimit: o.FDLimit, ProcLimit: procLimitFor(o, id, is),
+			CPULimit: o.CPULimit, MemoryLimit: o.MemoryLimit},
+		Start: box.start(),
 	}}
 	rep, err := engine.Run(ctx, target, engine.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,

@@ -419,7 +419,7 @@ func buildInBox(ctx context.Context, dir string, o Options, id identity, is Isol
 // in box with the submission's limits as id.
 func runChecks(ctx context.Context, dir string, o Options, id identity, is Isolation, box *container) (*engine.Report, error) {
 	if o.Client != nil {
-		return runClientChecks(ctx, dir, o, id)
+		return runClientChecks(ctx, dir, o, id, is, box)
 	}
 	target := engine.Target{Exec: &engine.ExecSpec{
 		Command:        o.Run,

@@ -36,8 +36,8 @@ With --client, the submissions are echo clients, built into the program
 with --exec (default "./client {host} {message} {port}" for the argument
 --shape, "./client {host} {port}" for interactive and stream clients,
 which read stdin; --tty types it on a terminal). The client runs as --user
-like a server, with each check's time limit, but outside the resource
-limits and the cgroup, which bound only its build. A submission whose
+like a server, under the same resource limits and in the submission's
+cgroup, with each check's time limit. A submission whose
 client cannot be run scores 0, as one that does not build.
 
 Scores come from the rubric (--rubric FILE, default: the built-in rubric of

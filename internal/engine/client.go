@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"syscall"
 
@@ -29,6 +30,11 @@ type ClientTarget struct {
 	Env []string
 	// Credential runs the client as this uid/gid; nil keeps the runner's.
 	Credential *syscall.Credential
+	// Limits are the client's resource limits (none when zero).
+	Limits process.Limits
+	// Start, when set, starts each run of the client instead of
+	// cmd.Start (a grader's sandbox).
+	Start func(cmd *exec.Cmd) error
 }
 
 // clientOutputLimit bounds what a client may print: twice the largest
@@ -69,6 +75,7 @@ func (r clientRunner) Run(ctx context.Context, host, port string, in spec.Client
 	run, err := process.RunClient(ctx, process.ClientSpec{
 		Command: r.t.Command, Host: host, Port: port, Message: in.Message,
 		Stdin: in.Stdin, TTY: r.t.TTY, Dir: r.t.Dir, Env: r.t.Env, Credential: r.t.Credential,
+		Limits: r.t.Limits, Start: r.t.Start,
 		Timeout: in.Limit, Idle: in.Idle, Watch: in.Watch, OutputLimit: clientOutputLimit,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,22 @@ type ClientSpec struct {
 	OutputLimit int
 	// Credential runs the client as this uid/gid; nil keeps the runner's.
 	Credential *syscall.Credential
+	// Limits are the client's resource limits, as a server's Spec has
+	// them; none is set when all are zero.
+	Limits Limits
+	// Start, when set, starts the command instead of cmd.Start (a grader
+	// puts the client in its sandbox's cgroup this way).
+	Start func(cmd *exec.Cmd) error
+}
+
+// Limits are resource limits of a client process, in force from its first
+// instruction. FDLimit is DefaultFDLimit when another limit is set and it
+// is not.
+type Limits struct {
+	FDLimit     int           // RLIMIT_NOFILE
+	ProcLimit   int           // RLIMIT_NPROC
+	CPULimit    time.Duration // RLIMIT_CPU, rounded up to whole seconds
+	MemoryLimit int64         // RLIMIT_AS in bytes
 }
 
 // ClientRun is what one run of a client did.
@@ -95,6 +112,10 @@ func RunClient(ctx context.Context, c ClientSpec) (*ClientRun, error) {
 	if err := checkRunnable(argv, c.Dir, c.Env); err != nil {
 		return nil, err
 	}
+	if l := c.Limits; l != (Limits{}) {
+		argv = withLimits(argv, &Spec{FDLimit: cmp.Or(l.FDLimit, DefaultFDLimit), ProcLimit: l.ProcLimit,
+			CPULimit: l.CPULimit, MemoryLimit: l.MemoryLimit})
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = c.Dir
 	mark := reap.NewMark()
@@ -115,7 +136,11 @@ func RunClient(ctx context.Context, c ClientSpec) (*ClientRun, error) {
 	// A descendant that keeps stderr open must not hold Wait for ever.
 	cmd.WaitDelay = time.Second
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	startCmd := c.Start
+	if startCmd == nil {
+		startCmd = (*exec.Cmd).Start
+	}
+	if err := startCmd(cmd); err != nil {
 		return nil, fmt.Errorf("%w: run client %q: %v", ErrProgram, strings.Join(argv, " "), err)
 	}
 	pid := cmd.Process.Pid

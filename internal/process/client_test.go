@@ -2,7 +2,9 @@ package process
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +62,29 @@ var _ = Describe("RunClient", func() {
 		r := run(ClientSpec{Command: `sh -c 'head -c 100000 /dev/zero'`, OutputLimit: 1000})
 		Expect(r.Stdout).To(HaveLen(1000))
 		Expect(r.Truncated).To(BeTrue())
+	})
+
+	It("sets the client's limits before its first instruction, and starts it through Start", func() {
+		started := 0
+		r := run(ClientSpec{Command: `cat /proc/self/limits`, Limits: Limits{FDLimit: 77, ProcLimit: 999},
+			Start: func(cmd *exec.Cmd) error { started++; return cmd.Start() }})
+		Expect(string(r.Stdout)).To(MatchRegexp(`(?m)^Max open files\s+77\s+77\s`))
+		Expect(string(r.Stdout)).To(MatchRegexp(`(?m)^Max processes\s+999\s+999\s`))
+		Expect(started).To(Equal(1))
+		r = run(ClientSpec{Command: `sh -c 'ulimit -n'`, Limits: Limits{CPULimit: time.Minute}})
+		Expect(string(r.Stdout)).To(Equal(fmt.Sprintf("%d\n", DefaultFDLimit)), "another limit brings the default fd limit")
+	})
+
+	It("types stdin on a terminal, then end of file", func() {
+		r := run(ClientSpec{Command: `sh -c 'test -t 0 && echo tty; cat'`, Stdin: []byte("one\ntwo\n"), TTY: true})
+		Expect(string(r.Stdout)).To(Equal("tty\none\ntwo\n"))
+	})
+
+	It("kills a client whose stdout stops growing, when Idle is set", func() {
+		r := run(ClientSpec{Command: `sh -c 'echo start; sleep 30'`, Idle: 300 * time.Millisecond})
+		Expect(r.TimedOut).To(BeTrue())
+		Expect(r.Killed).To(ContainSubstring("stdout unchanged"))
+		Expect(string(r.Stdout)).To(Equal("start\n"))
 	})
 
 	DescribeTable("refuses what it cannot run",
