@@ -163,6 +163,24 @@ func ioFailure(err error, label string, sent, recv int64, expected string) *spec
 	return f
 }
 
+// resetFirst returns the reader's failure rerr, as a reset when it is an
+// early EOF and the writer's failure werr is ECONNRESET. The kernel reports
+// a reset to one system call only, whichever comes first; a read after it
+// returns EOF. ECONNRESET (not EPIPE, which follows a FIN) means the RST
+// came before any FIN, so the server reset the connection.
+func resetFirst(rerr, werr error) error {
+	var f *spec.Failure
+	if !errors.As(rerr, &f) || f.Kind != spec.KindEarlyEOF || !errors.Is(werr, syscall.ECONNRESET) {
+		return rerr
+	}
+	f.Kind, f.Ending, f.Err = spec.KindReset, spec.EventReset, werr
+	if wf := (*spec.Failure)(nil); errors.As(werr, &wf) {
+		f.Err = wf.Err
+	}
+	f.Actual = fmt.Sprintf("%d bytes then reset", f.Received)
+	return f
+}
+
 // label names connection i of n in a diagnosis.
 func label(i, n int) string { return fmt.Sprintf("client %d of %d", i+1, n) }
 

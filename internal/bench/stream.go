@@ -53,8 +53,7 @@ func streamConn(ctx context.Context, i int, st *state) error {
 	rerr := streamRead(c, es, st, lbl, free, sent, &wrote)
 	if rerr != nil {
 		_ = c.Close() // unblocks the writer
-		<-werr
-		return rerr
+		return resetFirst(rerr, <-werr)
 	}
 	return <-werr
 }
