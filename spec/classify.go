@@ -3,7 +3,9 @@ package spec
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 )
 
@@ -68,12 +70,7 @@ func (c *echoConn) judge(ctx context.Context, o obs) *Failure {
 		}
 		return f
 	}
-	ending := r.ending
-	if we := endingOf(o.werr); we == EventReset && ending != EventEOF {
-		ending = EventReset
-	} else if ending == EventNone && r.err == nil && we == EventTimeout {
-		ending = EventTimeout
-	}
+	ending := exchangeEnding(r.ending, r.err, o.werr)
 	f.Ending = ending
 	switch o.phase {
 	case phaseEcho:
@@ -85,6 +82,24 @@ func (c *echoConn) judge(ctx context.Context, o obs) *Failure {
 		f.Err = nil // Ending and Actual already say it; a cause would add nothing
 	}
 	return f
+}
+
+// exchangeEnding is what ended an exchange whose reader ended with
+// readEnding (and readErr) while its writer, at the same time, got
+// writeErr.
+func exchangeEnding(readEnding Event, readErr, writeErr error) Event {
+	switch we := endingOf(writeErr); {
+	case errors.Is(writeErr, syscall.ECONNRESET):
+		// The kernel reports a reset to the first system call that meets
+		// it, and a read after that returns 0: the reader's EOF came after
+		// the reset the writer took. (EPIPE would mean a FIN came first.)
+		return EventReset
+	case we == EventReset && readEnding != EventEOF:
+		return EventReset
+	case readEnding == EventNone && readErr == nil && we == EventTimeout:
+		return EventTimeout
+	}
+	return readEnding
 }
 
 // then describes an ending for Actual sentences.

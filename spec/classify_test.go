@@ -2,6 +2,9 @@ package spec_test
 
 import (
 	"bytes"
+	"io"
+	"os"
+	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -92,4 +95,18 @@ var _ = Describe("diagnosing a difference", func() {
 			ExpectedWindow: []byte("abcdefgh"), ActualWindow: []byte("abcdEfgh"), Expected: "x", Actual: "y"}
 		Expect(f.Report()).To(ContainSubstring("expected from offset 8"))
 	})
+})
+
+var _ = Describe("what ended an exchange", func() {
+	DescribeTable("weighs the reader's ending against the writer's error",
+		func(read spec.Event, readErr, writeErr error, want spec.Event) {
+			Expect(spec.ExchangeEnding(read, readErr, writeErr)).To(Equal(want))
+		},
+		Entry("a reset the writer took, then EOF on the reader", spec.EventEOF, io.EOF, syscall.ECONNRESET, spec.EventReset),
+		Entry("a FIN, then a reset: the writer gets EPIPE", spec.EventEOF, io.EOF, syscall.EPIPE, spec.EventEOF),
+		Entry("a reset the reader took", spec.EventReset, syscall.ECONNRESET, nil, spec.EventReset),
+		Entry("EPIPE while the reader still waits", spec.EventNone, nil, syscall.EPIPE, spec.EventReset),
+		Entry("a write that timed out while the reader waited", spec.EventNone, nil, os.ErrDeadlineExceeded, spec.EventTimeout),
+		Entry("a plain EOF", spec.EventEOF, io.EOF, nil, spec.EventEOF),
+	)
 })

@@ -66,3 +66,6 @@ var SmallMessage = smallMessage
 func JudgeStdout(shape Shape, pieces [][]byte, stdout []byte) *Failure {
 	return judgePrints(exchange{shape: shape, pieces: pieces}, &clientRun{out: &ClientOutput{Stdout: stdout, Exited: true}})
 }
+
+// ExchangeEnding is exchangeEnding.
+var ExchangeEnding = exchangeEnding
