@@ -1,7 +1,6 @@
 package gallery
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,34 +32,20 @@ const ClientManifestFile = "clients.json"
 // LoadClients finds the testdata directory (see Dir) and loads its client
 // manifest, whose programs are returned in Manifest.Clients.
 func LoadClients() (*Manifest, error) {
-	dir, err := Dir()
-	if err != nil {
-		return nil, err
-	}
-	return LoadClientsFile(filepath.Join(dir, ClientManifestFile))
+	return loadIn(ClientManifestFile, LoadClientsFile)
 }
 
 // LoadClientsFile loads and validates the client manifest at file, against
 // the client catalogue.
 func LoadClientsFile(file string) (*Manifest, error) {
-	data, err := os.ReadFile(file)
+	m, err := decodeManifest(file)
 	if err != nil {
-		return nil, fmt.Errorf("gallery: %w", err)
-	}
-	var m Manifest
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("gallery: parse %s: %w", file, err)
-	}
-	m.Dir = filepath.Dir(file)
-	for i := range m.Clients {
-		m.Clients[i].Root = m.Dir
+		return nil, err
 	}
 	if err := m.ValidateClients(); err != nil {
 		return nil, fmt.Errorf("gallery: %s: %w", file, err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 var placeholderRE = regexp.MustCompile(`\{[a-z]*\}`)

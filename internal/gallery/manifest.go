@@ -171,37 +171,29 @@ func (m *Manifest) ServersOf(k Kind) []Program {
 
 // Load finds the testdata directory (see Dir) and loads its manifest.
 func Load() (*Manifest, error) {
+	return loadIn(ManifestFile, LoadFile)
+}
+
+// loadIn finds the testdata directory and loads its manifest name with load.
+func loadIn(name string, load func(string) (*Manifest, error)) (*Manifest, error) {
 	dir, err := Dir()
 	if err != nil {
 		return nil, err
 	}
-	return LoadFile(filepath.Join(dir, ManifestFile))
+	return load(filepath.Join(dir, name))
 }
 
 // LoadFile loads and validates the manifest at file. Sources are resolved
 // against the file's directory.
 func LoadFile(file string) (*Manifest, error) {
-	data, err := os.ReadFile(file)
+	m, err := decodeManifest(file)
 	if err != nil {
-		return nil, fmt.Errorf("gallery: %w", err)
-	}
-	var m Manifest
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("gallery: parse %s: %w", file, err)
-	}
-	m.Dir = filepath.Dir(file)
-	for i := range m.Servers {
-		m.Servers[i].Root = m.Dir
-	}
-	for i := range m.Clients {
-		m.Clients[i].Root = m.Dir
+		return nil, err
 	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("gallery: %s: %w", file, err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -273,6 +265,29 @@ func (m *Manifest) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// decodeManifest reads the manifest at file strictly (no unknown field)
+// and resolves its programs' sources against the file's directory.
+func decodeManifest(file string) (*Manifest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("gallery: %w", err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("gallery: parse %s: %w", file, err)
+	}
+	m.Dir = filepath.Dir(file)
+	for i := range m.Servers {
+		m.Servers[i].Root = m.Dir
+	}
+	for i := range m.Clients {
+		m.Clients[i].Root = m.Dir
+	}
+	return &m, nil
 }
 
 // ValidateIDs reports every check ID that the manifest names in fail or
