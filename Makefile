@@ -7,12 +7,7 @@ CFLAGS  ?= -Wall -Wextra -Werror -O2
 BIN     := bin
 # The race detector and vet run on every `make test`. go vet runs every
 # analyzer before the tests, so go test's own vet subset is off.
-TESTFLAGS ?= -race -count=1 -timeout 15m -vet=off $(TESTP)
-# Test binaries at once (go test -p; its default is the CPU count). Most
-# packages' tests spend their time waiting on servers, timeouts and child
-# processes, so on 2 cores 4 at a time keep the CPUs busy. TESTP= restores
-# the default.
-TESTP ?= -p 4
+TESTFLAGS ?= -race -count=1 -timeout 15m -vet=off
 
 .PHONY: all build c test vet lint fmt bench bench-payload bench-compare accuracy demo examples clean screenshots
 
