@@ -5,8 +5,9 @@ GO      ?= go
 CC      ?= gcc
 CFLAGS  ?= -Wall -Wextra -Werror -O2
 BIN     := bin
-# The race detector and vet run on every `make test`.
-TESTFLAGS ?= -race -count=1 -timeout 15m
+# The race detector and vet run on every `make test`. go vet runs every
+# analyzer before the tests, so go test's own vet subset is off.
+TESTFLAGS ?= -race -count=1 -timeout 15m -vet=off
 
 .PHONY: all build c test vet lint fmt bench bench-payload bench-compare accuracy demo examples clean screenshots
 
@@ -37,10 +38,16 @@ $(VALIDATORS): testdata/validators/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then cd testdata/validators && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the tests that read reports with tap-parser and test-results-parser will skip"; fi
 
-## test: go vet, then every package's tests under the race detector, then the example module
+## test: go vet, then every package's tests under the race detector, and beside them the example module's vet and tests
 test: vet $(VALIDATORS)
-	$(GO) test $(TESTFLAGS) ./...
-	cd examples/echoserver && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	@log=$$(mktemp); \
+	echo "cd examples/echoserver && $(GO) vet ./... && $(GO) test -race -count=1 ./... (beside the tests; its output follows theirs)"; \
+	(cd examples/echoserver && $(GO) vet ./... && $(GO) test -race -count=1 ./...) >$$log 2>&1 & example=$$!; \
+	echo "$(GO) test $(TESTFLAGS) ./..."; \
+	$(GO) test $(TESTFLAGS) ./...; status=$$?; \
+	wait $$example; example_status=$$?; \
+	echo "--- examples/echoserver:"; cat $$log; rm -f $$log; \
+	[ $$status -eq 0 ] && [ $$example_status -eq 0 ]
 
 vet:
 	$(GO) vet ./...

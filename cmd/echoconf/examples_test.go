@@ -189,11 +189,15 @@ var _ = Describe("the GitHub Actions example", func() {
 		repo := GinkgoT().TempDir()
 		smallClass(repo, w.Env["CLASS_DIR"])
 		artifacts := GinkgoT().TempDir()
-		overrides := map[string]string{"GRADE_FLAGS": fastGrade + " --uid-base " + strconv.Itoa(exampleUIDBase+100)}
+		// overrides gives the grade step of shard k its own uids (2 per
+		// shard: grade -j 2), so that the shards can run at once.
+		overrides := func(k int) map[string]string {
+			return map[string]string{"GRADE_FLAGS": fastGrade + " --uid-base " + strconv.Itoa(exampleUIDBase+100+2*k)}
+		}
 
 		// runJob runs the steps of one job in a fresh workspace, as a
 		// runner would, with artifacts passed through the artifacts dir.
-		runJob := func(name string, values map[string]string, checkout bool) string {
+		runJob := func(name string, values map[string]string, checkout bool, overrides map[string]string) string {
 			job := w.Jobs[name]
 			ws := GinkgoT().TempDir()
 			summary := filepath.Join(GinkgoT().TempDir(), "summary.md")
@@ -236,14 +240,15 @@ var _ = Describe("the GitHub Actions example", func() {
 
 		shards := w.Jobs["grade"].Strategy.Matrix["shard"]
 		Expect(len(shards)).To(BeNumerically(">", len(wantSmallClass)), "a shard with no submission is graded too")
-		for k := range shards {
+		// The matrix's jobs run at once, as on GitHub's runners.
+		concurrently(len(shards), len(shards), func(k int) {
 			runJob("grade", map[string]string{
 				"strategy.job-index": strconv.Itoa(k), "strategy.job-total": strconv.Itoa(len(shards)),
 				"matrix.shard": fmt.Sprint(shards[k]),
-			}, true)
-		}
+			}, true, overrides(k))
+		})
 		Expect(w.Jobs["merge"].Needs).To(Equal("grade"))
-		stepSummary := runJob("merge", nil, false)
+		stepSummary := runJob("merge", nil, false, overrides(0))
 
 		results := filepath.Join(artifacts, "class-results")
 		Expect(summaryOf(filepath.Join(results, grade.FileSummary))).To(Equal(wantSmallClass))
@@ -414,7 +419,10 @@ var _ = Describe("the GitHub Classroom example", func() {
 			Expect(reporter.Env).To(HaveKeyWithValue(strings.ToUpper(id)+"_RESULTS", "${{steps."+id+".outputs.result}}"))
 		}
 
-		for _, sub := range []string{"faulty-iterative", "build-failure"} {
+		// The two submissions are graded at once, as two students' runs.
+		subs := []string{"faulty-iterative", "build-failure"}
+		concurrently(len(subs), len(subs), func(i int) {
+			sub := subs[i]
 			ws := GinkgoT().TempDir()
 			Expect(os.CopyFS(ws, os.DirFS(filepath.Join("..", "..", "testdata", "class", sub)))).To(Succeed())
 			temp := GinkgoT().TempDir()
@@ -456,7 +464,7 @@ var _ = Describe("the GitHub Classroom example", func() {
 			for _, id := range []string{"basic/no-greeting", "basic/small-message", "basic/many-messages", "basic/all-byte-values", "basic/line-endings", "halfclose/no-data"} {
 				Expect(awarded[id]).To(Equal(sub == "faulty-iterative"), "%s: %s", sub, id)
 			}
-		}
+		})
 	})
 })
 
