@@ -320,7 +320,7 @@ var _ = Describe("echoconf check-client", func() {
 			}
 		}
 		Expect(json.Unmarshal(read("results.json"), &gs)).To(Succeed())
-		Expect(gs.Score).To(Equal(10.0+5), "sends-exact and the warned no-spin earn their points; close-half does not")
+		Expect(gs.Score).To(Equal(12.0+5), "sends-exact (12) and the warned no-spin (5) earn their points; close-half does not")
 		Expect(gs.Tests).To(HaveLen(3))
 
 		dom, err := validate.RunChromium("--dump-dom", "file://"+file("r.html"))
