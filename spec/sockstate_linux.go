@@ -5,6 +5,7 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,4 +82,42 @@ func unreadBytes(conn net.Conn) (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// errNoPeer reports that the other end of a connection is not a socket of
+// this machine, or not one this process can see.
+var errNoPeer = errors.New("the connection's other end is not a socket of this machine")
+
+// peerQueues finds the other end of conn among this machine's TCP sockets
+// (/proc/net/tcp, then tcp6, where a dual-stack server's sockets are): it
+// is there when the server runs here, in this network namespace, as in exec
+// mode or on a loopback address. It returns that socket's send queue (bytes
+// its program wrote that conn has not acknowledged) and receive queue
+// (bytes it received that its program has not read; for a connection
+// waiting in the listen backlog, everything the client sent).
+func peerQueues(conn net.Conn) (tx, rx uint64, err error) {
+	local, lok := conn.LocalAddr().(*net.TCPAddr)
+	remote, rok := conn.RemoteAddr().(*net.TCPAddr)
+	if !lok || !rok {
+		return 0, 0, errNoPeer
+	}
+	fs, err := procfs.NewFS(procfs.DefaultMountPoint)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, read := range []func() (procfs.NetTCP, error){fs.NetTCP, fs.NetTCP6} {
+		socks, err := read()
+		if err != nil {
+			continue // no IPv6, or no such file: try the other
+		}
+		for _, s := range socks {
+			// The server's socket is bound where conn connects, and
+			// connected to where conn is bound.
+			if s.LocalPort == uint64(remote.Port) && s.RemPort == uint64(local.Port) &&
+				s.LocalAddr.Equal(remote.IP) && s.RemAddr.Equal(local.IP) {
+				return s.TxQueue, s.RxQueue, nil
+			}
+		}
+	}
+	return 0, 0, errNoPeer
 }
