@@ -84,6 +84,12 @@ var (
 	silence = &spec.Failure{Kind: spec.KindTimeout, Offset: -1, Ending: spec.EventTimeout, Sent: 76}
 )
 
+// needsProcess marks c as a check that observes the server's process.
+func needsProcess(c spec.Check) spec.Check {
+	c.Needs = spec.NeedsProcess
+	return c
+}
+
 var _ = Describe("a failure on bytes the server read and kept (spec.Failure.Held)", func() {
 	var echo *fakeServer
 	BeforeEach(func() { echo = startFake(echoHandler) })
@@ -107,33 +113,41 @@ var _ = Describe("a failure on bytes the server read and kept (spec.Failure.Held
 
 	DescribeTable("lets the exclusive checks run together first, and re-runs alone all but their own such failures",
 		func(first *spec.Failure, together bool) {
-			l := newLedger(3)
+			l := newLedger(4)
 			checks := []spec.Check{
 				l.check("basic/passes", spec.Together, nil),
 				l.check("basic/first", spec.Together, first),
 				l.check("concurrency/held", spec.Alone, held),
 				l.check("concurrency/silence", spec.Alone, silence),
 				l.check("concurrency/passes", spec.Alone, nil),
+				needsProcess(l.check("robustness/counts", spec.Alone, nil)),
 			}
-			rep := run(echo.Addr, engine.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
+			// In exec mode, so that the check that needs the process runs.
+			x := engine.ExecSpec{Command: testServerBin + " -port {port}"}
+			rep, err := engine.Run(context.Background(), engine.Target{Exec: &x}, engine.Options{Checks: checks, Parallel: 6, ConfirmAlone: true})
+			Expect(err).NotTo(HaveOccurred())
+			expectGroupGone(rep.Server.PID)
 			// The reported results are the same either way.
 			Expect(statuses(rep)).To(Equal(map[string]engine.Status{"basic/passes": "pass", "basic/first": "fail",
-				"concurrency/held": "fail", "concurrency/silence": "fail", "concurrency/passes": "pass"}))
+				"concurrency/held": "fail", "concurrency/silence": "fail", "concurrency/passes": "pass", "robustness/counts": "pass"}))
+			exclusive := []string{"concurrency/held", "concurrency/silence", "concurrency/passes", "robustness/counts"}
 			if !together {
-				Expect(l.runs).To(HaveKeyWithValue("concurrency/held", 1))
-				Expect(l.runs).To(HaveKeyWithValue("concurrency/silence", 1))
-				Expect(l.runs).To(HaveKeyWithValue("concurrency/passes", 1))
-				Expect(l.beside).NotTo(HaveKey(HavePrefix("concurrency/")))
+				for _, id := range exclusive {
+					Expect(l.runs).To(HaveKeyWithValue(id, 1))
+					Expect(l.beside).NotTo(HaveKey(id))
+				}
 				return
 			}
+			// Each ran beside the others once, in the first round; what
+			// may owe something to that ran again, alone: another failure,
+			// and the pass of a check that observes the process.
+			for _, id := range exclusive {
+				Expect(l.beside).To(HaveKeyWithValue(id, 1))
+			}
 			Expect(l.runs).To(HaveKeyWithValue("concurrency/held", 1))
+			Expect(l.runs).To(HaveKeyWithValue("concurrency/passes", 1))
 			Expect(l.runs).To(HaveKeyWithValue("concurrency/silence", 2))
-			Expect(l.runs).To(HaveKeyWithValue("concurrency/passes", 2))
-			// Each ran beside the others once, in the first round; the
-			// re-runs ran alone.
-			Expect(l.beside).To(HaveKeyWithValue("concurrency/held", 1))
-			Expect(l.beside).To(HaveKeyWithValue("concurrency/silence", 1))
-			Expect(l.beside).To(HaveKeyWithValue("concurrency/passes", 1))
+			Expect(l.runs).To(HaveKeyWithValue("robustness/counts", 2))
 		},
 		Entry("a first check failed on bytes the server kept", held, true),
 		Entry("the first checks' failures were all silences", silence, false),
