@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"runtime"
 
@@ -10,6 +11,31 @@ import (
 
 	"github.com/echoconf/echoconf/spec"
 )
+
+// dualStack serves echoAtEOF on every address, IPv6 and IPv4 ([::]), as
+// a dual-stack server does: its sockets are in /proc/net/tcp6 even for an
+// IPv4 client. It returns the IPv4 loopback address to dial.
+func dualStack() string {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", "[::]:0")
+	if err != nil {
+		Skip("no IPv6 on this machine: " + err.Error())
+	}
+	DeferCleanup(ln.Close)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				echoAtEOF(nil, c)
+			}()
+		}
+	}()
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(ln.Addr().(*net.TCPAddr).Port))
+}
 
 // neverAccepts listens on 127.0.0.1 and never accepts: connections, and
 // the bytes sent on them, wait in its backlog.
@@ -56,6 +82,8 @@ var _ = Describe("Failure.Held, the bytes a server read and kept", func() {
 		Entry("a server that reads lines read the end of the message too",
 			"basic/all-byte-values", func() string { return startFake(echoLines).ln.Addr().String() },
 			int64(10), "held back 10 of them"),
+		Entry("a dual-stack server's socket is found in /proc/net/tcp6",
+			"basic/small-message", dualStack, int64(len(spec.SmallMessage)), "held back 76 of them"),
 		Entry("a server that never reads this connection did not read it",
 			"basic/small-message", func() string { return startFake(silent).ln.Addr().String() },
 			int64(0), ""),
