@@ -75,6 +75,9 @@ func (c *echoConn) judge(ctx context.Context, o obs) *Failure {
 	switch o.phase {
 	case phaseEcho:
 		c.describeShort(f, o, ending)
+		if f.Kind == KindTimeout && ending == EventTimeout {
+			f.Held = c.held(ctx)
+		}
 	default:
 		c.describeNoEOF(f, o, ending)
 	}

@@ -86,6 +86,14 @@ type Failure struct {
 	Conn string
 	// Detail is free text that helps a student act on the failure.
 	Detail string
+	// Held counts the bytes that the server's program had read from the
+	// failing connection and not echoed when the client stopped waiting
+	// for them, with nothing else in flight either way: the server keeps
+	// them rather than waiting on another client, which would not have
+	// read them. It is set only on a timeout waiting for an echo, when the
+	// server's socket is on this machine (Linux, exec mode or a local
+	// address) and stayed so for heldQuiet; 0 otherwise.
+	Held int64
 	// Err is the underlying error, if any.
 	Err error
 }
@@ -136,6 +144,9 @@ func (f *Failure) Report() string {
 		fmt.Fprintf(&b, ", ended by %s", f.Ending)
 	}
 	b.WriteString("\n")
+	if f.Held > 0 {
+		fmt.Fprintf(&b, "the server read every byte sent and held back %d of them\n", f.Held)
+	}
 	if f.Offset >= 0 && (len(f.ExpectedWindow) > 0 || len(f.ActualWindow) > 0) {
 		fmt.Fprintf(&b, "expected from offset %d:\n%s", f.WindowStart, indent(hex.Dump(f.ExpectedWindow)))
 		fmt.Fprintf(&b, "received from offset %d:\n%s", f.WindowStart, indent(hex.Dump(f.ActualWindow)))

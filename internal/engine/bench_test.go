@@ -11,6 +11,7 @@ import (
 
 	"github.com/echoconf/echoconf/impl/echotest"
 	"github.com/echoconf/echoconf/internal/engine"
+	"github.com/echoconf/echoconf/internal/fakeserver"
 )
 
 // BenchmarkSuiteCorrectServer runs the whole catalogue against the
@@ -68,6 +69,30 @@ func BenchmarkSuiteSilentServer(b *testing.B) {
 		}
 		if rep.Verdict() != engine.VerdictFail {
 			b.Fatal("a silent server passed")
+		}
+	}
+}
+
+// BenchmarkSuiteHoldingServer runs the whole catalogue, as grade does
+// (ConfirmAlone), against a server that keeps what it reads until the
+// client's EOF and then echoes it: the slowest kind of faulty server to
+// grade, to compare with BenchmarkSuiteCorrectServer. b.N is 1.
+func BenchmarkSuiteHoldingServer(b *testing.B) {
+	srv, err := fakeserver.Start(func(c *net.TCPConn, _ <-chan struct{}) {
+		all, _ := io.ReadAll(c)
+		_, _ = c.Write(all)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	for b.Loop() {
+		rep, err := engine.Run(context.Background(), engine.Target{Addr: srv.Addr}, engine.Options{ConfirmAlone: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Verdict() != engine.VerdictFail {
+			b.Fatal("a store-and-forward server passed")
 		}
 	}
 }

@@ -112,7 +112,9 @@ type Options struct {
 	// failed or warned while others ran, and reports the alone run, so a
 	// server that serves one client at a time fails only the concurrency
 	// checks. There are no re-runs when no check of the group passed, or
-	// once the server has died.
+	// once the server has died, nor of a failure whose spec.Failure.Held
+	// shows that the server read the bytes it did not echo: a server
+	// waiting on another client would not have read them.
 	ConfirmAlone bool
 }
 

@@ -56,7 +56,8 @@ const (
 // first, Options.Parallel at a time; then each Alone check, one at a time
 // in catalogue order (all at once when the server answered none of the
 // first checks, nor the Probe check alone: they can only time out as those
-// did); then the Disruptive checks together, so a server that crashes
+// did; with ConfirmAlone, all at once and then alone again but for their
+// spec.Failure.Held failures, when a first check had such a failure); then the Disruptive checks together, so a server that crashes
 // under abuse fails no unrelated check; then the Last checks. A NeedsProcess
 // check is skipped when Run did not start the server.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
@@ -242,12 +243,15 @@ func (e *engine) run(ctx context.Context, addr string) {
 		}
 	}
 	e.parallel(phases[0])
-	if e.silent(phases[0]) {
+	switch {
+	case e.silent(phases[0]):
 		// The server answers no one, not even a lone client: the
 		// exclusive checks can only time out as the first ones did, so
 		// they need not wait their turn one after another.
 		e.pool(phases[1], e.o.Parallel)
-	} else {
+	case e.holds(phases[0]):
+		e.together(phases[1])
+	default:
 		e.pool(phases[1], 1)
 	}
 	e.parallel(phases[2])
@@ -260,7 +264,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 
 // parallel runs a group of non-exclusive checks Options.Parallel at a
 // time, then, with Options.ConfirmAlone, re-runs alone each that failed
-// (see ConfirmAlone for when it does not).
+// (see ConfirmAlone for when it does not, and spec.Failure.Held).
 func (e *engine) parallel(idx []int) {
 	e.pool(idx, e.o.Parallel)
 	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.Died()) {
@@ -273,6 +277,9 @@ func (e *engine) parallel(idx []int) {
 		case StatusPass:
 			passed = true
 		case StatusFail, StatusWarn:
+			if f := e.results[i].Failure(); f != nil && f.Held > 0 {
+				continue // the server read the bytes and kept them: not a wait for another client
+			}
 			failed = append(failed, i)
 		}
 	}
