@@ -103,6 +103,8 @@ func unrunnable(rep *engine.Report, command string) error {
 		cause := r.Err.Error()
 		if m := runClientRE.FindStringSubmatch(cause); m != nil {
 			cause = m[1]
+		} else if i := strings.LastIndex(cause, process.ErrCommand.Error()+": "); i >= 0 {
+			cause = cause[i+len(process.ErrCommand.Error())+2:]
 		}
 		return fmt.Errorf("%w: the client %q cannot be run: %s", process.ErrProgram, command, cause)
 	}

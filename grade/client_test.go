@@ -85,7 +85,7 @@ var _ = Describe("grading a class of echo clients", Ordered, func() {
 		}
 		Expect(byName["no-build"].BuildOutput).To(ContainSubstring("error: expected"))
 		Expect(byName["no-client"].BuildOutput).To(ContainSubstring("built nothing"))
-		Expect(byName["not-a-program"].BuildOutput).To(HaveSuffix("cannot run the exec command: the client \"./client {host} {message} {port}\" cannot be run: fork/exec ./client: exec format error\n"))
+		Expect(byName["not-a-program"].BuildOutput).To(HaveSuffix("cannot run the exec command: the client \"./client {host} {message} {port}\" cannot be run: ./client: exec format error (neither a binary nor a script with a #! line)\n"))
 	})
 
 	It("records the client mode in grade.json, for merge and --resume", func() {

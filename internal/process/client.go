@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -113,6 +115,11 @@ func RunClient(ctx context.Context, c ClientSpec) (*ClientRun, error) {
 		return nil, err
 	}
 	if l := c.Limits; l != (Limits{}) {
+		// prlimit (or sh) execs the program with execvp, which hands a
+		// file that is no program to sh: refuse it here, as execve would.
+		if err := checkFormat(argv[0], c.Dir); err != nil {
+			return nil, err
+		}
 		argv = withLimits(argv, &Spec{FDLimit: cmp.Or(l.FDLimit, DefaultFDLimit), ProcLimit: l.ProcLimit,
 			CPULimit: l.CPULimit, MemoryLimit: l.MemoryLimit})
 	}
@@ -287,4 +294,31 @@ func CheckClient(command, dir string, env []string) error {
 		return err
 	}
 	return checkRunnable(argv, dir, env)
+}
+
+// checkFormat refuses, as ErrProgram, a program file that execve would
+// not run: neither an ELF binary nor a script with a #! line.
+func checkFormat(prog, dir string) error {
+	path := prog
+	switch {
+	case !strings.Contains(prog, "/"):
+		p, err := exec.LookPath(prog)
+		if err != nil {
+			return nil // checkRunnable has judged it
+		}
+		path = p
+	case !filepath.IsAbs(prog) && dir != "":
+		path = filepath.Join(dir, prog)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // checkRunnable has judged it; a race is execve's to report
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	if head = head[:n]; bytes.HasPrefix(head, []byte("#!")) || bytes.Equal(head, []byte("\x7fELF")) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: exec format error (neither a binary nor a script with a #! line)", ErrProgram, prog)
 }

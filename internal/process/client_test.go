@@ -2,9 +2,11 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +75,16 @@ var _ = Describe("RunClient", func() {
 		Expect(started).To(Equal(1))
 		r = run(ClientSpec{Command: `sh -c 'ulimit -n'`, Limits: Limits{CPULimit: time.Minute}})
 		Expect(string(r.Stdout)).To(Equal(fmt.Sprintf("%d\n", DefaultFDLimit)), "another limit brings the default fd limit")
+	})
+
+	It("refuses a file that is no program when its limits are set, as execve does without them", func() {
+		dir := GinkgoT().TempDir()
+		Expect(os.WriteFile(filepath.Join(dir, "client"), []byte("just text\n"), 0o755)).To(Succeed())
+		for _, l := range []Limits{{}, {FDLimit: 64}} {
+			_, err := RunClient(context.Background(), ClientSpec{Command: "./client {port}", Dir: dir, Timeout: 5 * time.Second, Limits: l})
+			Expect(errors.Is(err, ErrProgram)).To(BeTrue(), "limits %+v: got %v", l, err)
+			Expect(err).To(MatchError(ContainSubstring("exec format error")))
+		}
 	})
 
 	It("types stdin on a terminal, then end of file", func() {
