@@ -55,7 +55,7 @@ func (c *ClientOptions) validate(run, network string) error {
 	case c.Shape == spec.ShapeArgument && !hasMessage:
 		return fmt.Errorf("invalid client command %q: an argument client needs a {message}", run)
 	case c.Shape != spec.ShapeArgument && hasMessage:
-		return fmt.Errorf("invalid client command %q: a(n) %s client reads its input from stdin, so it has no {message}", run, c.Shape)
+		return fmt.Errorf("invalid client command %q: the %s shape reads its input from stdin, so it has no {message}", run, c.Shape)
 	case c.TTY && c.Shape == spec.ShapeStream:
 		return errors.New("a stream client's large input cannot be typed on a terminal: drop --tty")
 	}

@@ -183,7 +183,7 @@ var _ = Describe("grading a class of echo clients", Ordered, func() {
 		Entry("an argument client without {message}", func(o *grade.Options) { o.Run = "./client {host} {port}" },
 			"an argument client needs a {message}"),
 		Entry("a stdin client with a {message}", func(o *grade.Options) { o.Client.Shape = spec.ShapeStream; o.Run = "./client {message} {port}" },
-			"a(n) stream client reads its input from stdin"),
+			"the stream shape reads its input from stdin"),
 		Entry("a stream client on a terminal", func(o *grade.Options) { o.Client.Shape, o.Client.TTY = spec.ShapeStream, true },
 			"drop --tty"),
 		Entry("a UDP client", func(o *grade.Options) { o.Network = "udp" }, "over TCP only"),
