@@ -46,7 +46,7 @@ func judgeSendsExact(ex exchange, r *clientRun) *Failure {
 	if bytes.Equal(got, ex.sent) {
 		return nil
 	}
-	i := firstDifference(got, ex.sent)
+	i := firstDiff(got, ex.sent)
 	start := max(0, i-window)
 	f := &Failure{Kind: KindWrongBytes, Offset: int64(i), WindowStart: int64(start),
 		ExpectedWindow: windowFrom(ex.sent, start), ActualWindow: windowFrom(got, start),
@@ -91,7 +91,7 @@ func judgePrints(ex exchange, r *clientRun) *Failure {
 		if bytes.Equal(out, ex.pieces[0]) {
 			return nil
 		}
-		i := firstDifference(out, ex.pieces[0])
+		i := firstDiff(out, ex.pieces[0])
 		start := max(0, i-window)
 		f := fail(fmt.Sprintf("stdout to be the %d bytes of the echo, exactly", len(ex.pieces[0])),
 			fmt.Sprintf("%d bytes on stdout, differing from byte %d", len(out), i),
@@ -253,16 +253,4 @@ func judgeLargeStream(env *Env, ex exchange, r *clientRun) *Failure {
 		}
 		return judgePrints(ex, r)
 	}
-}
-
-// firstDifference returns the index of the first byte where a and b
-// differ, or the length of the shorter when one is a prefix of the other.
-func firstDifference(a, b []byte) int {
-	n := min(len(a), len(b))
-	for i := range n {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
 }

@@ -485,14 +485,16 @@ func (c *echoConn) listen(d time.Duration) readResult {
 	return readResult{ending: endingOf(err), err: err, diff: -1}
 }
 
-// firstDiff returns the index of the first differing byte of equal-length a and b.
+// firstDiff returns the index of the first byte where a and b differ, or
+// the length of the shorter when one is a prefix of the other.
 func firstDiff(a, b []byte) int {
-	for i := range a {
+	n := min(len(a), len(b))
+	for i := range n {
 		if a[i] != b[i] {
 			return i
 		}
 	}
-	return len(a)
+	return n
 }
 
 // endingOf classifies the error that ended a read or write.
