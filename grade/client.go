@@ -44,22 +44,12 @@ func (c *ClientOptions) defaultRun(binary string) string {
 }
 
 // validate checks the command line against the shape before anything is
-// built, as the engine would for every submission.
+// built, with the engine's own rules (engine.ClientTarget.ValidateCommand).
 func (c *ClientOptions) validate(run, network string) error {
-	hasMessage := strings.Contains(run, "{message}")
-	switch {
-	case network != "tcp":
+	if network != "tcp" {
 		return errors.New("echo clients are graded over TCP only: drop --udp")
-	case c.Shape < spec.ShapeArgument || c.Shape > spec.ShapeStream:
-		return fmt.Errorf("unknown client shape %d", int(c.Shape))
-	case c.Shape == spec.ShapeArgument && !hasMessage:
-		return fmt.Errorf("invalid client command %q: an argument client needs a {message}", run)
-	case c.Shape != spec.ShapeArgument && hasMessage:
-		return fmt.Errorf("invalid client command %q: the %s shape reads its input from stdin, so it has no {message}", run, c.Shape)
-	case c.TTY && c.Shape == spec.ShapeStream:
-		return errors.New("a stream client's large input cannot be typed on a terminal: drop --tty")
 	}
-	return nil
+	return engine.ClientTarget{Command: run, Shape: c.Shape, TTY: c.TTY}.ValidateCommand()
 }
 
 // runClientChecks runs the client catalogue against the client built in

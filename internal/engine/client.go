@@ -41,10 +41,10 @@ type ClientTarget struct {
 // input the client catalogue gives a client.
 const clientOutputLimit = 16 << 20
 
-// validate checks the command line before any check runs: it names its
-// placeholders as the shape needs, and its program can be run
-// (ErrCommand otherwise).
-func (c ClientTarget) validate() error {
+// ValidateCommand checks the command line against the shape, before
+// anything runs or is even built: it names {port}, and {message} exactly
+// for the argument shape; a stream client has no terminal.
+func (c ClientTarget) ValidateCommand() error {
 	if strings.TrimSpace(c.Command) == "" {
 		return errors.New("the client command is empty")
 	}
@@ -57,11 +57,20 @@ func (c ClientTarget) validate() error {
 	hasMessage := strings.Contains(c.Command, "{message}")
 	switch {
 	case c.Shape == spec.ShapeArgument && !hasMessage:
-		return fmt.Errorf("client command %q has no {message}, which an argument client needs", c.Command)
+		return fmt.Errorf("client command %q has no {message}: an argument client needs a {message}", c.Command)
 	case c.Shape != spec.ShapeArgument && hasMessage:
 		return fmt.Errorf("client command %q has a {message}, but the %s shape reads its input from stdin", c.Command, c.Shape)
 	case c.TTY && c.Shape == spec.ShapeStream:
 		return errors.New("a stream client's large input cannot be typed on a terminal: drop --tty")
+	}
+	return nil
+}
+
+// validate checks the command line before any check runs: ValidateCommand,
+// and that its program can be run (ErrCommand otherwise).
+func (c ClientTarget) validate() error {
+	if err := c.ValidateCommand(); err != nil {
+		return err
 	}
 	return process.CheckClient(c.Command, c.Dir, c.Env)
 }
