@@ -50,43 +50,24 @@ before listening, an --fd-limit that cannot be set), or an interrupt
 
 // checkFlags are the parsed flags of echoconf check.
 type checkFlags struct {
-	run, skip      globList
-	reports        reportList
-	list, strict   bool
-	repeat         int
-	scale          float64
-	format, output string
-	exec           string
-	fdLimit        int
-	startup        time.Duration
-	restart        bool
-	seed           uint64
-	noColor        bool
-	parallel       int
-	confirmAlone   bool
-	udp            bool
+	runFlags
+	exec         string
+	fdLimit      int
+	startup      time.Duration
+	restart      bool
+	confirmAlone bool
+	udp          bool
 }
 
 func newCheckFlagSet(f *checkFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Var(&f.run, "select", "run only checks whose ID matches `GLOB` (path.Match; \"halfclose\" means \"halfclose/*\"); repeatable or comma-separated")
-	fs.Var(&f.run, "run", "the same as --select `GLOB`")
-	fs.Var(&f.skip, "skip", "skip checks whose ID matches `GLOB`; repeatable or comma-separated")
-	fs.BoolVar(&f.list, "list", false, "print the catalogue (IDs, levels, requirements) and exit")
-	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail the verdict instead of warning")
-	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times to expose flaky results")
-	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every timeout by `F` (for slow machines)")
-	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+render.List(report.Names())+" (any case)")
-	fs.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout")
-	fs.Var(&f.reports, "report", "also write a report in `FORMAT=FILE`; repeatable")
+	f.register(fs, runFlagHelp{category: "halfclose", list: "the catalogue (IDs, levels, requirements)", seed: "payload",
+		parallel: "run up to `N` non-exclusive checks at once"})
 	fs.StringVar(&f.exec, "exec", "", "start the server with `COMMAND`; {port} is replaced by a free port")
 	fs.IntVar(&f.fdLimit, "fd-limit", process.DefaultFDLimit, "open-file limit (RLIMIT_NOFILE) of the --exec server, `N`")
 	fs.DurationVar(&f.startup, "startup-timeout", process.DefaultStartupTimeout, "how long the --exec server has to accept connections, `D`")
 	fs.BoolVar(&f.restart, "restart", false, "restart the --exec server after it dies, for the remaining checks")
-	fs.Uint64Var(&f.seed, "seed", engine.DefaultSeed, "payload seed `N` (the default makes runs repeatable)")
-	fs.BoolVar(&f.noColor, "no-color", false, "never colour the text report (NO_COLOR is honoured too)")
-	fs.IntVar(&f.parallel, "parallel", engine.DefaultParallel, "run up to `N` non-exclusive checks at once")
 	fs.BoolVar(&f.udp, "udp", false, "check a UDP echo server with the udp catalogue (see echoconf list --udp)")
 	fs.BoolVar(&f.confirmAlone, "confirm-alone", false, "re-run alone each check that failed while others ran, and report only that run (as grade does)")
 	return fs
@@ -150,56 +131,20 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "check: %v", err)
 	}
-	// Open every output before the run, so a bad path costs no time.
-	outs, err := openCheckOutputs(&f, stdout)
-	if err != nil {
-		return usageError(stderr, "check: %v", err)
-	}
-	defer outs.close()
-	streaming := f.format == "text" && f.output == ""
-	color := streaming && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-
-	ctx, stdout, stderr, stop := runContext(stdout, stderr)
-	defer stop()
-	prog := newTermProgress(stdout, stderr, streaming, color, isTerminal(stderr) && !f.noColor && os.Getenv("NO_COLOR") == "")
-	builtin, stopBuiltin, err := startBuiltin(&target)
-	if err != nil {
-		return usageError(stderr, "check: start the built-in reference server: %v", err)
-	}
-	defer stopBuiltin()
-	if streaming {
-		title := target.String()
-		if builtin != "" {
-			title = builtin
-		}
-		prog.title = render.TitleLine(title, color)
-	}
-	rep, err := engine.Run(ctx, target, f.engineOptions(prog.event))
-	prog.clear()
-	if err != nil {
-		return usageError(stderr, "check: %v", err)
-	}
-	if builtin != "" {
-		rep.Target = builtin
-	}
-	if ctx.Err() != nil {
-		return usageError(stderr, "check: %s", interruption(ctx))
-	}
-	var mainOpts report.Options // the other reports are never coloured
-	if streaming {
-		mainOpts = report.Options{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}
-	}
-	if err := outs.write(rep, mainOpts); err != nil {
-		return usageError(stderr, "check: %v", err)
-	}
-	prog.verdict(rep)
-	return verdictCode(rep)
+	return checkRun{command: "check", flags: &f.runFlags, target: target, options: f.engineOptions(),
+		start: startBuiltin, title: func(t engine.Target, name string, color bool) string {
+			if name == "" {
+				name = t.String()
+			}
+			return render.TitleLine(name, color)
+		}}.run(stdout, stderr)
 }
 
-// engineOptions are the engine's options for the flags, with progress.
-func (f *checkFlags) engineOptions(progress func(engine.ProgressEvent)) engine.Options {
-	return engine.Options{Checks: f.catalogue(), Run: f.run, Skip: f.skip, Strict: f.strict, TimeoutScale: f.scale,
-		Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, ConfirmAlone: f.confirmAlone, Progress: progress}
+// engineOptions are the engine's options for the flags.
+func (f *checkFlags) engineOptions() engine.Options {
+	opts := f.options(f.catalogue())
+	opts.ConfirmAlone = f.confirmAlone
+	return opts
 }
 
 // verdictCode is the exit code of a report's verdict.
@@ -218,21 +163,7 @@ func checkArgs(f *checkFlags, set map[string]bool, pos []string) (engine.Target,
 	if err := checkFlagValues(f, set, pos); err != nil {
 		return target, err
 	}
-	if _, err := report.Lookup(f.format); err != nil {
-		return target, fmt.Errorf("--format: %w", err)
-	}
-	// The selection is checked before anything starts or is printed.
-	if _, err := engine.Select(engine.Options{Checks: f.catalogue(), Run: f.run, Skip: f.skip}); err != nil {
-		return target, err
-	}
-	f.format = strings.ToLower(f.format)
-	for i, r := range f.reports {
-		if _, err := report.Lookup(r.format); err != nil {
-			return target, fmt.Errorf("--report: %w", err)
-		}
-		f.reports[i].format = strings.ToLower(r.format)
-	}
-	if err := distinctOutputs(f.output, f.reports); err != nil {
+	if err := f.validate(f.catalogue(), "echoconf list"); err != nil {
 		return target, err
 	}
 	switch {
@@ -243,9 +174,6 @@ func checkArgs(f *checkFlags, set map[string]bool, pos []string) (engine.Target,
 			return target, err
 		}
 		target.Addr = pos[0]
-	}
-	if f.seed == 0 {
-		return target, errors.New("--seed must not be 0")
 	}
 	if f.udp {
 		target.Network = "udp"
@@ -275,16 +203,10 @@ func checkFlagValues(f *checkFlags, set map[string]bool, pos []string) error {
 		return fmt.Errorf("the --exec command has no {port} placeholder: %q", f.exec)
 	case !set["exec"] && (set["restart"] || set["fd-limit"] || set["startup-timeout"]):
 		return errors.New("--restart, --fd-limit and --startup-timeout need --exec")
-	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
-		return fmt.Errorf("--repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
-	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
-		return fmt.Errorf("--timeout-scale must be in (0, 1000], got %g", f.scale)
 	case f.fdLimit < 8:
 		return fmt.Errorf("--fd-limit must be at least 8, got %d", f.fdLimit)
 	case f.startup <= 0:
 		return fmt.Errorf("--startup-timeout must be positive, got %v", f.startup)
-	case f.parallel < 1:
-		return fmt.Errorf("--parallel must be at least 1, got %d", f.parallel)
 	}
 	return nil
 }
@@ -304,8 +226,8 @@ type reportOutput struct {
 }
 
 // openCheckOutputs looks up the formats and creates the files of every
-// report; f's format names are valid (checkArgs).
-func openCheckOutputs(f *checkFlags, stdout io.Writer) (*checkOutputs, error) {
+// report; f's format names are valid (runFlags.validate).
+func openCheckOutputs(f *runFlags, stdout io.Writer) (*checkOutputs, error) {
 	o := &checkOutputs{main: stdout}
 	o.format, _ = report.Lookup(f.format)
 	if f.output != "" {
@@ -368,14 +290,14 @@ func startBuiltin(target *engine.Target) (name string, stop func(), err error) {
 	if target.Network == "udp" {
 		srv, err := recovered(func() *echotest.UDPServer { return echotest.NewUDPServer(impl.UDPConfig{}) })
 		if err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("start the built-in reference UDP server: %w", err)
 		}
 		target.Addr = srv.Addr
 		return "built-in reference UDP server at " + srv.Addr, func() { _ = srv.Close() }, nil
 	}
 	srv, err := recovered(echotest.NewServer)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("start the built-in reference server: %w", err)
 	}
 	target.Addr = srv.Addr
 	return "built-in reference server at " + srv.Addr, func() { srv.Close() }, nil

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
-	"github.com/echoconf/echoconf/conformance/report"
 	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/internal/render"
 	"github.com/echoconf/echoconf/spec"
@@ -49,18 +47,10 @@ interrupt (SIGINT, SIGTERM, or a failed write to stdout or stderr).
 
 // clientFlags are the parsed flags of echoconf check-client.
 type clientFlags struct {
-	run, skip      globList
-	reports        reportList
-	list, strict   bool
-	repeat         int
-	scale          float64
-	format, output string
-	exec           string
-	shape          string
-	stdin, tty     bool
-	seed           uint64
-	noColor        bool
-	parallel       int
+	runFlags
+	exec       string
+	shape      string
+	stdin, tty bool
 }
 
 func newClientFlagSet(f *clientFlags) *flag.FlagSet {
@@ -70,19 +60,8 @@ func newClientFlagSet(f *clientFlags) *flag.FlagSet {
 	fs.StringVar(&f.shape, "shape", "", "how the client takes its input, `SHAPE`: argument, interactive or stream (default: argument with {message}, else interactive)")
 	fs.BoolVar(&f.stdin, "stdin", false, "the same as --shape interactive")
 	fs.BoolVar(&f.tty, "tty", false, "make the client's stdin a terminal and type its input there (not with --shape stream)")
-	fs.Var(&f.run, "select", "run only checks whose ID matches `GLOB` (path.Match; \"client\" means \"client/*\"); repeatable or comma-separated")
-	fs.Var(&f.run, "run", "the same as --select `GLOB`")
-	fs.Var(&f.skip, "skip", "skip checks whose ID matches `GLOB`; repeatable or comma-separated")
-	fs.BoolVar(&f.list, "list", false, "print the client catalogue (IDs, levels, requirements) and exit")
-	fs.BoolVar(&f.strict, "strict", false, "make SHOULD failures fail the verdict instead of warning")
-	fs.IntVar(&f.repeat, "repeat", 1, "run each check `N` times to expose flaky results")
-	fs.Float64Var(&f.scale, "timeout-scale", 1, "multiply every timeout by `F` (for slow machines)")
-	fs.StringVar(&f.format, "format", "text", "report `FORMAT`: "+render.List(report.Names())+" (any case)")
-	fs.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout")
-	fs.Var(&f.reports, "report", "also write a report in `FORMAT=FILE`; repeatable")
-	fs.Uint64Var(&f.seed, "seed", engine.DefaultSeed, "message seed `N` (the default makes runs repeatable)")
-	fs.BoolVar(&f.noColor, "no-color", false, "never colour the text report (NO_COLOR is honoured too)")
-	fs.IntVar(&f.parallel, "parallel", engine.DefaultParallel, "run up to `N` checks (each its own client and server) at once")
+	f.register(fs, runFlagHelp{category: "client", list: "the client catalogue (IDs, levels, requirements)", seed: "message",
+		parallel: "run up to `N` checks (each its own client and server) at once"})
 	return fs
 }
 
@@ -104,40 +83,10 @@ func runCheckClient(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, "check-client: %v", err)
 	}
-	cf := checkFlags{format: f.format, output: f.output, reports: f.reports}
-	outs, err := openCheckOutputs(&cf, stdout)
-	if err != nil {
-		return usageError(stderr, "check-client: %v", err)
-	}
-	defer outs.close()
-	streaming := f.format == "text" && f.output == ""
-	color := streaming && !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout)
-
-	ctx, stdout, stderr, stop := runContext(stdout, stderr)
-	defer stop()
-	prog := newTermProgress(stdout, stderr, streaming, color, isTerminal(stderr) && !f.noColor && os.Getenv("NO_COLOR") == "")
-	if streaming {
-		c := target.Client
-		prog.title = render.ClientTitleLine(c.Command, c.Shape.String(), c.TTY, color)
-	}
-	rep, err := engine.Run(ctx, target, engine.Options{Checks: spec.Clients(), Run: f.run, Skip: f.skip, Strict: f.strict,
-		TimeoutScale: f.scale, Repeat: f.repeat, Seed: f.seed, Parallel: f.parallel, Progress: prog.event})
-	prog.clear()
-	if err != nil {
-		return usageError(stderr, "check-client: %v", err)
-	}
-	if ctx.Err() != nil {
-		return usageError(stderr, "check-client: %s", interruption(ctx))
-	}
-	var mainOpts report.Options
-	if streaming {
-		mainOpts = report.Options{Color: color, OmitChecks: true, OmitTitle: prog.titleShown()}
-	}
-	if err := outs.write(rep, mainOpts); err != nil {
-		return usageError(stderr, "check-client: %v", err)
-	}
-	prog.verdict(rep)
-	return verdictCode(rep)
+	return checkRun{command: "check-client", flags: &f.runFlags, target: target, options: f.options(spec.Clients()),
+		title: func(t engine.Target, _ string, color bool) string {
+			return render.ClientTitleLine(t.Client.Command, t.Client.Shape.String(), t.Client.TTY, color)
+		}}.run(stdout, stderr)
 }
 
 // clientArgs validates the flags and arguments of echoconf check-client,
@@ -153,34 +102,12 @@ func clientArgs(f *clientFlags, set map[string]bool, pos []string) (engine.Targe
 		return target, errors.New("--exec needs a command")
 	case !strings.Contains(f.exec, "{port}"):
 		return target, fmt.Errorf("the --exec command has no {port} placeholder: the client must be told the server's port: %q", f.exec)
-	case f.repeat < 1 || f.repeat > engine.MaxRepeat:
-		return target, fmt.Errorf("--repeat must be in 1..%d, got %d", engine.MaxRepeat, f.repeat)
-	case !(f.scale > 0 && f.scale <= 1000): // NaN fails every comparison
-		return target, fmt.Errorf("--timeout-scale must be in (0, 1000], got %g", f.scale)
-	case f.parallel < 1:
-		return target, fmt.Errorf("--parallel must be at least 1, got %d", f.parallel)
-	case f.seed == 0:
-		return target, errors.New("--seed must not be 0")
 	}
 	shape, err := clientShape(f, set)
 	if err != nil {
 		return target, err
 	}
-	if _, err := report.Lookup(f.format); err != nil {
-		return target, fmt.Errorf("--format: %w", err)
-	}
-	if _, err := engine.Select(engine.Options{Checks: spec.Clients(), Run: f.run, Skip: f.skip}); err != nil {
-		// The engine points at the server catalogue; this one is listed apart.
-		return target, errors.New(strings.Replace(err.Error(), "(see echoconf list)", "(see echoconf list --client)", 1))
-	}
-	f.format = strings.ToLower(f.format)
-	for i, r := range f.reports {
-		if _, err := report.Lookup(r.format); err != nil {
-			return target, fmt.Errorf("--report: %w", err)
-		}
-		f.reports[i].format = strings.ToLower(r.format)
-	}
-	if err := distinctOutputs(f.output, f.reports); err != nil {
+	if err := f.validate(spec.Clients(), "echoconf list --client"); err != nil {
 		return target, err
 	}
 	target.Client = &engine.ClientTarget{Command: f.exec, Shape: shape, TTY: f.tty}
