@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -185,6 +186,33 @@ var _ = Describe("Run", func() {
 		var f *spec.Failure
 		Expect(errors.As(err, &f)).To(BeTrue(), "got %v", err)
 		Expect(f.Kind).To(Equal(spec.KindTimeout))
+	})
+
+	It("does not fail a slow server whose echo keeps coming while a write waits longer than Timeout", func() {
+		// The server first takes 1 MiB without echoing, then echoes it in
+		// 64 KiB pieces for 2.4 s without reading, so the bench's writer
+		// waits 2.4 Timeouts while the echo keeps coming; then it echoes
+		// as fast as it can.
+		slowStart := func(c *net.TCPConn) {
+			held := make([]byte, 1<<20)
+			if _, err := io.ReadFull(c, held); err != nil {
+				return
+			}
+			tick := time.NewTicker(150 * time.Millisecond)
+			defer tick.Stop()
+			for piece := range slices.Chunk(held, 64<<10) {
+				<-tick.C
+				if _, err := c.Write(piece); err != nil {
+					return
+				}
+			}
+			echoThen(func(b []byte, _ int64) []byte { return b })(c)
+		}
+		cfg := short(fake(slowStart), bench.ModeStream)
+		cfg.Size, cfg.Timeout = 1024, time.Second
+		r, err := bench.Run(context.Background(), cfg)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Bytes).To(BeNumerically(">", 0))
 	})
 
 	It("stops at once when its context ends", func() {

@@ -189,6 +189,33 @@ func deadline(set func(time.Time) error, st *state) error {
 	return set(time.Now().Add(st.cfg.Timeout))
 }
 
+// rearmer keeps a deadline for the next I/O of a busy loop between
+// Timeout and 9/8 of it away, re-arming it at most once per Timeout/8: a
+// run fails after at least Timeout without progress, as documented, but a
+// loop of small writes does not pay a timer update per write.
+type rearmer struct {
+	set     func(time.Time) error
+	timeout time.Duration
+	at      time.Time // when the deadline was last set; zero before
+}
+
+func newRearmer(set func(time.Time) error, st *state) *rearmer {
+	return &rearmer{set: set, timeout: st.cfg.Timeout}
+}
+
+// arm makes sure the deadline is at least Timeout from now.
+func (r *rearmer) arm() error {
+	now := time.Now()
+	if !r.at.IsZero() && now.Sub(r.at) < r.timeout/8 {
+		return nil
+	}
+	r.at = now
+	return r.set(now.Add(r.timeout + r.timeout/8))
+}
+
+// expired makes the next arm set a new deadline: the last one passed.
+func (r *rearmer) expired() { r.at = time.Time{} }
+
 // expectEOF half-closes c and reads until the server's FIN; any byte is
 // extra.
 func expectEOF(c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, sent int64) error {

@@ -36,9 +36,10 @@ func pingPongConn(ctx context.Context, i int, st *state, h *hdrhistogram.Histogr
 	began := make([]time.Time, cfg.Depth)
 	got := make([]byte, cfg.Size)
 	var sent, recv int64
+	wdl, rdl := newRearmer(c.SetWriteDeadline, st), newRearmer(c.SetReadDeadline, st)
 	send := func(k int) error {
 		es.Fill(msgs[k], sent)
-		if err := deadline(c.SetWriteDeadline, st); err != nil {
+		if err := wdl.arm(); err != nil {
 			return ioFailure(err, lbl, sent, recv, "the server to read")
 		}
 		began[k] = time.Now()
@@ -57,7 +58,7 @@ func pingPongConn(ctx context.Context, i int, st *state, h *hdrhistogram.Histogr
 	}
 	inFlight := cfg.Depth
 	for k := 0; inFlight > 0; k = (k + 1) % cfg.Depth {
-		if err := deadline(c.SetReadDeadline, st); err != nil {
+		if err := rdl.arm(); err != nil {
 			return ioFailure(err, lbl, sent, recv, "the echo")
 		}
 		n, err := io.ReadFull(c, got)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 
 	"github.com/echoconf/echoconf/spec"
@@ -14,9 +15,13 @@ import (
 
 // inFlightBudget bounds the bytes all of a stream run's connections hold
 // sent but not yet verified; each connection holds at least minInFlight.
+// The writer generates and hands over batchBytes (or one write, when
+// larger) at a time and writes them --size bytes per call, so that small
+// writes do not each cost a hand-over between writer and reader.
 const (
 	inFlightBudget = 32 << 20
 	minInFlight    = 1 << 20
+	batchBytes     = 64 << 10
 )
 
 func runStream(ctx context.Context, cfg Config, r *Result) error {
@@ -44,13 +49,14 @@ func streamConn(ctx context.Context, i int, st *state) error {
 		return err
 	}
 	defer closeConn()
-	slots := max(max(inFlightBudget/cfg.Conns, minInFlight)/cfg.Size, 2)
+	batch := max(batchBytes/cfg.Size, 1) * cfg.Size
+	slots := max(max(inFlightBudget/cfg.Conns, minInFlight)/batch, 2)
 	free := make(chan *[]byte, slots) // buffers are made as needed, up to slots
 	sent := make(chan sentChunk, slots)
-	var wrote atomic.Int64
+	var wrote, echoed atomic.Int64
 	werr := make(chan error, 1)
-	go func() { werr <- streamWrite(ctx, c, es, st, lbl, free, sent, &wrote) }()
-	rerr := streamRead(c, es, st, lbl, free, sent, &wrote)
+	go func() { werr <- streamWrite(ctx, c, es, st, lbl, batch, free, sent, &wrote, &echoed) }()
+	rerr := streamRead(c, es, st, lbl, free, sent, &wrote, &echoed)
 	if rerr != nil {
 		_ = c.Close() // unblocks the writer
 		return resetFirst(rerr, <-werr)
@@ -58,10 +64,16 @@ func streamConn(ctx context.Context, i int, st *state) error {
 	return <-werr
 }
 
-func streamWrite(ctx context.Context, c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, free chan *[]byte, sent chan<- sentChunk, wrote *atomic.Int64) error {
+// streamWrite writes the stream in batches of batch bytes, --size bytes
+// per write, until the run stops, then half-closes. A write that waits
+// --timeout fails only if the echo made no progress meanwhile: the kernel
+// wakes a blocked writer only once a third of its send buffer is free,
+// which a slow but working server can take longer than --timeout to drain.
+func streamWrite(ctx context.Context, c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, batch int, free chan *[]byte, sent chan<- sentChunk, wrote, echoed *atomic.Int64) error {
 	defer close(sent)
 	var off int64
 	made := 0
+	dl := newRearmer(c.SetWriteDeadline, st)
 	for !st.stopping.Load() {
 		var b *[]byte
 		select {
@@ -69,7 +81,7 @@ func streamWrite(ctx context.Context, c *net.TCPConn, es *spec.EchoStream, st *s
 		default:
 			if made < cap(free) {
 				made++
-				buf := make([]byte, st.cfg.Size)
+				buf := make([]byte, batch)
 				b = &buf
 				break
 			}
@@ -81,14 +93,24 @@ func streamWrite(ctx context.Context, c *net.TCPConn, es *spec.EchoStream, st *s
 		}
 		es.Fill(*b, off)
 		sent <- sentChunk{buf: b, off: off, n: len(*b)}
-		if err := deadline(c.SetWriteDeadline, st); err != nil {
-			return ioFailure(err, lbl, off, 0, "the server to read")
-		}
-		n, err := c.Write(*b)
-		off += int64(n)
-		wrote.Store(off)
-		if err != nil {
-			return ioFailure(err, lbl, off, 0, "the server to read")
+		// The whole batch is written, even once the run stops: the reader
+		// expects it.
+		for w := *b; len(w) > 0; {
+			if err := dl.arm(); err != nil {
+				return ioFailure(err, lbl, off, 0, "the server to read")
+			}
+			before := echoed.Load()
+			n, err := c.Write(w[:min(st.cfg.Size, len(w))])
+			off += int64(n)
+			wrote.Store(off)
+			w = w[n:]
+			if errors.Is(err, os.ErrDeadlineExceeded) && echoed.Load() > before {
+				dl.expired() // the server is slow, not stuck: write the rest
+				continue
+			}
+			if err != nil {
+				return ioFailure(err, lbl, off, echoed.Load(), "the server to read")
+			}
 		}
 	}
 	if err := c.CloseWrite(); err != nil {
@@ -99,7 +121,7 @@ func streamWrite(ctx context.Context, c *net.TCPConn, es *spec.EchoStream, st *s
 
 // streamRead verifies the echo against the chunks the writer sent, in
 // order, until the server's FIN.
-func streamRead(c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, free chan<- *[]byte, sent <-chan sentChunk, wrote *atomic.Int64) error {
+func streamRead(c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, free chan<- *[]byte, sent <-chan sentChunk, wrote, echoed *atomic.Int64) error {
 	buf := make([]byte, 64<<10)
 	var (
 		off  int64 // verified so far
@@ -107,8 +129,9 @@ func streamRead(c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, free
 		have bool // cur is set
 		used int  // bytes of cur verified
 	)
+	dl := newRearmer(c.SetReadDeadline, st)
 	for {
-		if err := deadline(c.SetReadDeadline, st); err != nil {
+		if err := dl.arm(); err != nil {
 			return ioFailure(err, lbl, wrote.Load(), off, "the echo")
 		}
 		n, err := c.Read(buf)
@@ -130,12 +153,13 @@ func streamRead(c *net.TCPConn, es *spec.EchoStream, st *state, lbl string, free
 			got = got[k:]
 			used += k
 			off += int64(k)
-			st.count(int64(k), 0)
 			if used == cur.n {
 				free <- cur.buf
 				have = false
 			}
 		}
+		st.count(int64(n), 0) // every byte of the read is verified now
+		echoed.Store(off)
 		if errors.Is(err, io.EOF) {
 			if w := wrote.Load(); off < w || have {
 				return ioFailure(io.ErrUnexpectedEOF, lbl, w, off, fmt.Sprintf("%d bytes echoed, then EOF", w))
