@@ -242,7 +242,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 			phases[c.Schedule] = append(phases[c.Schedule], i)
 		}
 	}
-	e.parallel(phases[0])
+	e.parallel(phases[0], e.client == nil)
 	switch {
 	case e.silent(phases[0]):
 		// The server answers no one, not even a lone client: the
@@ -254,7 +254,7 @@ func (e *engine) run(ctx context.Context, addr string) {
 	default:
 		e.pool(phases[1], 1)
 	}
-	e.parallel(phases[2])
+	e.parallel(phases[2], false)
 	e.pool(phases[3], 1)
 
 	if e.srv != nil {
@@ -263,10 +263,16 @@ func (e *engine) run(ctx context.Context, addr string) {
 }
 
 // parallel runs a group of non-exclusive checks Options.Parallel at a
-// time, then, with Options.ConfirmAlone, re-runs alone each that failed
-// (see ConfirmAlone for when it does not, and spec.Failure.Held).
-func (e *engine) parallel(idx []int) {
-	e.pool(idx, e.o.Parallel)
+// time (all that are left at once, with widen, once the first
+// Options.Parallel to end found the server silent: see widening), then,
+// with Options.ConfirmAlone, re-runs alone each that failed (see
+// ConfirmAlone for when it does not, and spec.Failure.Held).
+func (e *engine) parallel(idx []int, widen bool) {
+	if widen {
+		e.widening(idx, e.o.Parallel)
+	} else {
+		e.pool(idx, e.o.Parallel)
+	}
 	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.Died()) {
 		return
 	}
@@ -300,7 +306,7 @@ func (e *engine) silent(idx []int) bool {
 	probe := -1
 	for _, i := range idx {
 		f := e.results[i].Failure()
-		if f == nil || f.Ending != spec.EventTimeout || f.Received != 0 {
+		if !silentFailure(f) {
 			return false
 		}
 		if e.checks[i].Probe {
@@ -312,6 +318,67 @@ func (e *engine) silent(idx []int) bool {
 	}
 	out, _ := e.runOnce(e.checks[probe])
 	f, _ := out.err.(*spec.Failure)
+	return silentFailure(f)
+}
+
+// widening is pool, except that once the first n checks to end have all
+// waited out their silence without receiving a byte (silentFailure), the
+// checks not yet started start at once: they can only wait as those did,
+// and need not wait their turn. The verdict cannot change: those first
+// checks failed whatever the others do. A server that answers any of the
+// first n keeps the bound of n.
+func (e *engine) widening(idx []int, n int) {
+	if len(idx) <= n || n < 1 {
+		e.pool(idx, n)
+		return
+	}
+	jobs := make(chan int)
+	widen := make(chan struct{})
+	var (
+		wg                sync.WaitGroup
+		mu                sync.Mutex
+		ended, wereSilent int
+	)
+	work := func() {
+		for i := range jobs {
+			r := e.runCheck(i)
+			e.results[i] = r
+			mu.Lock()
+			ended++
+			if silentFailure(r.Failure()) {
+				wereSilent++
+			}
+			if ended == n && wereSilent == n {
+				close(widen)
+			}
+			mu.Unlock()
+		}
+	}
+	for range n {
+		wg.Go(work)
+	}
+	widened := false
+	for k, i := range idx {
+		if !widened {
+			select {
+			case jobs <- i:
+				continue
+			case <-widen:
+				widened = true
+				for range len(idx) - k {
+					wg.Go(work)
+				}
+			}
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// silentFailure reports whether f is a wait for an echo that ended with
+// the silence timeout, not a byte received.
+func silentFailure(f *spec.Failure) bool {
 	return f != nil && f.Ending == spec.EventTimeout && f.Received == 0
 }
 

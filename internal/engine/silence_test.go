@@ -106,4 +106,35 @@ var _ = Describe("the cost of a faulty server", func() {
 		Entry("one check got part of its echo", (&stalls{runs: map[string]int{}}).check("basic/a", 1), probe(false), false),
 		Entry("the probe is not selected", (&stalls{runs: map[string]int{}}).check("basic/a", 0), (&stalls{runs: map[string]int{}}).check("halfclose/other", 0), false),
 	)
+
+	// together is a non-exclusive meeting: its checks pass only if all
+	// of them run at the same time.
+	together := func(m *meeting, id string) spec.Check {
+		c := m.check(id)
+		c.Schedule = spec.Together
+		return c
+	}
+
+	DescribeTable("starts the rest of a group at once only when the first Parallel checks to end found the server silent",
+		func(first spec.Check, widened bool) {
+			s := &stalls{runs: map[string]int{}}
+			m := &meeting{all: make(chan struct{}), size: 4}
+			checks := []spec.Check{first, s.check("basic/b", 0),
+				together(m, "partial/w"), together(m, "partial/x"), together(m, "partial/y"), together(m, "partial/z")}
+			rep := run(echo.Addr, engine.Options{Checks: checks, Parallel: 2})
+			want := engine.StatusFail
+			if widened {
+				want = engine.StatusPass
+			}
+			// Two at a time, the first two wait for the others in vain
+			// (the last two then find four arrivals); all at once, the
+			// four meet.
+			for _, id := range []string{"partial/w", "partial/x"} {
+				Expect(statuses(rep)[id]).To(Equal(want), id)
+			}
+		},
+		Entry("nothing came back to the first two", (&stalls{runs: map[string]int{}}).check("basic/a", 0), true),
+		Entry("the first passed", echoCheck("basic/a"), false),
+		Entry("the first got part of its echo", (&stalls{runs: map[string]int{}}).check("basic/a", 1), false),
+	)
 })
