@@ -53,7 +53,9 @@ const (
 // StatusSkip.
 //
 // Scheduling follows each check's spec.Schedule: the Together checks run
-// first, Options.Parallel at a time; then each Alone check, one at a time
+// first, Options.Parallel at a time (those left all at once, for a server
+// whose first Options.Parallel checks to end got not a byte before their
+// silence timeout); then each Alone check, one at a time
 // in catalogue order (all at once when the server answered none of the
 // first checks, nor the Probe check alone: they can only time out as those
 // did; with ConfirmAlone, all at once and then alone again but for their
