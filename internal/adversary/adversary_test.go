@@ -268,7 +268,7 @@ var _ = Describe("the adversarial server", func() {
 		// waits for its first chunk.
 		start := time.Now()
 		Expect(s.Close()).To(Succeed())
-		Expect(time.Since(start)).To(BeNumerically("<", 5*time.Second))
+		Expect(time.Since(start)).To(BeNumerically("<", 15*time.Second), "the pauses last an hour")
 		Expect(s.Records()).To(HaveLen(3))
 		Expect(s.Close()).To(Succeed(), "a second Close")
 		// The suite's goleak check runs after this spec.
