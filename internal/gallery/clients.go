@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/echoconf/echoconf/internal/engine"
 	"github.com/echoconf/echoconf/spec"
 )
 
@@ -20,7 +21,7 @@ import (
 // Program with two more fields:
 //
 //	shape   "argument", "interactive" or "stream" (spec.Shape)
-//	tty     true when its stdin must be a terminal (interactive shape only)
+//	tty     true when its stdin must be a terminal (not the stream shape)
 //
 // Its run template has {bin}, {host} and {port}, and {message} exactly
 // for the argument shape. expect is {"conformant": true} for a correct
@@ -92,16 +93,16 @@ func (m *Manifest) ValidateClients() error {
 				bad("run %q: unknown placeholder %s", p.Run, h)
 			}
 		}
-		for _, h := range []string{"{bin}", "{host}", "{port}"} {
+		for _, h := range []string{"{bin}", "{host}"} {
 			if !strings.Contains(p.Run, h) {
 				bad("run %q has no %s", p.Run, h)
 			}
 		}
-		if strings.Contains(p.Run, "{message}") != (err == nil && shape == spec.ShapeArgument) {
-			bad("run %q: {message} is for the argument shape and only for it", p.Run)
-		}
-		if p.TTY && shape != spec.ShapeInteractive {
-			bad("tty is for the interactive shape only")
+		if err == nil {
+			// The engine's own rules for {port}, {message} and tty.
+			if err := (engine.ClientTarget{Command: p.Run, Shape: shape, TTY: p.TTY}).ValidateCommand(); err != nil {
+				bad("%v", err)
+			}
 		}
 		if p.Network != "" {
 			bad("a client has no network field")
