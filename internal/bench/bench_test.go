@@ -210,9 +210,10 @@ var _ = Describe("Run", func() {
 		}
 		cfg := short(fake(slowStart), bench.ModeStream)
 		cfg.Size, cfg.Timeout = 1024, time.Second
-		r, err := bench.Run(context.Background(), cfg)
+		// The measured 300 ms may fall inside the slow start, when
+		// nothing is echoed: only the error is the point.
+		_, err := bench.Run(context.Background(), cfg)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(r.Bytes).To(BeNumerically(">", 0))
 	})
 
 	It("stops at once when its context ends", func() {
