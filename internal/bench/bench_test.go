@@ -190,7 +190,7 @@ var _ = Describe("Run", func() {
 
 	It("does not fail a slow server whose echo keeps coming while a write waits longer than Timeout", func() {
 		// The server first takes 1 MiB without echoing, then echoes it in
-		// 64 KiB pieces for 2.4 s without reading, so the bench's writer
+		// 64 KiB pieces for 4.8 s without reading, so the bench's writer
 		// waits 2.4 Timeouts while the echo keeps coming; then it echoes
 		// as fast as it can.
 		slowStart := func(c *net.TCPConn) {
@@ -198,7 +198,7 @@ var _ = Describe("Run", func() {
 			if _, err := io.ReadFull(c, held); err != nil {
 				return
 			}
-			tick := time.NewTicker(150 * time.Millisecond)
+			tick := time.NewTicker(300 * time.Millisecond)
 			defer tick.Stop()
 			for piece := range slices.Chunk(held, 64<<10) {
 				<-tick.C
@@ -209,7 +209,7 @@ var _ = Describe("Run", func() {
 			echoThen(func(b []byte, _ int64) []byte { return b })(c)
 		}
 		cfg := short(fake(slowStart), bench.ModeStream)
-		cfg.Size, cfg.Timeout = 1024, time.Second
+		cfg.Size, cfg.Timeout = 1024, 2*time.Second
 		// The measured 300 ms may fall inside the slow start, when
 		// nothing is echoed: only the error is the point.
 		_, err := bench.Run(context.Background(), cfg)
