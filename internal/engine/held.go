@@ -6,7 +6,7 @@ import "github.com/echoconf/echoconf/spec"
 // and kept (spec.Failure.Held): the server withholds echoes on its own, so
 // the exclusive checks are worth trying together first (see together).
 func (e *engine) holds(idx []int) bool {
-	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.Died()) {
+	if !e.confirming() {
 		return false
 	}
 	for _, i := range idx {
@@ -43,4 +43,16 @@ func (e *engine) together(idx []int) {
 		again = append(again, i)
 	}
 	e.pool(again, 1)
+}
+
+// confirming reports whether failures beside others are re-run alone
+// (Options.ConfirmAlone): checks ran beside each other, and the server is
+// still there to run them against.
+func (e *engine) confirming() bool {
+	return e.o.ConfirmAlone && e.o.Parallel > 1 && !e.serverGone()
+}
+
+// serverGone reports whether the server never came up or has died.
+func (e *engine) serverGone() bool {
+	return e.down != nil || (e.srv != nil && e.srv.Died())
 }

@@ -266,16 +266,12 @@ func (e *engine) run(ctx context.Context, addr string) {
 
 // parallel runs a group of non-exclusive checks Options.Parallel at a
 // time (all that are left at once, with widen, once the first
-// Options.Parallel to end found the server silent: see widening), then,
+// Options.Parallel to end found the server silent: see dispatch), then,
 // with Options.ConfirmAlone, re-runs alone each that failed (see
 // ConfirmAlone for when it does not, and spec.Failure.Held).
 func (e *engine) parallel(idx []int, widen bool) {
-	if widen {
-		e.widening(idx, e.o.Parallel)
-	} else {
-		e.pool(idx, e.o.Parallel)
-	}
-	if !e.o.ConfirmAlone || e.o.Parallel <= 1 || e.down != nil || (e.srv != nil && e.srv.Died()) {
+	e.dispatch(idx, e.o.Parallel, widen)
+	if !e.confirming() {
 		return
 	}
 	var failed []int
@@ -302,7 +298,7 @@ func (e *engine) parallel(idx []int, widen bool) {
 // the Probe check either. The probe's run is not reported: it only decides
 // how the exclusive checks are scheduled.
 func (e *engine) silent(idx []int) bool {
-	if len(idx) < 3 || e.down != nil || (e.srv != nil && e.srv.Died()) {
+	if len(idx) < 3 || e.serverGone() {
 		return false
 	}
 	probe := -1
@@ -323,19 +319,29 @@ func (e *engine) silent(idx []int) bool {
 	return silentFailure(f)
 }
 
-// widening is pool, except that once the first n checks to end have all
+// silentFailure reports whether f is a wait for an echo that ended with
+// the silence timeout, not a byte received.
+func silentFailure(f *spec.Failure) bool {
+	return f != nil && f.Ending == spec.EventTimeout && f.Received == 0
+}
+
+// pool runs the checks at the given catalogue indices, n at a time; each
+// result lands at its own index.
+func (e *engine) pool(idx []int, n int) { e.dispatch(idx, n, false) }
+
+// dispatch is pool; with widen, once the first n checks to end have all
 // waited out their silence without receiving a byte (silentFailure), the
 // checks not yet started start at once: they can only wait as those did,
 // and need not wait their turn. The verdict cannot change: those first
 // checks failed whatever the others do. A server that answers any of the
 // first n keeps the bound of n.
-func (e *engine) widening(idx []int, n int) {
-	if len(idx) <= n || n < 1 {
-		e.pool(idx, n)
+func (e *engine) dispatch(idx []int, n int, widen bool) {
+	if len(idx) == 0 {
 		return
 	}
+	n = max(1, min(n, len(idx)))
 	jobs := make(chan int)
-	widen := make(chan struct{})
+	wide := make(chan struct{}) // closed when the first n ended in silence
 	var (
 		wg                sync.WaitGroup
 		mu                sync.Mutex
@@ -345,13 +351,16 @@ func (e *engine) widening(idx []int, n int) {
 		for i := range jobs {
 			r := e.runCheck(i)
 			e.results[i] = r
+			if !widen {
+				continue
+			}
 			mu.Lock()
 			ended++
 			if silentFailure(r.Failure()) {
 				wereSilent++
 			}
 			if ended == n && wereSilent == n {
-				close(widen)
+				close(wide)
 			}
 			mu.Unlock()
 		}
@@ -365,44 +374,13 @@ func (e *engine) widening(idx []int, n int) {
 			select {
 			case jobs <- i:
 				continue
-			case <-widen:
+			case <-wide:
 				widened = true
 				for range len(idx) - k {
 					wg.Go(work)
 				}
 			}
 		}
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-}
-
-// silentFailure reports whether f is a wait for an echo that ended with
-// the silence timeout, not a byte received.
-func silentFailure(f *spec.Failure) bool {
-	return f != nil && f.Ending == spec.EventTimeout && f.Received == 0
-}
-
-// pool runs the checks at the given catalogue indices, n at a time; each
-// result lands at its own index.
-func (e *engine) pool(idx []int, n int) {
-	if len(idx) == 0 {
-		return
-	}
-	n = max(1, min(n, len(idx)))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				e.results[i] = e.runCheck(i)
-			}
-		}()
-	}
-	for _, i := range idx {
 		jobs <- i
 	}
 	close(jobs)
