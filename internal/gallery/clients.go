@@ -3,9 +3,6 @@ package gallery
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -39,14 +36,7 @@ func LoadClients() (*Manifest, error) {
 // LoadClientsFile loads and validates the client manifest at file, against
 // the client catalogue.
 func LoadClientsFile(file string) (*Manifest, error) {
-	m, err := decodeManifest(file)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.ValidateClients(); err != nil {
-		return nil, fmt.Errorf("gallery: %s: %w", file, err)
-	}
-	return m, nil
+	return loadFile(file, (*Manifest).ValidateClients)
 }
 
 var placeholderRE = regexp.MustCompile(`\{[a-z]*\}`)
@@ -67,22 +57,8 @@ func (m *Manifest) ValidateClients() error {
 		bad := func(format string, a ...any) {
 			errs = append(errs, fmt.Errorf("client %q: %s", p.Name, fmt.Sprintf(format, a...)))
 		}
-		if !nameRE.MatchString(p.Name) {
-			bad("name must match %s", nameRE)
-		}
-		if seen[p.Name] {
-			bad("duplicate name")
-		}
-		seen[p.Name] = true
-		if len(p.Sources) == 0 {
-			bad("no sources")
-		}
-		for _, s := range p.Sources {
-			if filepath.IsAbs(s) || strings.HasPrefix(path.Clean(s), "..") {
-				bad("source %q must be inside testdata", s)
-			} else if _, err := os.Stat(filepath.Join(m.Dir, s)); err != nil {
-				bad("%v", err)
-			}
+		for _, err := range identityErrors(p, seen, m.Dir) {
+			bad("%v", err)
 		}
 		shape, err := spec.ParseShape(p.Shape)
 		if err != nil {

@@ -186,17 +186,49 @@ func loadIn(name string, load func(string) (*Manifest, error)) (*Manifest, error
 // LoadFile loads and validates the manifest at file. Sources are resolved
 // against the file's directory.
 func LoadFile(file string) (*Manifest, error) {
+	return loadFile(file, (*Manifest).validate)
+}
+
+// loadFile decodes the manifest at file and checks it with validate.
+func loadFile(file string, validate func(*Manifest) error) (*Manifest, error) {
 	m, err := decodeManifest(file)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.validate(); err != nil {
+	if err := validate(m); err != nil {
 		return nil, fmt.Errorf("gallery: %s: %w", file, err)
 	}
 	return m, nil
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// identityErrors are what is wrong with p's name and sources, server or
+// client: the name must match nameRE and not be in seen (which records
+// it), and each source must be a file inside dir.
+func identityErrors(p Program, seen map[string]bool, dir string) []error {
+	var errs []error
+	if !nameRE.MatchString(p.Name) {
+		errs = append(errs, fmt.Errorf("name must match %s", nameRE))
+	}
+	if seen[p.Name] {
+		errs = append(errs, errors.New("duplicate name"))
+	}
+	seen[p.Name] = true
+	if len(p.Sources) == 0 {
+		errs = append(errs, errors.New("no sources"))
+	}
+	for _, s := range p.Sources {
+		if filepath.IsAbs(s) || strings.HasPrefix(path.Clean(s), "..") {
+			errs = append(errs, fmt.Errorf("source %q must be inside testdata", s))
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, s)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
 
 // validate checks what can be checked without the catalogue: names, kinds,
 // sources, the run template and the consistency of expectations. Check IDs
@@ -208,24 +240,8 @@ func (m *Manifest) validate() error {
 	for i, p := range all {
 		isServer := i < len(m.Servers)
 		where := fmt.Sprintf("program %q", p.Name)
-		if !nameRE.MatchString(p.Name) {
-			errs = append(errs, fmt.Errorf("%s: name must match %s", where, nameRE))
-		}
-		if seen[p.Name] {
-			errs = append(errs, fmt.Errorf("%s: duplicate name", where))
-		}
-		seen[p.Name] = true
-		if len(p.Sources) == 0 {
-			errs = append(errs, fmt.Errorf("%s: no sources", where))
-		}
-		for _, s := range p.Sources {
-			if filepath.IsAbs(s) || strings.HasPrefix(path.Clean(s), "..") {
-				errs = append(errs, fmt.Errorf("%s: source %q must be inside testdata", where, s))
-				continue
-			}
-			if _, err := os.Stat(filepath.Join(m.Dir, s)); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", where, err))
-			}
+		for _, err := range identityErrors(p, seen, m.Dir) {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 		switch {
 		case isServer && p.Kind != KindCorrect && p.Kind != KindFaulty && p.Kind != KindMisbehaving:
