@@ -25,10 +25,9 @@ const DefaultClientBinary = "client"
 //
 // The client runs as the submission's user (Options.User, UIDBase), in its
 // own session and process group, in the submission's work directory, and
-// everything it starts is killed after each check. Unlike a server, it
-// runs without the submission's resource limits and outside its cgroup:
-// only its build gets those; each run is bounded by its check's time limit
-// and a bound on what it prints.
+// everything it starts is killed after each check. Like a server, it runs
+// under the submission's resource limits and in its cgroup; each run is
+// also bounded by its check's time limit and a bound on what it prints.
 type ClientOptions struct {
 	// Shape is how the clients take their input.
 	Shape spec.Shape
@@ -68,10 +67,7 @@ func runClientChecks(ctx context.Context, dir string, o Options, id identity, is
 			CPULimit: o.CPULimit, MemoryLimit: o.MemoryLimit},
 		Start: box.start(),
 	}}
-	rep, err := engine.Run(ctx, target, engine.Options{
-		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
-		Repeat: o.Repeat, Checks: o.Checks, ConfirmAlone: true,
-	})
+	rep, err := engine.Run(ctx, target, o.engineOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -434,7 +434,13 @@ func runChecks(ctx context.Context, dir string, o Options, id identity, is Isola
 		OutputLimit:    DefaultOutputLimit,
 		Start:          box.start(),
 	}, Network: o.Network}
-	return engine.Run(ctx, target, engine.Options{
+	return engine.Run(ctx, target, o.engineOptions())
+}
+
+// engineOptions are the engine's options for a submission, server or
+// client.
+func (o Options) engineOptions() engine.Options {
+	return engine.Options{
 		Run: o.Select, Skip: o.Skip, Strict: o.Strict, TimeoutScale: o.TimeoutScale,
 		Repeat: o.Repeat, Checks: o.Checks,
 		// A check that fails while others run is re-run alone and only
@@ -442,7 +448,7 @@ func runChecks(ctx context.Context, dir string, o Options, id identity, is Isola
 		// fails only the concurrency checks, every time, instead of
 		// whichever checks happened to overlap.
 		ConfirmAlone: true,
-	})
+	}
 }
 
 // killLeftovers kills what the server left running, the cgroup first (it
