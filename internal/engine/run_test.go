@@ -250,7 +250,7 @@ var _ = Describe("Run", func() {
 			checks := []spec.Check{echoCheck("basic/a"), echoCheck("basic/b"), echoCheck("robustness/c")}
 			start := time.Now()
 			rep := run(refusedAddr(), engine.Options{Checks: checks})
-			Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
+			Expect(time.Since(start)).To(BeNumerically("<", 4*time.Second), "waiting for a check's 5 s timeout would take longer; a busy machine may take seconds")
 			for _, r := range rep.Results {
 				Expect(r.Status).To(Equal(engine.StatusFail))
 				Expect(r.Failure().Kind).To(Equal(spec.KindRefused))
