@@ -49,6 +49,9 @@ type Group struct {
 	memReason               string
 	mu                      sync.Mutex
 	closed                  bool
+	// refusedInKills counts the forks refused while Kill had closed the
+	// group to forks, which Stats leaves out.
+	refusedInKills int
 }
 
 // seq numbers the groups this process makes, so their names never repeat.
@@ -291,10 +294,15 @@ func zombie(pid int) bool {
 }
 
 // Kill SIGKILLs every process in the group, again and again until none is
-// left or timeout passes, and returns how many are still alive then. With
-// pids.max in force a fork bomb cannot outgrow the rounds; v2 kills the
-// whole group at once where the kernel has cgroup.kill.
+// left or timeout passes, and returns how many are still alive then. It
+// first sets pids.max to 0, so that no process of the group can fork any
+// more: a fork bomb then dies in a round or two, instead of refilling the
+// group as the rounds empty it and, meanwhile, leaving a stream of orphans
+// that holds up every /proc reader on the machine. v2 also kills the whole
+// group at once where the kernel has cgroup.kill. Kill then restores
+// pids.max, so the group can be used again.
 func (g *Group) Kill(timeout time.Duration) (int, error) {
+	defer g.closeToForks()()
 	if g.version == 2 {
 		_ = writeFile(filepath.Join(g.pidsDir, "cgroup.kill"), "1") // Linux 5.14+; else the rounds below
 	}
@@ -319,6 +327,30 @@ func (g *Group) Kill(timeout time.Duration) (int, error) {
 	}
 	pids, err := g.PIDs()
 	return len(pids), err
+}
+
+// closeToForks sets the group's pids.max to 0 and returns the function
+// that restores it and adds the forks refused meanwhile to refusedInKills.
+// Both are best effort: Kill's rounds kill a bomb without them, only
+// more slowly.
+func (g *Group) closeToForks() (reopen func()) {
+	maxFile := filepath.Join(g.pidsDir, "pids.max")
+	refused := func() int { return int(readKey(filepath.Join(g.pidsDir, "pids.events"), "max")) }
+	limit, err := os.ReadFile(maxFile)
+	if err != nil {
+		return func() {}
+	}
+	before := refused()
+	if writeFile(maxFile, "0") != nil {
+		return func() {}
+	}
+	return func() {
+		during := refused() - before
+		_ = writeFile(maxFile, strings.TrimSpace(string(limit)))
+		g.mu.Lock()
+		g.refusedInKills += max(during, 0)
+		g.mu.Unlock()
+	}
 }
 
 // Close kills what is left in the group (bounded by 5 seconds) and removes

@@ -109,6 +109,31 @@ var _ = Describe("a group", func() {
 		Expect(g.Kill(5 * time.Second)).To(Equal(0))
 	})
 
+	It("kills a fork bomb with the group closed to forks, then restores its process limit", func() {
+		g := newGroup(cgroup.Limits{Pids: 20})
+		pidsFile := func(name string) string {
+			for _, d := range g.Dirs() {
+				if b, err := os.ReadFile(filepath.Join(d, name)); err == nil {
+					return strings.TrimSpace(string(b))
+				}
+			}
+			return ""
+		}
+		Expect(pidsFile("pids.max")).To(Equal("20"))
+		bomb := start(g, "/bin/sh", "-c", `while :; do sh -c 'while :; do :; done' & done`)
+		Eventually(func() int { return g.Stats().ForksRefused }).WithTimeout(10 * time.Second).Should(BeNumerically(">", 0))
+		Expect(g.Kill(5 * time.Second)).To(Equal(0))
+		Expect(pidsFile("pids.max")).To(Equal("20"), "Kill restores pids.max")
+		Expect(bomb.Wait()).To(HaveOccurred(), "killed")
+		// The killed processes are uncharged once reaped; the group then
+		// starts processes again, up to its limit.
+		Eventually(func() string { return pidsFile("pids.current") }).WithTimeout(10 * time.Second).Should(Equal("0"))
+		cmd := start(g, "/bin/sh", "-c", `for i in 1 2 3 4 5; do sleep 30 & done; wait`)
+		Eventually(func() (int, error) { p, err := g.PIDs(); return len(p), err }).WithTimeout(10 * time.Second).Should(Equal(6))
+		Expect(g.Kill(5 * time.Second)).To(Equal(0))
+		Expect(cmd.Wait()).To(HaveOccurred(), "killed")
+	})
+
 	It("caps its CPU", func() {
 		g := newGroup(cgroup.Limits{CPUs: 0.1})
 		start(g, "/bin/sh", "-c", `while :; do :; done`)

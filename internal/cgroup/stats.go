@@ -14,7 +14,7 @@ type Stats struct {
 	// PidsPeak is the most processes and threads the group had at once.
 	PidsPeak int
 	// ForksRefused counts forks and thread creations that Limits.Pids
-	// refused.
+	// refused, leaving out those refused while Kill was killing the group.
 	ForksRefused int
 	// MemoryPeak is the most memory the group used at once, in bytes.
 	MemoryPeak int64
@@ -30,6 +30,9 @@ func (g *Group) Stats() Stats {
 	var s Stats
 	s.PidsPeak = int(readInt(filepath.Join(g.pidsDir, "pids.peak")))
 	s.ForksRefused = int(readKey(filepath.Join(g.pidsDir, "pids.events"), "max"))
+	g.mu.Lock()
+	s.ForksRefused = max(s.ForksRefused-g.refusedInKills, 0)
+	g.mu.Unlock()
 	if g.version == 2 {
 		if g.memDir != "" {
 			s.MemoryPeak = readInt(filepath.Join(g.memDir, "memory.peak"))

@@ -175,7 +175,7 @@ func RunClient(ctx context.Context, c ClientSpec) (*ClientRun, error) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	<-exited
 	<-watched
-	reap.Kill(mark, pid, reapTimeout)
+	reap.Kill(mark, pid, runsAs(c.Credential), reapTimeout)
 	st := cmd.ProcessState
 	run.Exit, run.ExitCode = st.String(), st.ExitCode()
 	run.CPU = st.UserTime() + st.SystemTime()

@@ -55,6 +55,10 @@ type Incarnation struct {
 	// mark is in the environment of the process and of everything it
 	// starts, so stop finds even a daemon that left its session.
 	mark string
+	// uid is the user it runs as.
+	uid int
+	// release ends the reservation of its port (see reservePort).
+	release func()
 }
 
 // exited reports whether the process has ended, without blocking.
@@ -70,10 +74,20 @@ func (p *Incarnation) exited() bool {
 // startProc starts one incarnation on a fresh port. It returns once the
 // process runs; it does not wait for it to listen.
 func startProc(x *Spec, out *boundedOutput) (*Incarnation, error) {
-	port, err := freePort(x.Network)
+	port, release, err := reservePort(x.Network)
 	if err != nil {
 		return nil, err
 	}
+	p, err := startOn(x, out, port, release)
+	if err != nil {
+		release()
+	}
+	return p, err
+}
+
+// startOn starts one incarnation on port, which it holds with release
+// until it stops.
+func startOn(x *Spec, out *boundedOutput, port int, release func()) (*Incarnation, error) {
 	argv, err := commandArgv(x.Command, strconv.Itoa(port))
 	if err != nil {
 		return nil, err
@@ -117,6 +131,8 @@ func startProc(x *Spec, out *boundedOutput) (*Incarnation, error) {
 		drained: make(chan struct{}),
 		started: time.Now(),
 		mark:    mark,
+		uid:     runsAs(x.Credential),
+		release: release,
 	}
 	go drain(pr, out, p.drained)
 	go func() {
@@ -133,25 +149,12 @@ func startProc(x *Spec, out *boundedOutput) (*Incarnation, error) {
 	return p, nil
 }
 
-// freePort asks the kernel for a free port of network ("tcp" or "udp") on
-// 127.0.0.1 and releases it for the server to bind. Another process could
-// take it in between; the server then fails to start, which the startup
-// check reports.
-func freePort(network string) (int, error) {
-	if network == "udp" {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("choose a free port: %w", err)
-		}
-		defer pc.Close()
-		return pc.LocalAddr().(*net.UDPAddr).Port, nil
+// runsAs is the uid that a process started with cred runs as.
+func runsAs(cred *syscall.Credential) int {
+	if cred == nil {
+		return os.Getuid()
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("choose a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return int(cred.Uid)
 }
 
 var prlimitPath = sync.OnceValue(func() string {
@@ -271,6 +274,7 @@ func (p *Incarnation) stop() {
 
 func (p *Incarnation) doStop() {
 	defer close(p.stopped)
+	defer p.release()
 	if p.exited() {
 		p.ownExit = p.how
 	}
@@ -286,7 +290,7 @@ func (p *Incarnation) doStop() {
 		t.Stop()
 	}
 	p.killGroup(strays)
-	reap.Kill(p.mark, p.pid, reapTimeout)
+	reap.Kill(p.mark, p.pid, p.uid, reapTimeout)
 	t := time.NewTimer(reapTimeout)
 	select {
 	case <-p.done:

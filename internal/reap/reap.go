@@ -164,8 +164,36 @@ func closure(procs []proc, in func(proc) bool) []proc {
 	return out
 }
 
+// realUID returns the real uid of pid, from /proc/PID/status, or -1 when it
+// cannot be read. Unlike the environment, the status file is read without
+// waiting for the process's memory map.
+func realUID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return -1
+	}
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		if rest, ok := bytes.CutPrefix(line, []byte("Uid:")); ok {
+			f := bytes.Fields(rest)
+			if len(f) == 0 {
+				return -1
+			}
+			uid, err := strconv.Atoi(string(f[0]))
+			if err != nil {
+				return -1
+			}
+			return uid
+		}
+	}
+	return -1
+}
+
 // Kill SIGKILLs every process that carries mark, and every descendant of
-// one (it reads the environment only of the processes mayCarry names),
+// one (it reads the environment only of the processes mayCarry names
+// whose real uid is uid, the user the program was started as: a process of
+// another user cannot have inherited the mark without privileges, and a
+// fork bomb of another user, graded beside, would hold up every read; -1
+// reads them whatever their user),
 // round after round until none is left alive or timeout passes. It
 // reaps those of them that were re-parented to the caller, except leader:
 // the caller's own exec'd child, which os/exec reaps (0 for none). It also
@@ -175,7 +203,7 @@ func closure(procs []proc, in func(proc) bool) []proc {
 // session, never a live process: once the leader is reaped and its session
 // is empty, its number may lead another session. It returns how many were
 // still alive at the end.
-func Kill(mark string, leader int, timeout time.Duration) int {
+func Kill(mark string, leader, uid int, timeout time.Duration) int {
 	entry := []byte(Env(mark))
 	self := os.Getpid()
 	return sweep(timeout, leader, func(procs []proc) []proc {
@@ -186,7 +214,7 @@ func Kill(mark string, leader int, timeout time.Duration) int {
 			case leader > 0 && p.pid != leader && p.sid == leader && p.ppid == self && p.state == 'Z':
 				return true
 			}
-			return p.live() && mayCarry(p, leader, self) && marked(p.pid, entry)
+			return p.live() && mayCarry(p, leader, self) && (uid < 0 || realUID(p.pid) == uid) && marked(p.pid, entry)
 		})
 	})
 }

@@ -54,7 +54,7 @@ var _ = Describe("Kill", func() {
 			WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).ShouldNot(BeZero())
 		Expect(alive(daemon)).To(BeTrue())
 
-		Expect(reap.Kill(mark, cmd.Process.Pid, 5*time.Second)).To(BeZero())
+		Expect(reap.Kill(mark, cmd.Process.Pid, os.Getuid(), 5*time.Second)).To(BeZero())
 		Expect(alive(daemon)).To(BeFalse(), "the daemon is gone")
 		Expect(cmd.Wait()).To(MatchError(ContainSubstring("killed")), "the leader was killed too; os/exec reaps it")
 		Expect(alive(bystander.Process.Pid)).To(BeTrue(), "an unmarked process is left alone")
@@ -94,13 +94,30 @@ var _ = Describe("Kill", func() {
 		Eventually(func() []int { return zombiesOf(os.Getpid()) }).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).
 			Should(ContainElement(zombie))
 
-		Expect(reap.Kill(mark, leader, 5*time.Second)).To(BeZero())
+		Expect(reap.Kill(mark, leader, os.Getuid(), 5*time.Second)).To(BeZero())
 		_, err = os.Stat("/proc/" + strconv.Itoa(zombie))
 		Expect(os.IsNotExist(err)).To(BeTrue(), "the zombie was re-parented to this process and reaped")
 	})
 
+	It("leaves alone, unread, a marked process of another user than the program's", func() {
+		if os.Geteuid() != 0 {
+			Skip("not root: a process of another user cannot be started")
+		}
+		mark := reap.NewMark()
+		other := exec.Command("sleep", "30073")
+		other.Env = append(os.Environ(), reap.Env(mark))
+		other.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		Expect(other.Start()).To(Succeed())
+		DeferCleanup(func() { _ = other.Process.Kill(); _ = other.Wait() })
+		leader := other.Process.Pid
+		Expect(reap.Kill(mark, leader, 0, time.Second)).To(BeZero(), "nothing of uid 0 carries the mark")
+		Expect(alive(leader)).To(BeTrue(), "the process of uid 65534 is not taken for the program's")
+		Expect(reap.Kill(mark, leader, 65534, 5*time.Second)).To(BeZero())
+		Expect(other.Wait()).To(MatchError(ContainSubstring("killed")))
+	})
+
 	It("returns at once when nothing carries the mark", func() {
-		Expect(reap.Kill(reap.NewMark(), 0, time.Second)).To(BeZero())
+		Expect(reap.Kill(reap.NewMark(), 0, -1, time.Second)).To(BeZero())
 	})
 })
 
