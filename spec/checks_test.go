@@ -150,6 +150,8 @@ var _ = Describe("against faulty servers", func() {
 			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "first NUL byte (offset 255)"}),
 		Entry("echoing only the first read", fault{handler: echoFirstRead, check: "partial/paused-writes",
 			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "echoed 100 of"}),
+		Entry("echoing only the first read, made late as on a busy machine", fault{handler: echoFirstReadLate, check: "partial/paused-writes",
+			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "echoed 100 of"}),
 		Entry("echoing only the first read, 1-byte writes", fault{handler: echoFirstRead, check: "partial/single-byte-writes",
 			kind: spec.KindTimeout, diag: spec.DiagTruncated, detail: "then nothing"}),
 		Entry("closing after one message", fault{handler: echoCloseAfterOne, check: "basic/many-messages",

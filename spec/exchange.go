@@ -76,6 +76,10 @@ const (
 type xfer struct {
 	chunks    []int         // write sizes, cycled; nil writes up to maxBuf at once
 	pause     time.Duration // pause between writes (the stimulus, not a synchronisation)
+	// lockstep, scaled, is how long the writer waits, before each write
+	// after the first, for the echo of what it sent (see lockstep.go);
+	// 0 writes without waiting.
+	lockstep time.Duration
 	bite      int           // read at most this many bytes per read; 0 means no limit
 	readPause time.Duration // pause between reads (a slow reader)
 	holdReads bool          // read nothing until the writer is done or stalled
@@ -102,6 +106,9 @@ type echoConn struct {
 	round int    // 1-based round for the failure's Conn; 0 when unused
 
 	sent, received int64
+	// step is the running exchange's lockstep, or nil; the reader reports
+	// its progress to it.
+	step *lockstep
 	want           stream
 	halfClosed     bool
 
@@ -341,6 +348,12 @@ func (c *echoConn) write(ctx context.Context, p payload, x xfer, g *writeGate) e
 		if x.budget > 0 && x.end == endEOF && off > 0 && time.Since(c.started) > c.env.Scaled(x.budget) {
 			return errBudget
 		}
+		if c.step != nil && off > 0 && !c.step.await(ctx, off, g.done) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return errStopped
+		}
 		p.fill(c.wbuf[:n], off)
 		if !g.arm(c.idle()) {
 			return errStopped
@@ -417,6 +430,9 @@ func (c *echoConn) readTo(ctx context.Context, target int64, x xfer) readResult 
 		}
 		if k > 0 {
 			c.progressed()
+			if c.step != nil {
+				c.step.noteEcho(c.received)
+			}
 		}
 		if err != nil {
 			if k == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.grace() {
@@ -526,6 +542,10 @@ func (c *echoConn) exchange(ctx context.Context, p payload, x xfer) *Failure {
 	c.started, c.budgetSpent = time.Now(), false
 
 	g := newWriteGate(c.conn)
+	if x.lockstep > 0 {
+		c.step = newLockstep(from, c.env.Scaled(x.lockstep))
+		defer func() { c.step = nil }() // after the writer is joined
+	}
 	var cut bool // the writer stopped on the budget, before the end of p
 	write := func() error {
 		err := c.write(ctx, p, x, g)

@@ -281,6 +281,18 @@ var (
 	})
 )
 
+// echoFirstReadLate echoes only its first read, which it makes only after
+// lateRead: part of the fault model, a server that a busy machine runs
+// late, by when every paused write of partial/paused-writes has arrived.
+func echoFirstReadLate(s *fakeServer, c net.Conn) {
+	time.Sleep(lateRead)
+	echoFirstRead(s, c)
+}
+
+// lateRead is longer than partial/paused-writes' seven writes and pauses
+// (280 ms), and shorter than its lockstep wait at faultScale (500 ms).
+const lateRead = 400 * time.Millisecond
+
 // echoReordered swaps every pair of reads.
 func echoReordered(_ *fakeServer, c net.Conn) {
 	buf := make([]byte, fakeBuf)

@@ -132,6 +132,12 @@ const writePause = 40 * time.Millisecond
 // pausedSizes are partial/paused-writes' write sizes.
 var pausedSizes = []int{100, 1, 1000, 37, 512, 3, 2048}
 
+// pausedLockstep bounds partial/paused-writes' wait for the echo of each
+// write before the next (see lockstep.go): a correct server answers in
+// well under a millisecond, and a server that holds data back costs one
+// such wait.
+const pausedLockstep = 2 * time.Second
+
 var partialPausedWritesCheck = entry{
 	Check: Check{
 		ID:          "partial/paused-writes",
@@ -154,7 +160,7 @@ func partialPausedWrites(ctx context.Context, p *probe) error {
 	for _, n := range pausedSizes {
 		total += n
 	}
-	x := xfer{chunks: pausedSizes, pause: writePause, end: endDrain}
+	x := xfer{chunks: pausedSizes, pause: writePause, lockstep: pausedLockstep, end: endDrain}
 	return asError(c.exchange(ctx, p.payload(0, 1, int64(total)), x))
 }
 
