@@ -76,10 +76,6 @@ const (
 type xfer struct {
 	chunks    []int         // write sizes, cycled; nil writes up to maxBuf at once
 	pause     time.Duration // pause between writes (the stimulus, not a synchronisation)
-	// lockstep, scaled, is how long the writer waits, before each write
-	// after the first, for the echo of what it sent (see lockstep.go);
-	// 0 writes without waiting.
-	lockstep time.Duration
 	bite      int           // read at most this many bytes per read; 0 means no limit
 	readPause time.Duration // pause between reads (a slow reader)
 	holdReads bool          // read nothing until the writer is done or stalled
@@ -87,6 +83,10 @@ type xfer struct {
 	// budget, scaled, bounds how long a large exchange verifies before it
 	// stops with what it has (see budget.go); 0 means no budget.
 	budget time.Duration
+	// lockstep, scaled, is how long the writer waits, before each write
+	// after the first, for the echo of what it sent (see lockstep.go);
+	// 0 writes without waiting.
+	lockstep time.Duration
 }
 
 // errStopped reports that the writer was told to stop because the reader
@@ -108,9 +108,9 @@ type echoConn struct {
 	sent, received int64
 	// step is the running exchange's lockstep, or nil; the reader reports
 	// its progress to it.
-	step *lockstep
-	want           stream
-	halfClosed     bool
+	step       *lockstep
+	want       stream
+	halfClosed bool
 
 	rbuf, ebuf, wbuf []byte
 	stopWatch        func()
