@@ -335,17 +335,16 @@ func (g *Group) Kill(timeout time.Duration) (int, error) {
 // more slowly.
 func (g *Group) closeToForks() (reopen func()) {
 	maxFile := filepath.Join(g.pidsDir, "pids.max")
-	refused := func() int { return int(readKey(filepath.Join(g.pidsDir, "pids.events"), "max")) }
 	limit, err := os.ReadFile(maxFile)
 	if err != nil {
 		return func() {}
 	}
-	before := refused()
+	before := g.forksRefused()
 	if writeFile(maxFile, "0") != nil {
 		return func() {}
 	}
 	return func() {
-		during := refused() - before
+		during := g.forksRefused() - before
 		_ = writeFile(maxFile, strings.TrimSpace(string(limit)))
 		g.mu.Lock()
 		g.refusedInKills += max(during, 0)

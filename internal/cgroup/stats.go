@@ -29,7 +29,7 @@ type Stats struct {
 func (g *Group) Stats() Stats {
 	var s Stats
 	s.PidsPeak = int(readInt(filepath.Join(g.pidsDir, "pids.peak")))
-	s.ForksRefused = int(readKey(filepath.Join(g.pidsDir, "pids.events"), "max"))
+	s.ForksRefused = g.forksRefused()
 	g.mu.Lock()
 	s.ForksRefused = max(s.ForksRefused-g.refusedInKills, 0)
 	g.mu.Unlock()
@@ -47,6 +47,11 @@ func (g *Group) Stats() Stats {
 	}
 	s.Throttled = time.Duration(readKey(filepath.Join(g.cpuDir, "cpu.stat"), "throttled_time")) // nanoseconds
 	return s
+}
+
+// forksRefused is the kernel's count of the forks that pids.max refused.
+func (g *Group) forksRefused() int {
+	return int(readKey(filepath.Join(g.pidsDir, "pids.events"), "max"))
 }
 
 // readInt reads a file that holds one integer.

@@ -3,7 +3,6 @@ package process
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -136,41 +135,34 @@ func noReuseAddr(_, _ string, c syscall.RawConn) error {
 
 // probeFree binds 127.0.0.1:port without SO_REUSEADDR and lets it go.
 func probeFree(network string, port int) error {
-	lc := net.ListenConfig{Control: noReuseAddr}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	var c io.Closer
-	var err error
-	if network == "udp" {
-		c, err = lc.ListenPacket(context.Background(), "udp", addr)
-	} else {
-		c, err = lc.Listen(context.Background(), "tcp", addr)
-	}
-	if err != nil {
-		return err
-	}
-	return c.Close()
+	_, err := bindLocal(net.ListenConfig{Control: noReuseAddr}, network, port)
+	return err
 }
 
 // kernelPort asks the kernel for a free port of network on 127.0.0.1 and
 // releases it.
 func kernelPort(network string) (int, error) {
-	var c io.Closer
-	var port int
-	if network == "udp" {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("choose a free port: %w", err)
-		}
-		c, port = pc, pc.LocalAddr().(*net.UDPAddr).Port
-	} else {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("choose a free port: %w", err)
-		}
-		c, port = l, l.Addr().(*net.TCPAddr).Port
-	}
-	if err := c.Close(); err != nil {
+	port, err := bindLocal(net.ListenConfig{}, network, 0)
+	if err != nil {
 		return 0, fmt.Errorf("choose a free port: %w", err)
 	}
 	return port, nil
+}
+
+// bindLocal binds 127.0.0.1:port of network ("tcp" or "udp") with lc and
+// lets it go; it returns the port bound, the kernel's choice for port 0.
+func bindLocal(lc net.ListenConfig, network string, port int) (int, error) {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if network == "udp" {
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		if err != nil {
+			return 0, err
+		}
+		return pc.LocalAddr().(*net.UDPAddr).Port, pc.Close()
+	}
+	l, err := lc.Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		return 0, err
+	}
+	return l.Addr().(*net.TCPAddr).Port, l.Close()
 }
