@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/echoconf/echoconf/internal/reap"
 )
 
 // proc is one process seen in /proc.
@@ -51,18 +53,8 @@ func listProcs() []proc {
 		p := proc{pid: pid, state: f[0][0]}
 		p.ppid, _ = strconv.Atoi(f[1])
 		p.pgid, _ = strconv.Atoi(f[2])
-		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		if err != nil {
-			continue
-		}
-		p.uid = -1
-		for _, line := range strings.Split(string(status), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
-				if uf := strings.Fields(rest); len(uf) > 0 {
-					p.uid, _ = strconv.Atoi(uf[0])
-				}
-				break
-			}
+		if p.uid = reap.RealUID(pid); p.uid < 0 {
+			continue // it vanished
 		}
 		out = append(out, p)
 	}

@@ -164,10 +164,10 @@ func closure(procs []proc, in func(proc) bool) []proc {
 	return out
 }
 
-// realUID returns the real uid of pid, from /proc/PID/status, or -1 when it
-// cannot be read. Unlike the environment, the status file is read without
-// waiting for the process's memory map.
-func realUID(pid int) int {
+// RealUID returns the real uid of pid, from /proc/PID/status, or -1 when it
+// cannot be read (the process is gone). Unlike the environment, the status
+// file is read without waiting for the process's memory map.
+func RealUID(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return -1
@@ -214,7 +214,7 @@ func Kill(mark string, leader, uid int, timeout time.Duration) int {
 			case leader > 0 && p.pid != leader && p.sid == leader && p.ppid == self && p.state == 'Z':
 				return true
 			}
-			return p.live() && mayCarry(p, leader, self) && (uid < 0 || realUID(p.pid) == uid) && marked(p.pid, entry)
+			return p.live() && mayCarry(p, leader, self) && (uid < 0 || RealUID(p.pid) == uid) && marked(p.pid, entry)
 		})
 	})
 }
